@@ -1,0 +1,1 @@
+"""Shared fixtures. Keep helpers for one area in that area's conftest."""
