@@ -1,0 +1,71 @@
+"""Getting the bot into the right voice channel, once, even when two commands race for it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.checks import VoiceLike, VoiceRuleError, listeners
+
+if TYPE_CHECKING:
+    from audio.player import GuildPlayer
+    from bot.bot import BrentBot
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 20.0
+
+
+class VoiceConnector:
+    """Connects, moves or reuses the guild's voice client and hands it to the guild's player."""
+
+    def __init__(self, bot: BrentBot) -> None:
+        self._bot = bot
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def connect(self, guild: discord.Guild, channel: VoiceLike) -> GuildPlayer:
+        lock = self._locks.setdefault(guild.id, asyncio.Lock())
+        async with lock:
+            player = self._bot.player_for(guild)
+            client = guild.voice_client
+            if isinstance(client, discord.VoiceClient) and client.is_connected():
+                if client.channel.id != channel.id:
+                    if player.current is not None and listeners(client.channel):  # type: ignore[arg-type]
+                        raise VoiceRuleError(
+                            f"I'm playing in {client.channel.mention} right now; join me there."
+                        )
+                    await client.move_to(channel)
+            else:
+                if client is not None:
+                    await client.disconnect(force=True)
+                client = await self._open(channel)
+            player.voice = client  # type: ignore[assignment]
+            return player
+
+    async def disconnect(self, guild: discord.Guild) -> bool:
+        """Leave voice and stop playback; the queue stays. False when there was nothing to leave."""
+        lock = self._locks.setdefault(guild.id, asyncio.Lock())
+        async with lock:
+            player = self._bot.players.get(guild.id)
+            if player is not None:
+                await player.detach()
+            client = guild.voice_client
+            if client is None:
+                return player is not None and player.voice is not None
+            await client.disconnect(force=True)
+            return True
+
+    async def _open(self, channel: VoiceLike) -> discord.VoiceClient:
+        me = channel.guild.me
+        perms = channel.permissions_for(me)
+        if not (perms.connect and perms.speak):
+            raise VoiceRuleError(f"I need the Connect and Speak permissions in {channel.mention}.")
+        try:
+            return await channel.connect(timeout=CONNECT_TIMEOUT, self_deaf=True)
+        except (TimeoutError, asyncio.TimeoutError) as exc:
+            raise VoiceRuleError("I couldn't connect to voice in time. Try again in a moment.") from exc
+        except discord.ClientException as exc:
+            raise VoiceRuleError("I'm already connecting to voice; try again in a moment.") from exc

@@ -1,0 +1,195 @@
+"""Playing, pausing, seeking and the volume: parse, check, call the guild's player, reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from audio.errors import PlayerError
+from audio.player import EndReason, GuildPlayer, LoopMode
+from audio.track import Track
+from bot.checks import member_voice_channel, require_listener
+from bot.converters import LoopModeConverter, Seconds, Timestamp, Volume
+from bot.text import format_duration, progress_bar, safe_text
+
+if TYPE_CHECKING:
+    from bot.bot import BrentBot
+
+log = logging.getLogger(__name__)
+
+Ctx = commands.Context["BrentBot"]
+
+
+def describe(track: Track) -> str:
+    """`**Title** (3:05)`: the safe one-line form every reply uses for a track."""
+    return f"**{safe_text(track.title, 200)}** ({format_duration(track.duration)})"
+
+
+class PlaybackCog(commands.Cog, name="Playback"):
+    def __init__(self, bot: BrentBot) -> None:
+        self.bot = bot
+        bot.player_listeners.append(NowPlayingAnnouncer(bot))
+
+    def _player(self, ctx: Ctx) -> GuildPlayer:
+        assert ctx.guild is not None
+        require_listener(ctx.author, ctx.guild)
+        return self.bot.player_for(ctx.guild)
+
+    @commands.command(name="play", aliases=["p"], usage="<url or words>")
+    @commands.guild_only()
+    async def play(self, ctx: Ctx, *, query: str) -> None:
+        """Play a link (YouTube, SoundCloud, Bandcamp, an audio file) or the first search hit.
+
+        Joins your voice channel if needed. A playlist link queues its tracks.
+        Examples: `play https://youtu.be/dQw4w9WgXcQ` · `play daft punk around the world`
+        """
+        assert ctx.guild is not None
+        channel = member_voice_channel(ctx.author)
+        # Resolve while the voice connection is being made, not after it.
+        connecting = asyncio.ensure_future(self.bot.voice_connector.connect(ctx.guild, channel))
+        try:
+            tracks = await self.bot.extractor.resolve_all(query, requester_id=ctx.author.id)
+        except BaseException:
+            connecting.cancel() if not connecting.done() else None
+            await asyncio.gather(connecting, return_exceptions=True)
+            raise
+        player = await connecting
+        player.text_channel_id = ctx.channel.id
+        position = await player.enqueue(tracks)
+        if len(tracks) > 1:
+            await ctx.send(f"Queued {len(tracks)} tracks, starting with {describe(tracks[0])}.")
+        elif position == 0:
+            await ctx.send(f"Playing {describe(tracks[0])}.")
+        else:
+            await ctx.send(f"Queued {describe(tracks[0])} at #{position}.")
+
+    @commands.command(name="pause", aliases=["pa"])
+    @commands.guild_only()
+    async def pause(self, ctx: Ctx) -> None:
+        """Pause the current track. Example: `pause`"""
+        self._player(ctx).pause()
+        await ctx.send("Paused.")
+
+    @commands.command(name="resume", aliases=["re", "unpause"])
+    @commands.guild_only()
+    async def resume(self, ctx: Ctx) -> None:
+        """Resume a paused track. Example: `resume`"""
+        self._player(ctx).resume()
+        await ctx.send("Resumed.")
+
+    @commands.command(name="skip", aliases=["s", "next"])
+    @commands.guild_only()
+    async def skip(self, ctx: Ctx) -> None:
+        """Skip the current track. Example: `skip`"""
+        skipped = await self._player(ctx).skip()
+        if skipped is None:
+            raise PlayerError("Nothing is playing.")
+        await ctx.send(f"Skipped {describe(skipped)}.")
+
+    @commands.command(name="stop", aliases=["st"])
+    @commands.guild_only()
+    async def stop(self, ctx: Ctx) -> None:
+        """Stop playing and clear the queue. Example: `stop`"""
+        await self._player(ctx).stop()
+        await ctx.send("Stopped and cleared the queue.")
+
+    @commands.command(name="nowplaying", aliases=["np", "now"])
+    @commands.guild_only()
+    async def nowplaying(self, ctx: Ctx) -> None:
+        """Show the current track with a progress bar. Example: `np`"""
+        assert ctx.guild is not None
+        player = self.bot.players.get(ctx.guild.id)
+        if player is None or player.current is None:
+            raise PlayerError("Nothing is playing.")
+        track, position = player.current, player.position or 0.0
+        bar = progress_bar(position, track.duration)
+        state = " (paused)" if player.is_paused else ""
+        await ctx.send(
+            f"Now playing {describe(track)}{state}\n`{bar}` "
+            f"{format_duration(position)} / {format_duration(track.duration)}"
+        )
+
+    @commands.command(name="rewind", aliases=["rw", "back"], usage="[seconds=10]")
+    @commands.guild_only()
+    async def rewind(self, ctx: Ctx, seconds: Seconds = 10.0) -> None:  # type: ignore[assignment]
+        """Jump back (10 s by default). Examples: `rewind` · `rewind 30`"""
+        player = self._player(ctx)
+        await player.rewind(float(seconds))
+        await ctx.send(f"Rewound to {format_duration(player.position or 0.0)}.")
+
+    @commands.command(name="forward", aliases=["ff", "fwd"], usage="[seconds=10]")
+    @commands.guild_only()
+    async def forward(self, ctx: Ctx, seconds: Seconds = 10.0) -> None:  # type: ignore[assignment]
+        """Jump ahead (10 s by default). Examples: `forward` · `forward 45`"""
+        player = self._player(ctx)
+        await player.forward(float(seconds))
+        await ctx.send(self._moved_reply(player))
+
+    @commands.command(name="seek", aliases=["sk", "goto"], usage="<[h:]mm:ss | seconds>")
+    @commands.guild_only()
+    async def seek(self, ctx: Ctx, to: Timestamp) -> None:
+        """Jump to a time in the track. Examples: `seek 1:30` · `seek 90` · `seek 1:02:03`"""
+        player = self._player(ctx)
+        await player.seek(float(to))
+        await ctx.send(self._moved_reply(player))
+
+    @staticmethod
+    def _moved_reply(player: GuildPlayer) -> str:
+        if player.current is None:
+            return "That was past the end; nothing left to play."
+        return f"Now at {format_duration(player.position or 0.0)} in {describe(player.current)}."
+
+    @commands.command(name="volume", aliases=["vol", "v"], usage="<0-200>")
+    @commands.guild_only()
+    async def volume(self, ctx: Ctx, percent: Volume | None = None) -> None:
+        """Show or set the volume, 0-200 %. Examples: `volume` · `volume 50`"""
+        assert ctx.guild is not None
+        if percent is None:
+            player = self.bot.players.get(ctx.guild.id)
+            await ctx.send(f"Volume is {player.volume if player else self.bot.settings.default_volume}%.")
+            return
+        player = self._player(ctx)
+        player.set_volume(int(percent))
+        await ctx.send(f"Volume set to {player.volume}%.")
+
+    @commands.command(name="loop", aliases=["lp", "repeat"], usage="<off|track|queue>")
+    @commands.guild_only()
+    async def loop(self, ctx: Ctx, mode: LoopModeConverter) -> None:
+        """Repeat nothing, the current track, or the whole queue. Examples: `loop track` · `loop off`"""
+        player = self._player(ctx)
+        player.set_loop(LoopMode(mode))
+        await ctx.send(f"Loop: {player.loop_mode.value}.")
+
+
+class NowPlayingAnnouncer:
+    """Tells the channel the music was requested from what starts and what failed."""
+
+    def __init__(self, bot: BrentBot) -> None:
+        self._bot = bot
+
+    def _channel(self, player: GuildPlayer) -> discord.abc.Messageable | None:
+        channel_id = getattr(player, "text_channel_id", None)
+        channel = self._bot.get_channel(channel_id) if channel_id else None
+        return channel if isinstance(channel, discord.abc.Messageable) else None
+
+    async def track_started(self, player: GuildPlayer, track: Track) -> None:
+        self._bot.dispatch("brent_player_activity", player.guild_id)
+
+    async def track_ended(
+        self, player: GuildPlayer, track: Track, reason: EndReason, error: Exception | None
+    ) -> None:
+        self._bot.dispatch("brent_player_activity", player.guild_id)
+        if reason is EndReason.FAILED and (channel := self._channel(player)) is not None:
+            why = getattr(error, "user_message", "it could not be played")
+            await channel.send(f"Skipped {describe(track)}: {safe_text(why, 300)}")
+
+    async def state_changed(self, player: GuildPlayer) -> None:
+        return None
+
+
+async def setup(bot: BrentBot) -> None:
+    await bot.add_cog(PlaybackCog(bot))

@@ -1,0 +1,94 @@
+"""Looking at and rearranging what plays next."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from discord.ext import commands
+
+from audio.errors import QueueError
+from audio.player import GuildPlayer
+from bot.checks import require_listener
+from bot.converters import Position
+from bot.text import MESSAGE_LIMIT, format_duration, safe_text
+from cogs.playback import describe
+
+if TYPE_CHECKING:
+    from bot.bot import BrentBot
+
+Ctx = commands.Context["BrentBot"]
+
+
+class QueueCog(commands.Cog, name="Queue"):
+    def __init__(self, bot: BrentBot) -> None:
+        self.bot = bot
+
+    def _player(self, ctx: Ctx) -> GuildPlayer:
+        assert ctx.guild is not None
+        require_listener(ctx.author, ctx.guild)
+        return self.bot.player_for(ctx.guild)
+
+    @commands.command(name="queue", aliases=["q", "list"], usage="[page]")
+    @commands.guild_only()
+    async def queue(self, ctx: Ctx, page: Position = 1) -> None:  # type: ignore[assignment]
+        """List what is coming up, 10 per page. Examples: `queue` · `queue 2`"""
+        assert ctx.guild is not None
+        player = self.bot.players.get(ctx.guild.id)
+        lines: list[str] = []
+        if player is not None and player.current is not None:
+            lines.append(f"Now: {describe(player.current)}")
+        if player is None or len(player.queue) == 0:
+            lines.append("The queue is empty.")
+            await ctx.send("\n".join(lines))
+            return
+        listing = player.queue.page(int(page))
+        total = sum(t.duration or 0.0 for t in player.queue)
+        lines.append(
+            f"Up next ({len(player.queue)} tracks, {format_duration(total)}), "
+            f"page {listing.number}/{listing.pages}:"
+        )
+        for offset, track in enumerate(listing.tracks):
+            lines.append(f"`{listing.start + offset}.` {describe(track)}")
+        await ctx.send("\n".join(lines)[:MESSAGE_LIMIT])
+
+    @commands.command(name="remove", aliases=["rm", "delete"], usage="<n>")
+    @commands.guild_only()
+    async def remove(self, ctx: Ctx, position: Position) -> None:
+        """Remove entry n from the queue. Example: `remove 3`"""
+        player = self._player(ctx)
+        track = player.queue.remove(int(position))
+        await player.queue_changed()
+        await ctx.send(f"Removed {describe(track)}.")
+
+    @commands.command(name="move", aliases=["mv"], usage="<from> <to>")
+    @commands.guild_only()
+    async def move(self, ctx: Ctx, source: Position, target: Position) -> None:
+        """Move an entry to another place in the queue. Example: `move 5 1`"""
+        player = self._player(ctx)
+        track = player.queue.move(int(source), int(target))
+        await player.queue_changed()
+        await ctx.send(f"Moved {describe(track)} to #{int(target)}.")
+
+    @commands.command(name="shuffle", aliases=["sh", "mix"])
+    @commands.guild_only()
+    async def shuffle(self, ctx: Ctx) -> None:
+        """Shuffle the queue. Example: `shuffle`"""
+        player = self._player(ctx)
+        if len(player.queue) < 2:
+            raise QueueError("There is nothing to shuffle.")
+        player.queue.shuffle()
+        await player.queue_changed()
+        await ctx.send(f"Shuffled {len(player.queue)} tracks.")
+
+    @commands.command(name="clear", aliases=["cl", "empty"])
+    @commands.guild_only()
+    async def clear(self, ctx: Ctx) -> None:
+        """Empty the queue; the current track keeps playing. Example: `clear`"""
+        player = self._player(ctx)
+        removed = player.queue.clear()
+        await player.queue_changed()
+        await ctx.send(f"Cleared {removed} tracks." if removed else "The queue was already empty.")
+
+
+async def setup(bot: BrentBot) -> None:
+    await bot.add_cog(QueueCog(bot))

@@ -1,0 +1,102 @@
+"""`search`: show the top results and queue the one the member picks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from audio.track import Track
+from bot.checks import member_voice_channel
+from bot.search_pick import PICK_TIMEOUT, Pick, PickOutcome, PickWaiter, parse_reply
+from bot.text import format_duration, safe_text
+from cogs.playback import describe
+
+if TYPE_CHECKING:
+    from bot.bot import BrentBot
+
+log = logging.getLogger(__name__)
+
+Ctx = commands.Context["BrentBot"]
+RESULTS = 5
+
+
+class ResultMenu(discord.ui.View):
+    """A select menu that only the member who searched may use."""
+
+    def __init__(self, tracks: list[Track], author_id: int, waiter: PickWaiter) -> None:
+        super().__init__(timeout=PICK_TIMEOUT)
+        self._author_id = author_id
+        self._waiter = waiter
+        options = [
+            discord.SelectOption(
+                label=safe_text(t.title, 100, markdown=False) or "untitled",
+                description=f"{safe_text(t.uploader or '', 80, markdown=False)} · {format_duration(t.duration)}"[:100],
+                value=str(i),
+            )
+            for i, t in enumerate(tracks)
+        ]
+        select: discord.ui.Select[ResultMenu] = discord.ui.Select(placeholder="Pick a track", options=options)
+        select.callback = self._chosen  # type: ignore[method-assign]
+        self._select = select
+        self.add_item(select)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return interaction.user.id == self._author_id
+
+    async def _chosen(self, interaction: discord.Interaction) -> None:
+        self._waiter.offer(Pick(PickOutcome.CHOSEN, int(self._select.values[0])))
+        await interaction.response.defer()
+
+
+class SearchCog(commands.Cog, name="Search"):
+    def __init__(self, bot: BrentBot) -> None:
+        self.bot = bot
+
+    @commands.command(name="search", aliases=["find", "sr"], usage="<words>")
+    @commands.guild_only()
+    @commands.max_concurrency(1, commands.BucketType.member)
+    async def search(self, ctx: Ctx, *, words: str) -> None:
+        """Show the top 5 results; reply with a number (or use the menu) within 30 s, or `cancel`.
+
+        Example: `search lofi hip hop`
+        """
+        assert ctx.guild is not None
+        tracks = await self.bot.extractor.search(words, RESULTS, requester_id=ctx.author.id)
+        lines = [f"`{i}.` {describe(t)}" for i, t in enumerate(tracks, 1)]
+        lines.append(f"Reply with 1-{len(tracks)} or `cancel` within {PICK_TIMEOUT:.0f} s.")
+        waiter = PickWaiter()
+        menu = ResultMenu(tracks, ctx.author.id, waiter)
+        prompt = await ctx.send("\n".join(lines), view=menu)
+
+        def typed(message: discord.Message) -> bool:
+            if message.author.id != ctx.author.id or message.channel.id != ctx.channel.id:
+                return False
+            pick = parse_reply(message.content, len(tracks))
+            return pick is not None and waiter.offer(pick)
+
+        listener = asyncio.ensure_future(self.bot.wait_for("message", check=typed, timeout=PICK_TIMEOUT + 1))
+        try:
+            pick = await waiter.wait()
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+            menu.stop()
+        await prompt.edit(view=None)
+
+        if pick.outcome is not PickOutcome.CHOSEN or pick.index is None:
+            await ctx.send("Search cancelled." if pick.outcome is PickOutcome.CANCELLED else "Search timed out.")
+            return
+        track = tracks[pick.index]
+        channel = member_voice_channel(ctx.author)
+        player = await self.bot.voice_connector.connect(ctx.guild, channel)
+        player.text_channel_id = ctx.channel.id
+        position = await player.enqueue([track])
+        await ctx.send(f"Playing {describe(track)}." if position == 0 else f"Queued {describe(track)} at #{position}.")
+
+
+async def setup(bot: BrentBot) -> None:
+    await bot.add_cog(SearchCog(bot))

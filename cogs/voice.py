@@ -1,0 +1,95 @@
+"""Joining and leaving voice, and leaving by itself when nobody is listening."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.checks import VoiceLike, bot_voice_channel, listeners, member_voice_channel
+from bot.idle import IdleTimer
+
+if TYPE_CHECKING:
+    from bot.bot import BrentBot
+
+log = logging.getLogger(__name__)
+
+
+class VoiceCog(commands.Cog, name="Voice"):
+    def __init__(self, bot: BrentBot) -> None:
+        self.bot = bot
+        self.idle = IdleTimer(bot.settings.idle_timeout, is_idle=self._is_idle, on_expire=self._leave_idle)
+
+    async def cog_unload(self) -> None:
+        self.idle.close()
+
+    @commands.command(name="join", aliases=["j", "connect"], usage="[channel]")
+    @commands.guild_only()
+    async def join(self, ctx: commands.Context[BrentBot], *, channel: discord.VoiceChannel | None = None) -> None:
+        """Join your voice channel, or the one you name.
+
+        Examples: `join` · `join Music`
+        """
+        assert ctx.guild is not None
+        target: VoiceLike = channel or member_voice_channel(ctx.author)
+        await self.bot.voice_connector.connect(ctx.guild, target)
+        self.bot.player_for(ctx.guild).text_channel_id = ctx.channel.id
+        self.idle.update(ctx.guild.id)
+        await ctx.send(f"Joined {target.mention}.")
+
+    @commands.command(name="leave", aliases=["dc", "disconnect"])
+    @commands.guild_only()
+    async def leave(self, ctx: commands.Context[BrentBot]) -> None:
+        """Leave the voice channel. The queue is kept for next time.
+
+        Example: `leave`
+        """
+        assert ctx.guild is not None
+        if not await self.bot.voice_connector.disconnect(ctx.guild):
+            await ctx.send("I'm not in a voice channel.")
+            return
+        self.idle.disarm(ctx.guild.id)
+        await ctx.send("Left the voice channel.")
+
+    @commands.Cog.listener()
+    async def on_voice_state_update(
+        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
+        guild = member.guild
+        if member.id == getattr(self.bot.user, "id", None) and after.channel is None:
+            # Disconnected from outside (kicked, channel deleted): stop cleanly, keep the queue.
+            player = self.bot.players.get(guild.id)
+            if player is not None and player.voice is not None:
+                log.info("guild %s: voice connection closed from outside", guild.id)
+                await player.detach()
+            self.idle.disarm(guild.id)
+            return
+        self.idle.update(guild.id)
+
+    @commands.Cog.listener()
+    async def on_brent_player_activity(self, guild_id: int) -> None:
+        """Dispatched by the playback announcer whenever a track starts or the queue runs dry."""
+        self.idle.update(guild_id)
+
+    def _is_idle(self, guild_id: int) -> bool:
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return False
+        channel = bot_voice_channel(guild)
+        if channel is None:
+            return False
+        if not listeners(channel):
+            return True
+        player = self.bot.players.get(guild_id)
+        return player is None or player.current is None or player.is_paused
+
+    async def _leave_idle(self, guild_id: int) -> None:
+        guild = self.bot.get_guild(guild_id)
+        if guild is not None:
+            await self.bot.voice_connector.disconnect(guild)
+
+
+async def setup(bot: BrentBot) -> None:
+    await bot.add_cog(VoiceCog(bot))
