@@ -1,0 +1,47 @@
+"""Who may force playback changes, and the vote that lets everyone else skip.
+
+DJs (the configured role, or anyone with Manage Channels) act at once. Everyone else votes to skip:
+a majority of the humans listening passes it, and whoever queued a track may always skip it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import discord
+
+
+def is_dj(member: discord.Member, dj_role: str | None) -> bool:
+    if member.guild_permissions.manage_channels:
+        return True
+    if not dj_role:
+        return False
+    wanted = dj_role.casefold()
+    return any(role.name.casefold() == wanted for role in member.roles)
+
+
+@dataclass(frozen=True, slots=True)
+class VoteTally:
+    passed: bool
+    votes: int
+    needed: int
+
+
+@dataclass
+class SkipVote:
+    """Votes for skipping one particular track; a new track starts a new vote."""
+
+    track_token: object = None
+    voters: set[int] = field(default_factory=set)
+
+    def cast(self, track_token: object, voter_id: int, listener_ids: Iterable[int]) -> VoteTally:
+        if track_token is not self.track_token:
+            self.track_token = track_token
+            self.voters = set()
+        audience = set(listener_ids)
+        self.voters &= audience  # people who left no longer count
+        if voter_id in audience:
+            self.voters.add(voter_id)
+        needed = len(audience) // 2 + 1
+        return VoteTally(passed=len(self.voters) >= needed, votes=len(self.voters), needed=needed)
