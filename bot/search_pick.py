@@ -31,7 +31,7 @@ def parse_reply(text: str, count: int) -> Pick | None:
     word = text.strip().lower()
     if word in CANCEL_WORDS:
         return Pick(PickOutcome.CANCELLED)
-    if word.isdecimal() and len(word) <= 3 and 1 <= int(word) <= count:
+    if word.isascii() and word.isdigit() and len(word) <= 3 and 1 <= int(word) <= count:
         return Pick(PickOutcome.CHOSEN, int(word) - 1)
     return None
 
