@@ -45,3 +45,13 @@ class SkipVote:
             self.voters.add(voter_id)
         needed = len(audience) // 2 + 1
         return VoteTally(passed=len(self.voters) >= needed, votes=len(self.voters), needed=needed)
+
+
+def require_dj(member: discord.abc.User, dj_role: str | None, action: str) -> None:
+    """Refuse ``action`` unless the member is a DJ; the reply says how to become one."""
+    from bot.checks import VoiceRuleError
+
+    if isinstance(member, discord.Member) and is_dj(member, dj_role):
+        return
+    who = f"the {dj_role} role or " if dj_role else ""
+    raise VoiceRuleError(f"Only members with {who}Manage Channels can {action}.")

@@ -12,7 +12,8 @@ from discord.ext import commands
 from audio.errors import PlayerError
 from audio.player import EndReason, GuildPlayer, LoopMode
 from audio.track import Track
-from bot.checks import member_voice_channel, require_listener
+from bot.checks import listeners, member_voice_channel, require_listener
+from bot.permissions import SkipVote, is_dj, require_dj
 from bot.converters import LoopModeConverter, Seconds, Timestamp, Volume
 from bot.text import format_duration, progress_bar, safe_text
 
@@ -32,6 +33,7 @@ def describe(track: Track) -> str:
 class PlaybackCog(commands.Cog, name="Playback"):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
+        self._votes: dict[int, SkipVote] = {}
         bot.player_listeners.append(NowPlayingAnnouncer(bot))
 
     def _player(self, ctx: Ctx) -> GuildPlayer:
@@ -84,17 +86,33 @@ class PlaybackCog(commands.Cog, name="Playback"):
     @commands.command(name="skip", aliases=["s", "next"])
     @commands.guild_only()
     async def skip(self, ctx: Ctx) -> None:
-        """Skip the current track. Example: `skip`"""
-        skipped = await self._player(ctx).skip()
-        if skipped is None:
+        """Skip the current track; without the DJ role it is a vote of the listeners. Example: `skip`"""
+        assert ctx.guild is not None
+        channel = require_listener(ctx.author, ctx.guild)
+        player = self.bot.player_for(ctx.guild)
+        current = player.current
+        if current is None:
             raise PlayerError("Nothing is playing.")
-        await ctx.send(f"Skipped {describe(skipped)}.")
+        member = ctx.author
+        if current.requester_id != member.id and not (
+            isinstance(member, discord.Member) and is_dj(member, self.bot.settings.dj_role)
+        ):
+            vote = self._votes.setdefault(ctx.guild.id, SkipVote())
+            tally = vote.cast(current, member.id, [m.id for m in listeners(channel)])
+            if not tally.passed:
+                await ctx.send(f"Vote to skip {describe(current)}: {tally.votes}/{tally.needed}.")
+                return
+        skipped = await player.skip()
+        self._votes.pop(ctx.guild.id, None)
+        await ctx.send(f"Skipped {describe(skipped or current)}.")
 
     @commands.command(name="stop", aliases=["st"])
     @commands.guild_only()
     async def stop(self, ctx: Ctx) -> None:
-        """Stop playing and clear the queue. Example: `stop`"""
-        await self._player(ctx).stop()
+        """Stop playing and clear the queue (DJ). Example: `stop`"""
+        player = self._player(ctx)
+        require_dj(ctx.author, self.bot.settings.dj_role, "stop the music")
+        await player.stop()
         await ctx.send("Stopped and cleared the queue.")
 
     @commands.command(name="nowplaying", aliases=["np", "now"])
@@ -153,6 +171,7 @@ class PlaybackCog(commands.Cog, name="Playback"):
             await ctx.send(f"Volume is {player.volume if player else self.bot.settings.default_volume}%.")
             return
         player = self._player(ctx)
+        require_dj(ctx.author, self.bot.settings.dj_role, "change the volume")
         player.set_volume(int(percent))
         await ctx.send(f"Volume set to {player.volume}%.")
 
@@ -161,6 +180,7 @@ class PlaybackCog(commands.Cog, name="Playback"):
     async def loop(self, ctx: Ctx, mode: LoopModeConverter) -> None:
         """Repeat nothing, the current track, or the whole queue. Examples: `loop track` · `loop off`"""
         player = self._player(ctx)
+        require_dj(ctx.author, self.bot.settings.dj_role, "change the loop mode")
         player.set_loop(LoopMode(mode))
         await ctx.send(f"Loop: {player.loop_mode.value}.")
 

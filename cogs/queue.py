@@ -10,6 +10,7 @@ from audio.errors import QueueError
 from audio.player import GuildPlayer
 from bot.checks import require_listener
 from bot.converters import Position
+from bot.permissions import require_dj
 from bot.text import MESSAGE_LIMIT, format_duration, safe_text
 from cogs.playback import describe
 
@@ -54,8 +55,11 @@ class QueueCog(commands.Cog, name="Queue"):
     @commands.command(name="remove", aliases=["rm", "delete"], usage="<n>")
     @commands.guild_only()
     async def remove(self, ctx: Ctx, position: Position) -> None:
-        """Remove entry n from the queue. Example: `remove 3`"""
+        """Remove entry n from the queue (others' entries need the DJ role). Example: `remove 3`"""
         player = self._player(ctx)
+        entry = player.queue.get(int(position))
+        if entry.requester_id != ctx.author.id:
+            require_dj(ctx.author, self.bot.settings.dj_role, "remove other members' tracks")
         track = player.queue.remove(int(position))
         await player.queue_changed()
         await ctx.send(f"Removed {describe(track)}.")
@@ -63,8 +67,9 @@ class QueueCog(commands.Cog, name="Queue"):
     @commands.command(name="move", aliases=["mv"], usage="<from> <to>")
     @commands.guild_only()
     async def move(self, ctx: Ctx, source: Position, target: Position) -> None:
-        """Move an entry to another place in the queue. Example: `move 5 1`"""
+        """Move an entry to another place in the queue (DJ). Example: `move 5 1`"""
         player = self._player(ctx)
+        require_dj(ctx.author, self.bot.settings.dj_role, "reorder the queue")
         track = player.queue.move(int(source), int(target))
         await player.queue_changed()
         await ctx.send(f"Moved {describe(track)} to #{int(target)}.")
@@ -83,8 +88,9 @@ class QueueCog(commands.Cog, name="Queue"):
     @commands.command(name="clear", aliases=["cl", "empty"])
     @commands.guild_only()
     async def clear(self, ctx: Ctx) -> None:
-        """Empty the queue; the current track keeps playing. Example: `clear`"""
+        """Empty the queue; the current track keeps playing (DJ). Example: `clear`"""
         player = self._player(ctx)
+        require_dj(ctx.author, self.bot.settings.dj_role, "clear the queue")
         removed = player.queue.clear()
         await player.queue_changed()
         await ctx.send(f"Cleared {removed} tracks." if removed else "The queue was already empty.")
