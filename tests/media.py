@@ -18,6 +18,7 @@ import re
 import shutil
 import socketserver
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -199,6 +200,14 @@ class _ThreadingServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients (ffmpeg, yt-dlp) hang up mid-request all the time; that is not a server bug."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            log.debug("media server: client %s went away: %r", client_address, exc)
+            return
+        super().handle_error(request, client_address)
 
 
 @contextlib.contextmanager
