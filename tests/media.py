@@ -98,6 +98,7 @@ class MediaServer:
     port: int = 0
     requests: list[RecordedRequest] = field(default_factory=list)
     hang_paths: set[str] = field(default_factory=set)
+    redirects: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _release: threading.Event = field(default_factory=threading.Event)
     _request_seen: threading.Condition = field(init=False)
@@ -143,6 +144,12 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
             if path in server.hang_paths:
                 server._release.wait()
                 self.close_connection = True
+                return
+            if path in server.redirects:
+                self.send_response(302)
+                self.send_header("Location", server.redirects[path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
                 return
             file = (server.root / path.lstrip("/")).resolve()
             if server.root.resolve() not in file.parents or not file.is_file():
@@ -211,13 +218,16 @@ class _ThreadingServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 @contextlib.contextmanager
-def media_server(root: Path | str, *, hang_paths: set[str] | None = None) -> Iterator[MediaServer]:
+def media_server(
+    root: Path | str, *, hang_paths: set[str] | None = None, redirects: dict[str, str] | None = None
+) -> Iterator[MediaServer]:
     """Serve files under ``root`` on 127.0.0.1 (random port) with HTTP Range support.
 
     Every request is recorded in ``MediaServer.requests``. Paths in ``hang_paths`` (e.g.
-    ``{"/hang.mp3"}``) are accepted and never answered until the server stops.
+    ``{"/hang.mp3"}``) are accepted and never answered until the server stops. ``redirects``
+    maps a path to a Location for a 302 (``server.redirects`` can also be filled in later).
     """
-    state = MediaServer(root=Path(root), hang_paths=set(hang_paths or ()))
+    state = MediaServer(root=Path(root), hang_paths=set(hang_paths or ()), redirects=dict(redirects or {}))
     httpd = _ThreadingServer(("127.0.0.1", 0), _make_handler(state))
     state.port = httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, name="media-server", daemon=True)

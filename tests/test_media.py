@@ -54,3 +54,14 @@ def test_server_honours_range_and_records_requests(tmp_path: Path) -> None:
             ("GET", "/blob.mp3", "bytes=10-19"),
             ("GET", "/blob.mp3", None),
         ]
+
+
+def test_server_redirects_and_hangs(tmp_path: Path) -> None:
+    (tmp_path / "a.mp3").write_bytes(b"abc")
+    with media_server(tmp_path, hang_paths={"/hang.mp3"}) as server:
+        server.redirects["/old.mp3"] = server.url("a.mp3")
+        with urllib.request.urlopen(server.url("old.mp3"), timeout=5) as resp:
+            assert resp.read() == b"abc"
+        with pytest.raises(TimeoutError):
+            urllib.request.urlopen(server.url("hang.mp3"), timeout=0.3)
+        assert [r.path for r in server.requests] == ["/old.mp3", "/a.mp3", "/hang.mp3"]
