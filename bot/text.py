@@ -1,0 +1,84 @@
+"""Making outside text safe to post, and the few text formats every reply shares.
+
+Titles, uploaders, playlist names and user input can carry markdown, mentions (``@everyone``,
+``<@id>``, ``<@&id>``), control or bidi characters and unbounded length. :func:`safe_text` neutralises
+all of them; replies also send ``AllowedMentions.none()``, so an escape missed here still pings nobody.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+
+import discord
+
+log = logging.getLogger(__name__)
+
+MESSAGE_LIMIT = 2000
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_FIELD_LIMIT = 1024
+ELLIPSIS = "…"
+
+# C0/C1 controls (minus tab and newline), and the bidi overrides/isolates that can reorder a reply.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029\x85]+")
+
+
+def safe_text(text: str, limit: int = MESSAGE_LIMIT, *, markdown: bool = True, single_line: bool = False) -> str:
+    """Escape mentions (and markdown unless ``markdown=False``), drop control characters, fit ``limit``.
+
+    ``markdown=False`` is for places that do not render markdown (select-menu labels) or for text the
+    caller formats on purpose; mentions are escaped either way. The result is at most ``limit``
+    characters; a cut ends with an ellipsis.
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    if single_line:
+        text = _LINE_BREAKS.sub(" ", text)
+    text = _CONTROL.sub("", text)
+    if markdown:
+        text = discord.utils.escape_markdown(text)
+    text = discord.utils.escape_mentions(text)
+    return truncate(text, limit)
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut to ``limit`` characters with an ellipsis, never leaving a dangling escape backslash."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - len(ELLIPSIS)]
+    trailing = len(cut) - len(cut.rstrip("\\"))
+    if trailing % 2:
+        cut = cut[:-1]
+    return cut + ELLIPSIS
+
+
+def format_duration(seconds: float | None) -> str:
+    """``3:05``, ``1:02:03``; ``live`` when there is no finite length (live streams, unknown)."""
+    if seconds is None or not math.isfinite(seconds):
+        return "live"
+    total = int(max(seconds, 0.0))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+def progress_bar(position: float | None, duration: float | None, width: int = 20) -> str:
+    """A fixed-width bar such as ``━━━━●───────``; the knob sits at the start when the length is unknown."""
+    width = max(width, 2)
+    if (
+        position is None
+        or duration is None
+        or not math.isfinite(position)
+        or not math.isfinite(duration)
+        or duration <= 0
+    ):
+        fraction = 0.0
+    else:
+        fraction = min(max(position / duration, 0.0), 1.0)
+    filled = round(fraction * (width - 1))
+    return "━" * filled + "●" + "─" * (width - 1 - filled)
