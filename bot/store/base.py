@@ -1,0 +1,110 @@
+"""The one store interface used by the cogs and the player; no SQL lives outside ``bot.store``.
+
+Every method is scoped by guild: a guild id is part of every lookup, so one guild can never read or
+change another guild's data, whatever names or ids it guesses. Failures of the database itself raise
+``StoreError`` (``DatabaseUnavailable``, ``SchemaTooNew``); callers keep playing from memory.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Sequence
+
+from audio.track import Track
+from bot.store.models import GuildState, Playlist, PlaylistPage, StoreLimits
+
+log = logging.getLogger(__name__)
+
+
+class Store(abc.ABC):
+    """Playlists and persisted player state. Positions in playlists are 1-based, as users see them."""
+
+    limits: StoreLimits
+
+    # Life cycle -------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release connections; safe to call twice."""
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # Playlists --------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def create_playlist(self, guild_id: int, name: str, *, owner_id: int) -> Playlist:
+        """Raises InvalidPlaylistName, PlaylistNameTaken (case-insensitive) or LimitReached."""
+
+    @abc.abstractmethod
+    async def save_playlist(
+        self, guild_id: int, name: str, tracks: Sequence[Track], *, owner_id: int
+    ) -> Playlist:
+        """Create a playlist holding ``tracks`` in one transaction (save the queue, import a file)."""
+
+    @abc.abstractmethod
+    async def delete_playlist(self, guild_id: int, name: str, *, user_id: int, can_manage: bool) -> Playlist:
+        """Raises PlaylistNotFound or NotPlaylistOwner; returns what was deleted."""
+
+    @abc.abstractmethod
+    async def rename_playlist(
+        self, guild_id: int, name: str, new_name: str, *, user_id: int, can_manage: bool
+    ) -> Playlist:
+        """Changing only the case of a name is allowed; taking another playlist's name is not."""
+
+    @abc.abstractmethod
+    async def add_tracks(
+        self, guild_id: int, name: str, tracks: Sequence[Track], *, user_id: int, can_manage: bool
+    ) -> Playlist:
+        """Append all of ``tracks`` or none of them (LimitReached when a cap would be passed)."""
+
+    @abc.abstractmethod
+    async def remove_track(
+        self, guild_id: int, name: str, position: int, *, user_id: int, can_manage: bool
+    ) -> Track | None:
+        """Remove the entry at 1-based ``position`` (PlaylistError when there is none).
+
+        Returns the removed track, or None when that row was damaged (it is removed all the same).
+        """
+
+    @abc.abstractmethod
+    async def get_playlist(self, guild_id: int, name: str) -> Playlist:
+        """Raises PlaylistNotFound."""
+
+    @abc.abstractmethod
+    async def list_playlists(self, guild_id: int) -> list[Playlist]:
+        """This guild's playlists, by name."""
+
+    @abc.abstractmethod
+    async def playlist_tracks(self, guild_id: int, name: str) -> tuple[Playlist, list[Track]]:
+        """Every entry, in order, for playing or exporting; damaged rows are skipped."""
+
+    @abc.abstractmethod
+    async def playlist_page(self, guild_id: int, name: str, page: int, *, size: int = 10) -> PlaylistPage:
+        """Page ``page`` (1-based, clamped to the last page) of a playlist."""
+
+    # Player state -----------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def save_state(self, state: GuildState) -> None:
+        """Write the whole state (settings, current track, position, queue) in one transaction.
+
+        Calls for one guild are applied in the order they were made, so the last snapshot wins.
+        """
+
+    @abc.abstractmethod
+    async def checkpoint(self, guild_id: int, position: float, *, paused: bool) -> None:
+        """Cheap, frequent update of the current track's position; a no-op for a guild with no state."""
+
+    @abc.abstractmethod
+    async def load_state(self, guild_id: int) -> GuildState | None:
+        """The saved state of one guild, or None."""
+
+    @abc.abstractmethod
+    async def load_states(self) -> list[GuildState]:
+        """The saved state of every guild, for rejoining and resuming at start-up."""
+
+    @abc.abstractmethod
+    async def forget_guild(self, guild_id: int) -> None:
+        """Drop the guild's player state (not its playlists), e.g. after a deliberate stop/leave."""

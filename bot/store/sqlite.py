@@ -1,0 +1,147 @@
+"""The embedded backend: one SQLite file in WAL mode, driven through aiosqlite's worker thread.
+
+One connection per store, guarded by an asyncio.Lock so concurrent coroutines never interleave
+inside one transaction; writes open with ``BEGIN IMMEDIATE`` so two processes on the same file
+queue on SQLite's write lock (up to the busy timeout) instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.store.driver import Driver, DuplicateKey, Row, Transaction
+from bot.store.errors import DatabaseUnavailable
+from bot.store.migrations import LATEST_VERSION, migrate
+from bot.store.models import StoreLimits
+from bot.store.sql_store import SqlStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUSY_TIMEOUT = 5.0
+
+
+class _SqliteTransaction(Transaction):
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._conn = connection
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        async with self._conn.execute(sql, args) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        async with self._conn.execute(sql, args) as cursor:
+            return await cursor.fetchone()
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        async with self._conn.execute(sql, args):
+            pass
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self._conn.executemany(sql, rows):
+            pass
+
+    async def lock(self, key: int) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's single write lock."""
+
+
+class SqliteDriver(Driver):
+    dialect = "sqlite"
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self._conn = connection
+        self._path = path
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    @classmethod
+    async def connect(cls, path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> SqliteDriver:
+        connection: aiosqlite.Connection | None = None
+        try:
+            connection = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout)
+            await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            async with connection.execute("PRAGMA journal_mode = WAL") as cursor:
+                mode = await cursor.fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                log.warning("SQLite at %s stays in journal mode %s, not WAL", path, mode and mode[0])
+            await connection.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives kill -9
+            await connection.execute("PRAGMA foreign_keys = ON")
+        except (sqlite3.Error, OSError) as exc:
+            if connection is not None:
+                await connection.close()
+            detail = f"cannot open the SQLite database {path}: {exc}"
+            log.error("%s", detail)
+            raise DatabaseUnavailable(detail) from exc
+        return cls(connection, path)
+
+    def _unavailable(self, exc: BaseException) -> DatabaseUnavailable:
+        detail = f"SQLite database {self._path}: {exc}"
+        log.error("%s", detail)
+        return DatabaseUnavailable(detail)
+
+    async def _rollback(self) -> None:
+        try:
+            await self._conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:  # e.g. SQLite already rolled back after an I/O error
+            log.debug("ROLLBACK failed: %s", exc)
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[Transaction]:
+        async with self._lock:
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.Error as exc:
+                raise self._unavailable(exc) from exc
+            try:
+                yield _SqliteTransaction(self._conn)
+            except sqlite3.IntegrityError as exc:
+                await self._rollback()
+                if "UNIQUE" in str(exc).upper():
+                    raise DuplicateKey(str(exc)) from exc
+                raise self._unavailable(exc) from exc
+            except sqlite3.Error as exc:
+                await self._rollback()
+                raise self._unavailable(exc) from exc
+            except BaseException:
+                await self._rollback()
+                raise
+            try:
+                await self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                await self._rollback()
+                raise self._unavailable(exc) from exc
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            async with self._lock:
+                await self._conn.close()
+
+
+class SqliteStore(SqlStore):
+    """The default store: a file under the data folder, created with its schema on first start."""
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path,
+        *,
+        limits: StoreLimits | None = None,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        schema: int = LATEST_VERSION,
+    ) -> SqliteStore:
+        """Connect and migrate; ``schema`` below the latest exists only to build old databases in tests."""
+        driver = await SqliteDriver.connect(path, busy_timeout=busy_timeout)
+        try:
+            await migrate(driver, target=schema)
+        except BaseException:
+            await driver.close()
+            raise
+        return cls(driver, limits=limits)
