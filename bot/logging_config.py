@@ -1,0 +1,121 @@
+"""Process-wide logging, set up once by main.py: console, logs/brent.log, logs/ffmpeg.log.
+
+Every handler carries a :class:`TokenRedactionFilter`, so a token that reaches a log record by any
+route (a message, an argument, an exception traceback, discord.py's own loggers) is masked before it
+is written anywhere. ffmpeg's stderr is noisy and can contain stream URLs, so it goes to its own file
+and never to the terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LOG_FILE = "brent.log"
+FFMPEG_LOG_FILE = "ffmpeg.log"
+MAX_BYTES = 5 * 1024 * 1024
+BACKUPS = 5
+MASK = "[REDACTED]"
+FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
+
+# A token anywhere (3 base64url parts), an Authorization value, and the password part of a URL.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{18,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}")
+_BOT_HEADER = re.compile(r"\b(Bot|Bearer)\s+[A-Za-z0-9_.\-]{20,}")
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@", re.IGNORECASE)
+
+_BRENT_HANDLER = "_brent_handler"
+
+
+class TokenRedactionFilter(logging.Filter):
+    """Masks token-shaped strings (and the configured secrets) in the message and the traceback text.
+
+    It rewrites the record in place: the message is rendered, masked and frozen (``args`` cleared),
+    and the exception is pre-formatted into ``exc_text``, which formatters use as-is.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = tuple(sorted((s for s in secrets if s), key=len, reverse=True))
+        self._formatter = logging.Formatter()
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        text = _BOT_HEADER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+        text = _TOKEN.sub(MASK, text)
+        return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken %-format must still be logged, and still masked
+            message = f"{record.msg!r} % {record.args!r}"
+        record.msg = self.redact(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+def configure_logging(settings: Settings, log_dir: Path = Path("logs")) -> None:
+    """Install the console and rotating-file handlers on the root logger; safe to call again.
+
+    A second call replaces the handlers installed by the first instead of adding more.
+    """
+    log_dir.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, _BRENT_HANDLER, False)]:
+        root.removeHandler(handler)
+        handler.close()
+
+    secrets = [settings.token.reveal()] if settings.token is not None else []
+    redaction = TokenRedactionFilter(secrets)
+    formatter = logging.Formatter(FORMAT)
+
+    console = logging.StreamHandler(sys.stderr)
+    file = logging.handlers.RotatingFileHandler(
+        log_dir / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+    )
+    for handler in (console, file):
+        handler.setFormatter(formatter)
+        handler.addFilter(redaction)
+        setattr(handler, _BRENT_HANDLER, True)
+        root.addHandler(handler)
+
+    root.setLevel(settings.log_level)
+    # Request logging at DEBUG shows URLs and payloads (webhook URLs carry tokens).
+    logging.getLogger("discord.http").setLevel(logging.WARNING)
+    _rotate_ffmpeg_log(log_dir / FFMPEG_LOG_FILE)
+
+
+def open_ffmpeg_log(log_dir: Path = Path("logs")) -> BinaryIO:
+    """Open logs/ffmpeg.log for appending; pass it as ffmpeg's stderr. The caller closes it on exit."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return (log_dir / FFMPEG_LOG_FILE).open("ab", buffering=0)
+
+
+def _rotate_ffmpeg_log(path: Path) -> None:
+    """ffmpeg writes to the file descriptor directly, so it can only be rotated here, at start-up."""
+    try:
+        if path.stat().st_size < MAX_BYTES:
+            return
+    except FileNotFoundError:
+        return
+    for index in range(BACKUPS - 1, 0, -1):
+        older = path.with_name(f"{path.name}.{index}")
+        if older.exists():
+            older.replace(path.with_name(f"{path.name}.{index + 1}"))
+    path.replace(path.with_name(f"{path.name}.1"))
