@@ -1,0 +1,294 @@
+"""Which links BRENT may fetch: the guard in front of yt-dlp and FFmpeg (issue 5).
+
+yt-dlp does no address filtering and FFmpeg follows whatever it is given, so a user link to
+``http://169.254.169.254/`` or ``http://127.1:5432/`` would make the bot probe its own network
+(SSRF). Every user link and every media URL yt-dlp hands back is checked here first: only
+http(s), no user-info, a provider on the allowlist, and every address the host resolves to must be
+globally routable. Numeric host spellings (``2130706433``, ``0x7f.1``, ``017700000001``, ``127.1``)
+are decoded the way ``inet_aton`` does, so they cannot sneak past as "names".
+
+These checks resolve names, which blocks: call them from the extractor's worker, never the event
+loop. They are time-of-check only (redirects, DNS rebinding); an egress firewall is the real wall.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import posixpath
+import re
+import socket
+import urllib.parse
+from collections.abc import Callable, Iterable
+
+from audio.errors import UrlRefused
+from audio.track import Provider
+
+log = logging.getLogger(__name__)
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str], list[str]]
+
+MAX_URL_LENGTH = 2000
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+AUDIO_EXTENSIONS = frozenset({"mp3", "ogg", "opus", "m4a", "aac", "flac", "wav", "webm", "mka"})
+DEFAULT_PROVIDERS: frozenset[Provider] = frozenset(
+    {Provider.YOUTUBE, Provider.SOUNDCLOUD, Provider.BANDCAMP, Provider.DIRECT}
+)
+ALLOWED_PROVIDERS = DEFAULT_PROVIDERS
+
+_YOUTUBE_HOSTS = ("youtube.com", "youtu.be", "youtube-nocookie.com")
+_SOUNDCLOUD_HOSTS = ("soundcloud.com",)
+_BANDCAMP_HOSTS = ("bandcamp.com",)
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)  # RFC 1918, CGNAT, unique-local: "a LAN", as opposed to merely "not public"
+_FORBIDDEN_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+_NUMERIC_PART = re.compile(r"^(0[xX][0-9a-fA-F]*|[0-9]+)$")
+
+# User messages: short, say why, never echo the URL.
+MSG_TOO_LONG = "That link is too long (over 2000 characters)."
+MSG_MALFORMED = "That doesn't look like a valid web link."
+MSG_SCHEME = "Only http:// and https:// links can be played."
+MSG_USERINFO = "Links with a user name or password in them are not allowed."
+MSG_LOOPBACK = "That address points at the bot's own machine; BRENT only plays public links."
+MSG_PRIVATE = "That address is on a private network; BRENT only plays public links."
+MSG_LINK_LOCAL = "That is a link-local (cloud metadata) address; BRENT only plays public links."
+MSG_NOT_PUBLIC = "That is not a public internet address; BRENT only plays public links."
+MSG_UNRESOLVED = "I couldn't find that website: its name doesn't resolve."
+MSG_MEDIA = "That track's media is not on a public address, so I won't play it."
+
+
+def provider_message(allowed: Iterable[Provider]) -> str:
+    names = {
+        Provider.YOUTUBE: "YouTube",
+        Provider.SOUNDCLOUD: "SoundCloud",
+        Provider.BANDCAMP: "Bandcamp",
+        Provider.DIRECT: "direct audio-file links (.mp3, .ogg, ...)",
+        Provider.OTHER: "other sites",
+    }
+    listed = [names[p] for p in Provider if p in set(allowed)]
+    if not listed:
+        return "This bot is configured to play no links at all."
+    return "That site isn't supported; BRENT plays " + ", ".join(listed) + "."
+
+
+def system_resolver(host: str) -> list[str]:
+    """All addresses the OS would connect to for ``host`` (getaddrinfo also decodes numeric forms)."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        log.debug("resolving %r failed: %s", host, exc)
+        return []
+    return [str(info[4][0]) for info in infos]
+
+
+def parse_numeric_host(host: str) -> Address | None:
+    """Decode a host that is an address in any spelling ``inet_aton`` accepts, else None.
+
+    ``127.1``, ``0x7f.1``, ``2130706433`` and ``017700000001`` all mean 127.0.0.1 to the C
+    library, so they must mean it here too. Raises UrlRefused for numeric-looking nonsense.
+    """
+    host = host.rstrip(".")
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        pass
+    parts = host.split(".")
+    if not parts or not all(_NUMERIC_PART.match(p) for p in parts):
+        return None
+    if len(parts) > 4:
+        raise UrlRefused(MSG_MALFORMED, detail=f"numeric host with {len(parts)} parts")
+    values: list[int] = []
+    for part in parts:
+        if part[:2].lower() == "0x":
+            values.append(int(part[2:] or "0", 16))
+        elif len(part) > 1 and part.startswith("0"):
+            if not all(c in "01234567" for c in part):
+                raise UrlRefused(MSG_MALFORMED, detail="bad octal in numeric host")
+            values.append(int(part, 8))
+        else:
+            values.append(int(part))
+    *leading, last = values
+    if any(v > 255 for v in leading) or last >= 256 ** (5 - len(values)):
+        raise UrlRefused(MSG_MALFORMED, detail="numeric host out of range")
+    number = last
+    for index, value in enumerate(leading):
+        number |= value << (8 * (3 - index))
+    return ipaddress.IPv4Address(number)
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address smuggles (mapped, 6to4, Teredo, NAT64)."""
+    found: list[ipaddress.IPv4Address] = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    if address in _NAT64:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
+def refusal_for_address(address: Address, *, allow_private_network: bool = False) -> str | None:
+    """The user message refusing ``address``, or None when it may be fetched."""
+    if address.is_multicast or address.is_unspecified:
+        return MSG_NOT_PUBLIC
+    if isinstance(address, ipaddress.IPv6Address):
+        for inner in _embedded_ipv4(address):
+            reason = refusal_for_address(inner, allow_private_network=allow_private_network)
+            if reason is not None:
+                return reason
+        if address.ipv4_mapped is not None:
+            return None  # judged entirely by the IPv4 it maps
+    if address.is_global:
+        return None
+    on_lan = any(address.version == net.version and address in net for net in _PRIVATE_NETWORKS)
+    if allow_private_network and (on_lan or address.is_loopback or address.is_link_local):
+        return None
+    if address.is_loopback:
+        return MSG_LOOPBACK
+    if address.is_link_local:
+        return MSG_LINK_LOCAL
+    if on_lan:
+        return MSG_PRIVATE
+    return MSG_NOT_PUBLIC
+
+
+def _host_matches(host: str, domains: Iterable[str]) -> bool:
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def provider_for(host: str, path: str) -> Provider:
+    """Classify by host (and, for plain web servers, the file extension of the path)."""
+    host = host.lower().rstrip(".")
+    if _host_matches(host, _YOUTUBE_HOSTS):
+        return Provider.YOUTUBE
+    if _host_matches(host, _SOUNDCLOUD_HOSTS):
+        return Provider.SOUNDCLOUD
+    if _host_matches(host, _BANDCAMP_HOSTS):
+        return Provider.BANDCAMP
+    extension = posixpath.splitext(urllib.parse.unquote(path))[1].lower().lstrip(".")
+    if extension in AUDIO_EXTENSIONS:
+        return Provider.DIRECT
+    return Provider.OTHER
+
+
+class UrlPolicy:
+    """Decides whether a link may be fetched, and says why not in words a user understands.
+
+    ``allow_private_network`` is the self-hoster's ``ALLOW_PRIVATE_NETWORK=1`` (a NAS on the LAN);
+    the tests use it for their loopback media server. ``resolver`` is injectable so tests about
+    addresses off this machine never resolve or contact them.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_private_network: bool = False,
+        allowed_providers: frozenset[Provider] = DEFAULT_PROVIDERS,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self.allow_private_network = allow_private_network
+        self.allowed_providers = frozenset(allowed_providers)
+        self._resolver: Resolver = resolver if resolver is not None else system_resolver
+
+    def __repr__(self) -> str:
+        return (
+            f"UrlPolicy(allow_private_network={self.allow_private_network}, "
+            f"allowed_providers={sorted(self.allowed_providers)})"
+        )
+
+    def check_user_url(self, url: str) -> None:
+        """Refuse (UrlRefused) anything a user typed that BRENT must not fetch. Resolves the host."""
+        if len(url) > MAX_URL_LENGTH:
+            raise UrlRefused(MSG_TOO_LONG, detail=f"url of {len(url)} chars")
+        parts, host = self._split(url)
+        literal = parse_numeric_host(host)
+        if literal is not None:
+            self._check_addresses(host, [literal])
+        provider = provider_for(host, parts.path)
+        if provider not in self.allowed_providers:
+            raise UrlRefused(provider_message(self.allowed_providers), detail=f"provider {provider} for {host!r}")
+        if literal is None:
+            self._check_addresses(host, self._resolve(host))
+
+    def check_media_url(self, url: str) -> None:
+        """The same address rules for a URL yt-dlp returned, before FFmpeg (or yt-dlp) fetches it.
+
+        No length or provider rule: media hosts (googlevideo, sndcdn) differ from page hosts and
+        their URLs are long.
+        """
+        try:
+            parts, host = self._split(url)
+            literal = parse_numeric_host(host)
+            addresses = [literal] if literal is not None else self._resolve(host)
+            self._check_addresses(host, addresses)
+        except UrlRefused as exc:
+            raise UrlRefused(MSG_MEDIA, detail=f"media url refused: {exc}") from None
+
+    def provider_of(self, url: str) -> Provider:
+        """The provider a link belongs to; OTHER for anything unparsable or unknown."""
+        try:
+            parts = urllib.parse.urlsplit(url.strip())
+            host = parts.hostname or ""
+        except ValueError:
+            return Provider.OTHER
+        return provider_for(host, parts.path) if host else Provider.OTHER
+
+    def _split(self, url: str) -> tuple[urllib.parse.SplitResult, str]:
+        if not isinstance(url, str) or not url:
+            raise UrlRefused(MSG_MALFORMED, detail="empty url")
+        scheme_end = url.find(":")
+        scheme = url[:scheme_end].lower() if scheme_end > 0 else ""
+        if scheme not in ALLOWED_SCHEMES:
+            raise UrlRefused(MSG_SCHEME, detail=f"scheme {scheme[:20]!r}")
+        if _FORBIDDEN_CHARS.search(url):
+            raise UrlRefused(MSG_MALFORMED, detail="control character, space or backslash")
+        try:
+            parts = urllib.parse.urlsplit(url)
+            parts.port  # noqa: B018  (raises ValueError on a bad port)
+        except ValueError as exc:
+            raise UrlRefused(MSG_MALFORMED, detail=f"urlsplit: {exc}") from None
+        if not url[scheme_end:].startswith("://"):
+            raise UrlRefused(MSG_MALFORMED, detail="no authority")
+        if "@" in parts.netloc or parts.username is not None or parts.password is not None:
+            raise UrlRefused(MSG_USERINFO, detail="user-info in url")
+        host = (parts.hostname or "").rstrip(".")
+        if not host:
+            raise UrlRefused(MSG_MALFORMED, detail="no host")
+        if "%" in host:
+            # a zone id (fe80::1%25eth0) names an interface of this machine
+            if ":" in host:
+                raise UrlRefused(MSG_LINK_LOCAL, detail="ipv6 zone id")
+            raise UrlRefused(MSG_MALFORMED, detail="percent in host")
+        if not host.isascii():
+            try:
+                host = host.encode("idna").decode("ascii")
+            except UnicodeError:
+                raise UrlRefused(MSG_MALFORMED, detail="bad idna host") from None
+        return parts, host
+
+    def _resolve(self, host: str) -> list[Address]:
+        addresses: list[Address] = []
+        for text in self._resolver(host):
+            try:
+                addresses.append(ipaddress.ip_address(text.split("%", 1)[0]))
+            except ValueError:
+                log.warning("resolver gave a non-address for %r", host)
+                raise UrlRefused(MSG_UNRESOLVED, detail="resolver returned garbage") from None
+        if not addresses:
+            raise UrlRefused(MSG_UNRESOLVED, detail=f"{host!r} did not resolve")
+        return addresses
+
+    def _check_addresses(self, host: str, addresses: list[Address]) -> None:
+        """Every address must pass: one private record among public ones is enough to refuse."""
+        for address in addresses:
+            reason = refusal_for_address(address, allow_private_network=self.allow_private_network)
+            if reason is not None:
+                raise UrlRefused(reason, detail=f"{host!r} -> {address}")
