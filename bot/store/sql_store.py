@@ -12,6 +12,7 @@ import asyncio
 import logging
 import math
 import time
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -66,6 +67,12 @@ def _playlist_from_row(row: Row) -> Playlist:
         created_at=created_at,
         track_count=int(row[5]),
     )
+
+
+def _sort_key(name: str) -> tuple[str, str]:
+    """Alphabetical ignoring case and accents ("Ärger" next to "Arbeit"), ties broken exactly."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(ch for ch in folded if not unicodedata.combining(ch)), name
 
 
 def _optional_id(value: Any, what: str, guild_id: int) -> int | None:
@@ -282,8 +289,9 @@ class SqlStore(Store):
 
     async def list_playlists(self, guild_id: int) -> list[Playlist]:
         async with self._driver.transaction(write=False) as tx:
-            rows = await tx.fetch(f"{_PLAYLIST_SELECT} WHERE p.guild_id = ? ORDER BY p.name_key", guild_id)
-        return [_playlist_from_row(row) for row in rows]
+            rows = await tx.fetch(f"{_PLAYLIST_SELECT} WHERE p.guild_id = ?", guild_id)
+        # Sorted here, not in SQL, so both backends agree whatever their collation.
+        return sorted((_playlist_from_row(row) for row in rows), key=lambda p: _sort_key(p.name))
 
     async def playlist_tracks(self, guild_id: int, name: str) -> tuple[Playlist, list[Track]]:
         async with self._driver.transaction(write=False) as tx:
