@@ -1,0 +1,232 @@
+"""An FFmpeg PCM source that knows where it is in the track, so seek/rewind/forward can work.
+
+discord.py only ever asks a source for the next 20 ms frame; it has no idea of time. Counting the
+frames we hand out (plus the offset ffmpeg was started at) gives the playback position without any
+clock, and a seek is simply a new ffmpeg process started at another offset (``-ss`` before ``-i``
+is fast input seeking, and accurate because ffmpeg still decodes up to the exact sample).
+
+The argv is built here as a list, never through ``shlex``: stream URLs and header values come from
+yt-dlp (i.e. from a remote site) and must not be able to become ffmpeg flags.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import subprocess
+import threading
+from collections.abc import Mapping
+from typing import IO
+
+import discord
+
+from audio.errors import PlayerError
+from audio.track import Stream
+
+log = logging.getLogger(__name__)
+
+FRAME_SECONDS = 0.02
+FRAME_BYTES = 3840  # 20 ms of 48 kHz stereo s16le
+SILENCE_FRAME = bytes(FRAME_BYTES)
+DEFAULT_RW_TIMEOUT = 15.0  # seconds without a byte before ffmpeg gives up on a connection
+PROTOCOL_WHITELIST = "http,https,tls,tcp,crypto"
+# Seconds to wait for ffmpeg to exit after its output ended, so a failure is seen as one.
+_EXIT_GRACE = 2.0
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
+_UNSAFE_VALUE_CHARS = re.compile(r"[\r\n\x00]")
+# Never forwarded: cookies leak across hosts (CVE-2023-35934), Range would fight -ss.
+_DROPPED_HEADERS = frozenset({"cookie", "range", "host", "content-length"})
+
+
+def header_block(headers: Mapping[str, str]) -> str:
+    """The ``-headers`` value: one ``Name: value`` per line, CRLF-terminated.
+
+    Names that are not HTTP tokens are dropped and CR/LF/NUL are removed from values, so a
+    hostile info dict cannot inject extra headers or split the request.
+    """
+    lines: list[str] = []
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.match(name) or name.lower() in _DROPPED_HEADERS:
+            log.debug("dropping header %r", name)
+            continue
+        clean = _UNSAFE_VALUE_CHARS.sub("", str(value)).strip()
+        lines.append(f"{name}: {clean}\r\n")
+    return "".join(lines)
+
+
+def format_offset(seconds: float) -> str:
+    """The ``-ss`` value; we format the number ourselves so no user text reaches ffmpeg."""
+    return f"{seconds:.3f}"
+
+
+def ffmpeg_input_args(stream: Stream, *, start: float, rw_timeout: float = DEFAULT_RW_TIMEOUT) -> list[str]:
+    """Everything that goes before (and including) ``-i <url>``."""
+    args = [
+        "-nostdin",
+        "-reconnect", "1",
+        "-reconnect_streamed", "1",
+        "-reconnect_delay_max", "5",
+        "-protocol_whitelist", PROTOCOL_WHITELIST,
+        "-rw_timeout", str(int(rw_timeout * 1_000_000)),
+    ]  # fmt: skip
+    if start > 0:
+        args += ["-ss", format_offset(start)]
+    headers = header_block(stream.http_headers)
+    if headers:
+        args += ["-headers", headers]
+    args += ["-i", stream.url]
+    return args
+
+
+def ffmpeg_output_args(blocksize: int) -> list[str]:
+    """Raw PCM in the one format discord.py's Opus encoder accepts, on stdout."""
+    return [
+        "-vn",
+        "-f", "s16le",
+        "-ar", "48000",
+        "-ac", "2",
+        "-loglevel", "warning",
+        "-blocksize", str(blocksize),
+        "pipe:1",
+    ]  # fmt: skip
+
+
+class TimedAudio(discord.FFmpegPCMAudio):
+    """A :class:`discord.FFmpegPCMAudio` that counts its frames and can be re-made at another offset.
+
+    Parameters
+    ----------
+    stream:
+        A fresh media URL (http or https only) and the headers the site expects.
+    start:
+        Offset in seconds where ffmpeg starts decoding; negative values mean 0.
+    executable:
+        The ffmpeg binary (``bot.native.find_ffmpeg()``).
+    stderr:
+        Where ffmpeg's stderr goes (the bot's ffmpeg log file); ``None`` inherits ours.
+    rw_timeout:
+        Seconds of network silence before ffmpeg gives up (and the track fails).
+
+    Raises
+    ------
+    PlayerError
+        The stream URL is not http(s) or ``start`` is not a finite number.
+    discord.ClientException
+        ffmpeg could not be started (not found).
+    """
+
+    def __init__(
+        self,
+        stream: Stream,
+        *,
+        start: float = 0.0,
+        executable: str = "ffmpeg",
+        stderr: IO[bytes] | None = None,
+        rw_timeout: float = DEFAULT_RW_TIMEOUT,
+    ) -> None:
+        # Set before spawning: __del__ -> cleanup() may run on a half-built object.
+        self._state_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._closed = False
+        self._retired = False
+        if not stream.url.lower().startswith(("http://", "https://")):
+            raise PlayerError("That stream can't be played.", detail="refused a stream URL that is not http(s)")
+        if not math.isfinite(start):
+            raise PlayerError("That is not a time I can seek to.", detail=f"non-finite start {start!r}")
+        self.stream = stream
+        self.start = max(0.0, float(start))
+        self.frames_read = 0
+        self._executable = executable
+        self._stderr_sink = stderr
+        self._rw_timeout = rw_timeout
+        args = ffmpeg_input_args(stream, start=self.start, rw_timeout=rw_timeout)
+        args += ffmpeg_output_args(self.BLOCKSIZE)
+        # FFmpegPCMAudio.__init__ would shlex-split option strings; FFmpegAudio takes our list as is.
+        discord.FFmpegAudio.__init__(
+            self, stream.url, executable=executable, args=args, stdin=subprocess.DEVNULL, stderr=stderr
+        )
+        log.debug("ffmpeg pid %s started at %.3f s", self.pid, self.start)
+
+    @property
+    def position(self) -> float:
+        """Seconds into the track of the audio handed out so far."""
+        return self.start + self.frames_read * FRAME_SECONDS
+
+    @property
+    def pid(self) -> int | None:
+        process = getattr(self, "_process", None)
+        return getattr(process, "pid", None)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def at(self, offset: float) -> TimedAudio:
+        """A new source on the same stream starting at ``offset`` seconds (this one is untouched)."""
+        return TimedAudio(
+            self.stream,
+            start=offset,
+            executable=self._executable,
+            stderr=self._stderr_sink,
+            rw_timeout=self._rw_timeout,
+        )
+
+    def read(self) -> bytes:
+        if self._closed:
+            return SILENCE_FRAME if self._retired else b""
+        with self._read_lock:
+            try:
+                data = self._stdout.read(FRAME_BYTES)
+            except (AttributeError, ValueError, OSError):
+                data = b""  # the pipe was torn down by cleanup() on another thread
+            if len(data) == FRAME_BYTES:
+                self.frames_read += 1
+                return data
+            if self._closed:
+                return SILENCE_FRAME if self._retired else b""
+            self._wait_for_exit()
+            self._check_process_returncode()
+            return b""
+
+    def retire(self) -> None:
+        """Clean up a source that was just swapped out of a running player (seek).
+
+        The player thread may be inside :meth:`read` on this source at this very moment; that read
+        then yields one frame of silence instead of end-of-stream, so discord's player carries on
+        with the new source rather than ending the track.
+        """
+        self._retired = True
+        self.cleanup()
+
+    def cleanup(self) -> None:
+        """Kill ffmpeg and close its pipe; safe to call twice and from any thread."""
+        lock = getattr(self, "_state_lock", None)
+        if lock is None:
+            return
+        with lock:
+            if self._closed:
+                return
+            self._closed = True
+        if getattr(self, "_process", None) is None:
+            return  # spawning failed
+        process = self._process
+        pid = self.pid
+        super().cleanup()  # kill, reap, drop references
+        # The kill unblocked any read in flight, so this lock is only held for a moment.
+        with self._read_lock:
+            stdout = getattr(process, "stdout", None)
+            if stdout is not None:
+                stdout.close()
+        log.debug("ffmpeg pid %s cleaned up after %d frames", pid, self.frames_read)
+
+    def _wait_for_exit(self) -> None:
+        """Give ffmpeg a moment to exit after EOF so its return code tells a failure from an end."""
+        process = getattr(self, "_process", None)
+        if not isinstance(process, subprocess.Popen):
+            return
+        try:
+            process.wait(timeout=_EXIT_GRACE)
+        except subprocess.TimeoutExpired:
+            log.warning("ffmpeg pid %s still running after its output ended", process.pid)
