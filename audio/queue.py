@@ -1,0 +1,172 @@
+"""The per-guild FIFO of tracks waiting to play.
+
+Positions are 1-based because users type them (``!remove 3``); every position check happens here so
+the error message naming the valid range is the same for every command. Pure Python on purpose: the
+queue is tested and benchmarked without discord, and the player only pops from the front.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import math
+import random
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from audio.errors import LimitReached, QueueError
+from audio.track import Track
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    """One page of the queue listing; ``start`` is the queue position of ``tracks[0]``."""
+
+    number: int
+    pages: int
+    start: int
+    tracks: tuple[Track, ...]
+    total: int  # tracks in the whole queue, for the "N tracks queued" footer
+
+
+class TrackQueue:
+    """A ``collections.deque`` of tracks with user-facing positions.
+
+    ``on_change`` is called after every mutation, so the player can refresh its prefetched next
+    track and tell its listeners; it is a plain callable so the queue stays free of asyncio.
+    """
+
+    def __init__(self, *, max_length: int | None = None, on_change: Callable[[], None] | None = None) -> None:
+        if max_length is not None and max_length < 1:
+            raise ValueError("max_length must be positive or None")
+        self._tracks: collections.deque[Track] = collections.deque()
+        self.max_length = max_length
+        self.on_change = on_change
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._tracks)
+
+    def __bool__(self) -> bool:
+        return bool(self._tracks)
+
+    def __iter__(self) -> Iterator[Track]:
+        # A snapshot: the player may pop while a command is still rendering the listing.
+        return iter(tuple(self._tracks))
+
+    def peek(self) -> Track | None:
+        return self._tracks[0] if self._tracks else None
+
+    def page(self, number: int, size: int = 10) -> QueuePage:
+        """Page ``number`` (1-based) of ``size`` tracks; an empty queue still has one (empty) page."""
+        if size < 1:
+            raise ValueError("page size must be positive")
+        total = len(self._tracks)
+        pages = max(1, math.ceil(total / size))
+        if not 1 <= number <= pages:
+            raise QueueError(
+                f"There is no page {number}. "
+                + ("The queue has only one page." if pages == 1 else f"Pick a page from 1 to {pages}.")
+            )
+        first = (number - 1) * size
+        tracks = tuple(self._tracks[i] for i in range(first, min(first + size, total)))
+        return QueuePage(number=number, pages=pages, start=first + 1, tracks=tracks, total=total)
+
+    # -- mutating --------------------------------------------------------------------------
+
+    def add(self, track: Track) -> int:
+        """Append ``track``; returns its position."""
+        self._ensure_room(1)
+        self._tracks.append(track)
+        self._changed()
+        return len(self._tracks)
+
+    def add_next(self, track: Track) -> int:
+        """Put ``track`` at the front; returns 1."""
+        self._ensure_room(1)
+        self._tracks.appendleft(track)
+        self._changed()
+        return 1
+
+    def extend(self, tracks: Iterable[Track], *, front: bool = False) -> int:
+        """Add several tracks in order, all or none; returns the position of the first one.
+
+        All or none, so a playlist that does not fit is refused whole instead of being cut at an
+        arbitrary point. Returns 0 when ``tracks`` is empty.
+        """
+        batch = list(tracks)
+        if not batch:
+            return 0
+        self._ensure_room(len(batch))
+        if front:
+            self._tracks.extendleft(reversed(batch))
+            first = 1
+        else:
+            first = len(self._tracks) + 1
+            self._tracks.extend(batch)
+        self._changed()
+        return first
+
+    def pop_next(self) -> Track | None:
+        if not self._tracks:
+            return None
+        track = self._tracks.popleft()
+        self._changed()
+        return track
+
+    def remove(self, position: int) -> Track:
+        index = self._index(position)
+        track = self._tracks[index]
+        del self._tracks[index]
+        self._changed()
+        return track
+
+    def move(self, source: int, target: int) -> Track:
+        """Move the track at ``source`` so that it ends up at ``target``; returns it."""
+        src = self._index(source)
+        dst = self._index(target)
+        track = self._tracks[src]
+        del self._tracks[src]
+        self._tracks.insert(dst, track)
+        self._changed()
+        return track
+
+    def shuffle(self, rng: random.Random | None = None) -> None:
+        items = list(self._tracks)
+        (rng or random.Random()).shuffle(items)
+        self._tracks = collections.deque(items)
+        self._changed()
+
+    def clear(self) -> int:
+        """Empty the queue; returns how many tracks were removed."""
+        removed = len(self._tracks)
+        self._tracks.clear()
+        if removed:
+            self._changed()
+        return removed
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _index(self, position: int) -> int:
+        size = len(self._tracks)
+        if size == 0:
+            raise QueueError("The queue is empty.")
+        if isinstance(position, bool) or not isinstance(position, int) or not 1 <= position <= size:
+            valid = "The queue has only track #1." if size == 1 else f"Pick a number from 1 to {size}."
+            raise QueueError(f"There is no track #{position}. {valid}")
+        return position - 1
+
+    def _ensure_room(self, count: int) -> None:
+        if self.max_length is not None and len(self._tracks) + count > self.max_length:
+            raise LimitReached(f"The queue is full ({self.max_length} tracks).")
+
+    def _changed(self) -> None:
+        if self.on_change is None:
+            return
+        try:
+            self.on_change()
+        except Exception:
+            log.exception("queue on_change callback failed")
