@@ -1,0 +1,162 @@
+"""BrentBot: the commands.Bot that owns BRENT's shared resources, and create_bot() to build it offline.
+
+Shared things (settings, the one Extractor, the per-guild GuildPlayers, the voice connector, later
+the store) are created once here and reached by cogs through a typed ``self.bot``; cogs keep no
+module globals. Building the bot touches no network: login happens only in ``bot.start``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import IO, Any
+
+import discord
+from discord.ext import commands
+
+from audio.extractor import Extractor
+from audio.player import GuildPlayer, PlayerListener
+from audio.queue import TrackQueue
+from audio.url_policy import UrlPolicy
+from bot.errors import handle_command_error
+from bot.help import BrentHelp
+from bot.settings import Settings
+from bot.voice_connect import VoiceConnector
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: tuple[str, ...] = ("cogs.voice", "cogs.playback", "cogs.queue", "cogs.search")
+
+
+def bot_intents() -> discord.Intents:
+    """Default intents plus the privileged message content and members ones (enable both in the portal)."""
+    intents = discord.Intents.default()
+    intents.message_content = True
+    intents.members = True
+    intents.voice_states = True
+    return intents
+
+
+class BrentBot(commands.Bot):
+    """The bot plus its shared state; see docs/architecture.md for what each attribute is."""
+
+    settings: Settings
+    extractor: Extractor
+    players: dict[int, GuildPlayer]
+    player_listeners: list[PlayerListener]
+    voice_connector: VoiceConnector
+    store: Any  # bot.store.Store once wired in; None until then
+    ffmpeg: str
+    ffmpeg_stderr: IO[bytes] | None
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        extractor: Extractor,
+        ffmpeg: str = "ffmpeg",
+        ffmpeg_stderr: IO[bytes] | None = None,
+        extensions: tuple[str, ...] = EXTENSIONS,
+        **bot_kwargs: Any,
+    ) -> None:
+        bot_kwargs.setdefault("command_prefix", commands.when_mentioned_or(settings.command_prefix))
+        bot_kwargs.setdefault("intents", bot_intents())
+        bot_kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        bot_kwargs.setdefault("help_command", BrentHelp())
+        bot_kwargs.setdefault("case_insensitive", True)
+        if settings.owner_ids:
+            bot_kwargs.setdefault("owner_ids", set(settings.owner_ids))
+        super().__init__(**bot_kwargs)
+        self.settings = settings
+        self.extractor = extractor
+        self.ffmpeg = ffmpeg
+        self.ffmpeg_stderr = ffmpeg_stderr
+        self.extensions_to_load = extensions
+        self.failed_extensions: dict[str, BaseException] = {}
+        self.players = {}
+        self.player_listeners = []
+        self.voice_connector = VoiceConnector(self)
+        self.store = None
+        self._extractor_closed = False
+
+    async def setup_hook(self) -> None:
+        """Load each cog on its own: one broken cog is logged and the rest still load."""
+        for name in self.extensions_to_load:
+            try:
+                await self.load_extension(name)
+            except Exception as exc:
+                self.failed_extensions[name] = exc
+                log.exception("could not load extension %s; its commands are unavailable", name)
+            else:
+                log.info("loaded extension %s", name)
+
+    def player_for(self, guild: discord.Guild | discord.Object) -> GuildPlayer:
+        """The guild's player, created on first use with the configured limits and listeners."""
+        player = self.players.get(guild.id)
+        if player is None or player.closed:
+            player = GuildPlayer(
+                guild.id,
+                extractor=self.extractor,
+                loop=asyncio.get_running_loop(),
+                ffmpeg=self.ffmpeg,
+                ffmpeg_stderr=self.ffmpeg_stderr,
+                queue=TrackQueue(max_length=self.settings.max_queue_length),
+            )
+            # Before the listeners: the configured default is not a change worth reporting.
+            player.set_volume(self.settings.default_volume)
+            for listener in self.player_listeners:
+                player.add_listener(listener)
+            self.players[guild.id] = player
+        return player
+
+    async def drop_player(self, guild_id: int) -> None:
+        """Close and forget one guild's player (e.g. when the bot is removed from the guild)."""
+        player = self.players.pop(guild_id, None)
+        if player is not None:
+            await player.close()
+
+    async def on_command_error(  # type: ignore[override]
+        self, context: commands.Context[Any], exception: commands.CommandError
+    ) -> None:
+        await handle_command_error(context, exception)
+
+    async def close(self) -> None:
+        """Stop every player (killing its ffmpeg), close the extractor, then disconnect."""
+        players, self.players = list(self.players.values()), {}
+        for player in players:
+            try:
+                await player.close()
+            except Exception:
+                log.exception("closing the player of guild %s failed", player.guild_id)
+        if not self._extractor_closed:
+            self._extractor_closed = True
+            try:
+                self.extractor.close()
+            except Exception:
+                log.exception("closing the extractor failed")
+        await super().close()
+
+
+def create_bot(
+    settings: Settings,
+    *,
+    extractor: Extractor | None = None,
+    ffmpeg: str = "ffmpeg",
+    ffmpeg_stderr: IO[bytes] | None = None,
+    **bot_kwargs: Any,
+) -> BrentBot:
+    """Build the bot without any network traffic.
+
+    Extra keyword arguments go to ``commands.Bot`` (e.g. ``connector=``, which the caller must
+    create inside its running loop). ``extractor`` defaults to one configured from ``settings``.
+    """
+    if extractor is None:
+        extractor = Extractor(
+            policy=UrlPolicy(
+                allow_private_network=settings.allow_private_network,
+                allowed_providers=settings.allowed_providers,
+            ),
+            timeout=settings.extract_timeout,
+            playlist_limit=settings.playlist_limit,
+        )
+    return BrentBot(settings, extractor=extractor, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr, **bot_kwargs)

@@ -1,0 +1,137 @@
+"""The one place a failed command turns into a reply.
+
+Known failures (a :class:`BrentError`, a mistyped argument, a failed check, a cooldown) get a short,
+specific reply. Anything else is a bug: it is logged with its traceback and context, and the user
+gets a generic apology, because raw exception text can hold stream URLs, paths or ffmpeg output.
+
+``BrentError.user_message`` is treated as text its author formatted on purpose (it may contain
+`code` or a channel mention, and must escape any outside text it quotes with ``safe_text``); here it
+only gets its mentions neutralised and its length bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from audio.errors import BrentError
+from bot.text import MESSAGE_LIMIT, safe_text
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong while running that command. The bot owner can find the details in the logs."
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+class CheckRefused(commands.CheckFailure):
+    """Raise from a command check to refuse with a specific, user-facing reason."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+def unwrap(error: BaseException) -> BaseException:
+    """The exception that actually happened, out of discord.py's invoke/conversion wrappers."""
+    while isinstance(error, (commands.CommandInvokeError, commands.ConversionError)) and error.original:
+        error = error.original
+    if isinstance(error, commands.HybridCommandError) and error.original:
+        return unwrap(error.original)
+    return error
+
+
+def reply_for(ctx: commands.Context[Any], error: BaseException) -> str | None:
+    """The message to send for ``error`` (None: say nothing); unexpected errors give the apology."""
+    error = unwrap(error)
+    if isinstance(error, BrentError | CheckRefused):
+        return safe_text(error.user_message, MESSAGE_LIMIT, markdown=False)
+    if isinstance(error, commands.CommandNotFound):
+        return None
+    if isinstance(error, commands.UserInputError):
+        return _input_reply(ctx, error)
+    if isinstance(error, commands.CheckFailure):
+        return _check_reply(error)
+    if isinstance(error, commands.CommandOnCooldown):
+        return f"Slow down: try that again in {math.ceil(error.retry_after)}s."
+    if isinstance(error, commands.MaxConcurrencyReached):
+        return "That command is already running; try again when it finishes."
+    if isinstance(error, commands.DisabledCommand):
+        return "That command is turned off."
+    return APOLOGY
+
+
+async def handle_command_error(ctx: commands.Context[Any], error: BaseException) -> None:
+    """Reply to (or log) a command failure; never raises, so one bad reply cannot cascade."""
+    message = reply_for(ctx, error)
+    if message == APOLOGY:
+        original = unwrap(error)
+        log.error(
+            "command %r failed in guild %s channel %s (author %s)",
+            ctx.command.qualified_name if ctx.command else None,
+            ctx.guild.id if ctx.guild else None,
+            getattr(ctx.channel, "id", None),
+            ctx.author.id,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+    elif isinstance(unwrap(error), commands.CommandNotFound):
+        log.debug("unknown command in guild %s", ctx.guild.id if ctx.guild else None)
+    else:
+        log.debug("command %r refused: %s", ctx.command.qualified_name if ctx.command else None, error)
+    if message is None:
+        return
+    try:
+        await ctx.send(message, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as exc:
+        log.warning("could not send the error reply in channel %s: %s", getattr(ctx.channel, "id", None), exc)
+
+
+def _input_reply(ctx: commands.Context[Any], error: commands.UserInputError) -> str:
+    usage = _usage(ctx)
+    if isinstance(error, commands.MissingRequiredArgument | commands.MissingRequiredAttachment):
+        return f"Missing `{safe_text(error.param.name, 50, markdown=False)}`.{usage}"
+    if isinstance(error, commands.TooManyArguments):
+        return f"Too many arguments.{usage}"
+    if isinstance(error, commands.BadArgument | commands.BadUnionArgument | commands.ArgumentParsingError):
+        # Our converters write user messages; discord.py's own ones are short and quote the input.
+        text = getattr(error, "user_message", None) or str(error)
+        return safe_text(text, 500, markdown=False, single_line=True) + usage
+    return f"That command was not typed right.{usage}"
+
+
+def _usage(ctx: commands.Context[Any]) -> str:
+    command = ctx.command
+    if command is None:
+        return ""
+    signature = command.usage or command.signature
+    line = f"{ctx.clean_prefix}{command.qualified_name} {signature}".strip()
+    return f" Usage: `{safe_text(line.replace('`', ''), 200, markdown=False, single_line=True)}`"
+
+
+def _check_reply(error: commands.CheckFailure) -> str:
+    if isinstance(error, commands.NoPrivateMessage):
+        return "That command only works in a server."
+    if isinstance(error, commands.PrivateMessageOnly):
+        return "That command only works in direct messages."
+    if isinstance(error, commands.NotOwner):
+        return "Only the bot's owner can use that command."
+    if isinstance(error, commands.MissingRole | commands.MissingAnyRole):
+        roles = getattr(error, "missing_roles", None) or [getattr(error, "missing_role", "")]
+        names = ", ".join(safe_text(str(role), 100, markdown=False) for role in roles)
+        return f"You need the {names} role for that."
+    if isinstance(error, commands.MissingPermissions):
+        return f"You need the {_permissions(error.missing_permissions)} permission for that."
+    if isinstance(error, commands.BotMissingPermissions):
+        return f"I need the {_permissions(error.missing_permissions)} permission for that."
+    if isinstance(error, commands.BotMissingRole | commands.BotMissingAnyRole):
+        return "I'm missing a role that command needs."
+    if isinstance(error, commands.NSFWChannelRequired):
+        return "That command only works in an age-restricted channel."
+    return "You can't use that command here."
+
+
+def _permissions(names: list[str]) -> str:
+    return ", ".join(name.replace("_", " ").replace("guild", "server").title() for name in names)
