@@ -1,0 +1,68 @@
+"""Fixtures for end-to-end tests: a fresh fake Discord per test, generated media served on 127.0.0.1.
+
+Scenario tests create their bot inside the test (it needs ``fake.connector()`` from the running
+loop), then run it with ``pointed_at(fake)`` and ``running(bot)`` from :mod:`tests.fakediscord`.
+Set BRENT_E2E_METRICS=<file.json> to collect each scenario's latency/gap numbers for benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakediscord import FakeDiscord, FakeGuild, ScenarioMetrics
+from tests.media import MediaServer, generate_clock, generate_tone, media_server as serve_media
+
+TONE_SECONDS = 3
+
+
+@pytest.fixture(scope="session")
+def e2e_media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tone440.mp3 / tone660.mp3 (3 s each), tone880.mp3 (10 s, for pause/volume), clock.mp3 (8 s)."""
+    root = tmp_path_factory.mktemp("e2e-media")
+    generate_tone(root / "tone440.mp3", 440, TONE_SECONDS)
+    generate_tone(root / "tone660.mp3", 660, TONE_SECONDS)
+    generate_tone(root / "tone880.mp3", 880, 10)
+    generate_clock(root / "clock.mp3", 8)
+    return root
+
+
+@pytest.fixture
+def e2e_media(e2e_media_dir: Path) -> Iterator[MediaServer]:
+    with serve_media(e2e_media_dir, hang_paths={"/hang.mp3"}) as server:
+        yield server
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_guild(fake_discord: FakeDiscord) -> FakeGuild:
+    """One guild: #general, voice channels Music and Lounge, members alice and bob."""
+    return fake_discord.add_guild("Guild A", voice_channels=("Music", "Lounge"), members=("alice", "bob"))
+
+
+_collected: dict[str, dict[str, object]] = {}
+
+
+@pytest.fixture
+def record_metrics(request: pytest.FixtureRequest) -> Callable[[ScenarioMetrics], None]:
+    """Keep a scenario's latency/gap numbers; written to $BRENT_E2E_METRICS at the end of the run."""
+
+    def record(metrics: ScenarioMetrics) -> None:
+        _collected[request.node.nodeid] = metrics.as_dict()
+
+    return record
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    target = os.environ.get("BRENT_E2E_METRICS")
+    if target and _collected:
+        Path(target).write_text(json.dumps(_collected, indent=2))

@@ -1,0 +1,260 @@
+"""The voice side of the fake: voice gateway v8 over TLS, UDP IP discovery, and the RTP listener.
+
+The bot reaches this after VOICE_SERVER_UPDATE. It identifies with the token and session the main
+gateway handed out, discovers its address over UDP, selects ``aead_xchacha20_poly1305_rtpsize`` and
+then streams RTP. Each packet is decrypted exactly as Discord would (12-byte header as AAD, nonce =
+trailing 4-byte counter + 20 zero bytes), decoded with libopus, and recorded for its guild.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import secrets
+import struct
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord.opus
+import nacl.bindings
+import nacl.exceptions
+from aiohttp import WSMsgType, web
+
+from tests.fakediscord.recorder import SpeakingEvent, VoicePacket
+from tests.fakediscord.world import World
+
+log = logging.getLogger(__name__)
+
+MODE = "aead_xchacha20_poly1305_rtpsize"
+# Discord offers AES-GCM first; discord.py must skip it because it only implements xchacha.
+OFFERED_MODES = ["aead_aes256_gcm_rtpsize", MODE]
+OPUS_SILENCE = b"\xf8\xff\xfe"
+VOICE_HEARTBEAT_MS = 13750
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedVoice:
+    user_id: int
+    session_id: str
+    token: str
+
+
+@dataclass
+class VoiceSession:
+    guild_id: int
+    user_id: int
+    session_id: str
+    token: str
+    ssrc: int
+    ws: web.WebSocketResponse
+    secret_key: bytes | None = None
+    mode: str | None = None
+    client_address: tuple[str, int] | None = None
+    heartbeats: list[dict[str, Any]] = field(default_factory=list)
+    seq: int = 0
+    decoder: discord.opus.Decoder | None = None
+    closed: bool = False
+
+    def send(self, op: int, d: Any, *, sequenced: bool = True) -> asyncio.Future[None]:
+        frame: dict[str, Any] = {"op": op, "d": d}
+        if sequenced:
+            self.seq += 1
+            frame["seq"] = self.seq
+        return asyncio.ensure_future(self.ws.send_str(json.dumps(frame)))
+
+
+class _UdpProtocol(asyncio.DatagramProtocol):
+    def __init__(self, server: VoiceServer) -> None:
+        self.server = server
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        arrival = time.perf_counter()
+        try:
+            self.server.on_datagram(data, addr, arrival)
+        except Exception:  # a bad packet must not kill the listener
+            log.exception("fake discord: failed to handle a UDP datagram")
+
+
+class VoiceServer:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.endpoint = ""  # "127.0.0.1:<tls port>", set once listening
+        self.udp_port = 0
+        self._expected: dict[int, ExpectedVoice] = {}
+        self.sessions: list[VoiceSession] = []
+        self._by_ssrc: dict[int, VoiceSession] = {}
+        self._ssrcs = itertools.count(1000)
+        self.stray_packets: list[tuple[float, tuple[str, int], int]] = []
+        self._udp: _UdpProtocol | None = None
+
+    async def start_udp(self) -> None:
+        loop = asyncio.get_running_loop()
+        transport, protocol = await loop.create_datagram_endpoint(
+            lambda: _UdpProtocol(self), local_addr=("127.0.0.1", 0)
+        )
+        self._udp = protocol
+        self.udp_port = transport.get_extra_info("sockname")[1]
+
+    def close_udp(self) -> None:
+        if self._udp is not None and self._udp.transport is not None:
+            self._udp.transport.close()
+
+    # --- called by the main gateway ----------------------------------------------------------------
+
+    def expect(self, guild_id: int, *, user_id: int, session_id: str, token: str) -> None:
+        self._expected[guild_id] = ExpectedVoice(user_id, session_id, token)
+
+    def forget_guild(self, guild_id: int) -> None:
+        self._expected.pop(guild_id, None)
+
+    def close_guild(self, guild_id: int, code: int) -> None:
+        for session in self.sessions:
+            if session.guild_id == guild_id and not session.closed:
+                session.closed = True
+                asyncio.ensure_future(session.ws.close(code=code))
+
+    def active_sessions(self, guild_id: int) -> list[VoiceSession]:
+        return [s for s in self.sessions if s.guild_id == guild_id and not s.closed]
+
+    # --- voice websocket ---------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
+        await ws.prepare(request)
+        if request.query.get("v") != "8":
+            log.warning("fake discord: voice gateway opened with v=%s, expected 8", request.query.get("v"))
+        session: VoiceSession | None = None
+        await ws.send_str(json.dumps({"op": 8, "d": {"v": 8, "heartbeat_interval": VOICE_HEARTBEAT_MS}}))
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.BINARY:
+                    continue  # DAVE/MLS frames; the fake offers protocol version 0, so none are expected
+                if msg.type is not WSMsgType.TEXT:
+                    continue
+                frame = json.loads(msg.data)
+                op, d = frame.get("op"), frame.get("d")
+                if op == 3:
+                    if session is not None:
+                        session.heartbeats.append(d)
+                    await ws.send_str(json.dumps({"op": 6, "d": {"t": (d or {}).get("t")}}))
+                elif op == 0:
+                    session = await self._identify(ws, d)
+                elif op == 7:
+                    session = await self._resume(ws, d)
+                elif session is None:
+                    await ws.close(code=4003, message=b"Not authenticated.")
+                elif op == 1:
+                    await self._select_protocol(session, d)
+                elif op == 5:
+                    self.world.recorder(session.guild_id).add_speaking(
+                        SpeakingEvent(time.perf_counter(), int(d.get("speaking", 0)), int(d.get("ssrc", 0)))
+                    )
+        finally:
+            if session is not None:
+                session.closed = True
+            self.world.changed()
+        return ws
+
+    async def _identify(self, ws: web.WebSocketResponse, d: dict[str, Any]) -> VoiceSession | None:
+        guild_id = int(d["server_id"])
+        expected = self._expected.get(guild_id)
+        if (
+            expected is None
+            or int(d["user_id"]) != expected.user_id
+            or d["session_id"] != expected.session_id
+            or d["token"] != expected.token
+        ):
+            log.warning("fake discord: voice IDENTIFY did not match the VOICE_SERVER_UPDATE handed out: %s", d)
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return None
+        session = VoiceSession(guild_id, expected.user_id, expected.session_id, expected.token, next(self._ssrcs), ws)
+        self.sessions.append(session)
+        self._by_ssrc[session.ssrc] = session
+        await session.send(2, {
+            "ssrc": session.ssrc, "ip": "127.0.0.1", "port": self.udp_port,
+            "modes": OFFERED_MODES, "heartbeat_interval": VOICE_HEARTBEAT_MS, "experiments": [],
+        })
+        self.world.changed()
+        return session
+
+    async def _resume(self, ws: web.WebSocketResponse, d: dict[str, Any]) -> VoiceSession | None:
+        guild_id = int(d["server_id"])
+        found = next(
+            (s for s in reversed(self.sessions)
+             if s.guild_id == guild_id and s.session_id == d["session_id"] and s.token == d["token"]),
+            None,
+        )
+        if found is None:
+            await ws.close(code=4006, message=b"Session no longer valid.")
+            return None
+        found.ws = ws
+        found.closed = False
+        await found.send(9, None)
+        return found
+
+    async def _select_protocol(self, session: VoiceSession, d: dict[str, Any]) -> None:
+        data = d.get("data") or {}
+        mode = data.get("mode")
+        if mode != MODE:
+            await session.ws.close(code=4016, message=b"Unknown encryption mode.")
+            return
+        session.mode = mode
+        session.client_address = (data.get("address"), int(data.get("port", 0)))
+        session.secret_key = secrets.token_bytes(32)
+        await session.send(4, {
+            "audio_codec": "opus", "video_codec": None, "media_session_id": secrets.token_hex(16),
+            "mode": mode, "secret_key": list(session.secret_key), "dave_protocol_version": 0,
+        })
+        self.world.changed()
+
+    # --- UDP ------------------------------------------------------------------------------------------
+
+    def on_datagram(self, data: bytes, addr: tuple[str, int], arrival: float) -> None:
+        if len(data) == 74 and data[0:2] == b"\x00\x01":
+            self._answer_ip_discovery(data, addr)
+            return
+        if len(data) < 12 or data[0] >> 6 != 2:
+            return
+        ssrc = struct.unpack_from(">I", data, 8)[0]
+        session = self._by_ssrc.get(ssrc)
+        if session is None:
+            self.stray_packets.append((arrival, addr, ssrc))
+            return
+        recorder = self.world.recorder(session.guild_id)
+        if session.secret_key is None:
+            recorder.add_error(f"RTP from ssrc {ssrc} before SESSION_DESCRIPTION")
+            return
+        sequence, timestamp = struct.unpack_from(">HI", data, 2)
+        header_len = 12 + 4 * (data[0] & 0x0F) + (4 if data[0] & 0x10 else 0)
+        header, body = data[:header_len], data[header_len:]
+        try:
+            opus = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                body[:-4], header, body[-4:] + bytes(20), session.secret_key
+            )
+        except nacl.exceptions.CryptoError:
+            recorder.add_error(f"packet seq {sequence} failed to decrypt")
+            return
+        if opus == OPUS_SILENCE:
+            recorder.add_packet(VoicePacket(arrival, sequence, timestamp, ssrc, True, b""))
+            return
+        if session.decoder is None:
+            session.decoder = discord.opus.Decoder()
+        try:
+            pcm = session.decoder.decode(opus)
+        except discord.opus.OpusError as exc:
+            recorder.add_error(f"packet seq {sequence} failed to decode: {exc}")
+            return
+        recorder.add_packet(VoicePacket(arrival, sequence, timestamp, ssrc, False, pcm))
+
+    def _answer_ip_discovery(self, data: bytes, addr: tuple[str, int]) -> None:
+        ssrc = struct.unpack_from(">I", data, 4)[0]
+        reply = struct.pack(">HHI", 2, 70, ssrc) + addr[0].encode().ljust(64, b"\x00") + struct.pack(">H", addr[1])
+        assert self._udp is not None and self._udp.transport is not None
+        self._udp.transport.sendto(reply, addr)
