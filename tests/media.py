@@ -230,7 +230,9 @@ def media_server(
     state = MediaServer(root=Path(root), hang_paths=set(hang_paths or ()), redirects=dict(redirects or {}))
     httpd = _ThreadingServer(("127.0.0.1", 0), _make_handler(state))
     state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, name="media-server", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="media-server", daemon=True
+    )
     thread.start()
     try:
         yield state

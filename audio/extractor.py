@@ -1,0 +1,644 @@
+"""The one yt-dlp wrapper: user text in, frozen :class:`Track` / :class:`Stream` out.
+
+Nothing else in BRENT imports yt-dlp or reads its info dicts; :func:`track_from_info` is the edge
+where they become typed values. Every call runs the blocking work in an executor under
+``asyncio.wait_for`` (plus yt-dlp's own ``socket_timeout``), and every link passes the
+:class:`UrlPolicy` before yt-dlp or FFmpeg fetches it.
+
+The blocking job (:func:`run_job`) is a module-level function of one picklable argument and returns
+a picklable result (errors travel as data, since ``BrentError`` does not survive pickling), so a
+``ProcessPoolExecutor`` can replace the default thread pool.
+
+Stream URLs expire (about 6 h on YouTube) and embed the host's IP, so tracks carry only the page
+URL and :meth:`Extractor.stream` fetches a fresh media URL right before playback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import enum
+import logging
+import math
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import validators
+import yt_dlp
+from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError, UnsupportedError
+
+from audio.errors import BrentError, ExtractionError, ExtractionTimeout, NothingFound, UrlRefused
+from audio.track import Provider, Stream, Track
+from audio.url_policy import UrlPolicy, provider_for
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_LENGTH = 300
+MAX_SEARCH_RESULTS = 25
+_UNPLAYABLE_TITLES = frozenset({"[private video]", "[deleted video]", "[unavailable video]"})
+_SCHEME_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+# yt-dlp extractor names (regexes, full match). "generic" is only added when DIRECT links are
+# allowed, and then only its direct-file result is accepted (see _require_direct_file).
+_PROVIDER_EXTRACTORS: dict[Provider, tuple[str, ...]] = {
+    Provider.YOUTUBE: (r"youtube", r"youtube:(tab|playlist|search|search_url|music:search_url|clip|shorts:.*)"),
+    Provider.SOUNDCLOUD: (r"soundcloud(:.+)?",),
+    Provider.BANDCAMP: (r"bandcamp(:.+)?",),
+    Provider.DIRECT: (r"generic",),
+}
+
+MSG_GENERIC = "I couldn't load that track."
+MSG_NOTHING = "I found nothing playable for that."
+MSG_TIMEOUT = "Looking that up took too long; try again or try another link."
+MSG_BOT_CHECK = "YouTube is refusing this host (bot check); try a SoundCloud or direct link."
+MSG_PRIVATE = "That video is private."
+MSG_AGE = "That video is age-restricted and the bot can't sign in to play it."
+MSG_GEO = "That track isn't available in the bot's country."
+MSG_UNSUPPORTED = "I can't play that link; try YouTube, SoundCloud, Bandcamp or a direct audio file."
+MSG_UNAVAILABLE = "That track is unavailable (removed, or it never existed)."
+MSG_NOT_STARTED = "That live stream hasn't started yet."
+MSG_DRM = "That track is DRM-protected, so I can't play it."
+MSG_NO_AUDIO = "I couldn't find an audio stream for that track."
+MSG_NOT_AUDIO_FILE = "That link isn't an audio file I can play."
+MSG_FORBIDDEN = "The site refused to hand over that track."
+MSG_EMPTY = "Give me a link or some words to search for."
+MSG_QUERY_TOO_LONG = "That search is too long."
+MSG_CLOSED = "The extractor is shut down."
+
+# (needle in yt-dlp's lower-cased error text, error class, user message): first match wins.
+_ERROR_RULES: tuple[tuple[str, type[ExtractionError], str], ...] = (
+    ("confirm you're not a bot", ExtractionError, MSG_BOT_CHECK),
+    ("confirm you\u2019re not a bot", ExtractionError, MSG_BOT_CHECK),
+    ("not a bot", ExtractionError, MSG_BOT_CHECK),
+    ("confirm your age", ExtractionError, MSG_AGE),
+    ("age-restricted", ExtractionError, MSG_AGE),
+    ("age restricted", ExtractionError, MSG_AGE),
+    ("private video", ExtractionError, MSG_PRIVATE),
+    ("video is private", ExtractionError, MSG_PRIVATE),
+    ("available in your country", ExtractionError, MSG_GEO),
+    ("not available from your location", ExtractionError, MSG_GEO),
+    ("geo restrict", ExtractionError, MSG_GEO),
+    ("geo-restrict", ExtractionError, MSG_GEO),
+    ("unsupported url", ExtractionError, MSG_UNSUPPORTED),
+    ("no suitable extractor", ExtractionError, MSG_UNSUPPORTED),
+    ("drm protected", ExtractionError, MSG_DRM),
+    ("drm-protected", ExtractionError, MSG_DRM),
+    ("live event will begin", ExtractionError, MSG_NOT_STARTED),
+    ("premieres in", ExtractionError, MSG_NOT_STARTED),
+    ("requested format is not available", ExtractionError, MSG_NO_AUDIO),
+    ("timed out", ExtractionTimeout, MSG_TIMEOUT),
+    ("http error 403", ExtractionError, MSG_FORBIDDEN),
+    ("video unavailable", ExtractionError, MSG_UNAVAILABLE),
+    ("has been removed", ExtractionError, MSG_UNAVAILABLE),
+    ("http error 404", ExtractionError, MSG_UNAVAILABLE),
+    ("does not exist", ExtractionError, MSG_UNAVAILABLE),
+    ("unable to download webpage", ExtractionError, MSG_UNAVAILABLE),
+)
+
+
+class JobKind(enum.StrEnum):
+    RESOLVE = "resolve"
+    RESOLVE_ALL = "resolve_all"
+    SEARCH = "search"
+    STREAM = "stream"
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractorConfig:
+    """Everything the worker needs to build the one yt-dlp options dict; picklable."""
+
+    timeout: float = 30.0
+    playlist_limit: int = 100
+    search_provider: str = "ytsearch"
+    allowed_extractors: tuple[str, ...] = ()
+    ffprobe: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractJob:
+    kind: JobKind
+    text: str  # a URL, or (for words) the full yt-dlp search query such as "ytsearch5:words"
+    is_url: bool
+    policy: UrlPolicy
+    config: ExtractorConfig
+    requester_id: int | None = None
+    limit: int = 1  # most tracks to return
+
+
+@dataclass(frozen=True, slots=True)
+class JobFailure:
+    """A BrentError as data, re-raised on the event-loop side."""
+
+    error_type: type[BrentError]
+    user_message: str
+    detail: str
+
+    @classmethod
+    def of(cls, error: BrentError) -> JobFailure:
+        return cls(type(error), error.user_message, str(error))
+
+    def to_error(self) -> BrentError:
+        return self.error_type(self.user_message, detail=self.detail)
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    tracks: tuple[Track, ...] = ()
+    stream: Stream | None = None
+    failure: JobFailure | None = None
+
+
+class _YtdlLogger:
+    """Routes yt-dlp's chatter into our logging; its errors are re-reported by us, so debug only."""
+
+    def debug(self, msg: str) -> None:
+        log.debug("yt-dlp: %s", msg)
+
+    def info(self, msg: str) -> None:
+        log.debug("yt-dlp: %s", msg)
+
+    def warning(self, msg: str) -> None:
+        log.info("yt-dlp warning: %s", msg)
+
+    def error(self, msg: str) -> None:
+        log.debug("yt-dlp error: %s", msg)
+
+
+def allowed_extractors_for(providers: Iterable[Provider]) -> tuple[str, ...]:
+    """yt-dlp extractor allowlist matching the policy's providers; generic last (it matches anything)."""
+    chosen = set(providers)
+    names: list[str] = []
+    for provider in (Provider.YOUTUBE, Provider.SOUNDCLOUD, Provider.BANDCAMP, Provider.DIRECT):
+        if provider in chosen:
+            names.extend(_PROVIDER_EXTRACTORS[provider])
+    return tuple(names)
+
+
+def ytdl_options(config: ExtractorConfig) -> dict[str, Any]:
+    """The one YoutubeDL options dict (security.md 1): minimal features, nothing that runs or writes."""
+    return {
+        "format": "bestaudio/best",
+        "quiet": True,
+        "no_warnings": False,
+        "noprogress": True,
+        "logger": _YtdlLogger(),
+        "default_search": "ytsearch",
+        "extract_flat": "in_playlist",
+        "noplaylist": True,
+        "playlistend": config.playlist_limit,
+        "lazy_playlist": False,
+        "socket_timeout": max(1.0, min(config.timeout, 15.0)),
+        "retries": 1,
+        "extractor_retries": 1,
+        "allowed_extractors": list(config.allowed_extractors) or ["youtube"],
+        "enable_file_urls": False,
+        "nocheckcertificate": False,
+        "cookiefile": None,
+        "cookiesfrombrowser": None,
+        "usenetrc": False,
+        "external_downloader": None,
+        "skip_download": True,
+        "writesubtitles": False,
+        "writeautomaticsub": False,
+        "writethumbnail": False,
+        "postprocessors": [],
+        "ignoreerrors": False,
+    }
+
+
+class _GuardedYoutubeDL(yt_dlp.YoutubeDL):
+    """Checks every address yt-dlp itself fetches, not only the link the user typed.
+
+    Extractors follow pages to other hosts (and the generic extractor follows redirects), so the
+    policy's address rule is applied to each request and to where it ended up.
+    """
+
+    def __init__(self, params: dict[str, Any], policy: UrlPolicy) -> None:
+        super().__init__(params)
+        self._policy = policy
+
+    def urlopen(self, req: Any) -> Any:
+        url = req if isinstance(req, str) else getattr(req, "url", None) or req.get_full_url()
+        self._policy.check_media_url(url)
+        response = super().urlopen(req)
+        final_url = getattr(response, "url", None)
+        if isinstance(final_url, str) and final_url != url:
+            try:
+                self._policy.check_media_url(final_url)
+            except UrlRefused:
+                response.close()
+                raise
+        return response
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return None
+
+
+def _web_url(value: Any) -> str | None:
+    text = _text(value)
+    if text and text.lower().startswith(("http://", "https://")):
+        return text
+    return None
+
+
+def _duration(info: Mapping[str, Any]) -> float | None:
+    if info.get("is_live") is True or info.get("live_status") in ("is_live", "is_upcoming"):
+        return None
+    value = info.get("duration")
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if math.isfinite(seconds) and seconds > 0 else None
+
+
+def _thumbnail(info: Mapping[str, Any]) -> str | None:
+    direct = _web_url(info.get("thumbnail"))
+    if direct:
+        return direct
+    thumbnails = info.get("thumbnails")
+    if not isinstance(thumbnails, list):
+        return None
+    best: tuple[tuple[float, float, int], str] | None = None
+    for index, thumb in enumerate(thumbnails):
+        if not isinstance(thumb, Mapping):
+            continue
+        url = _web_url(thumb.get("url"))
+        if not url:
+            continue
+        width, height = thumb.get("width"), thumb.get("height")
+        area = float(width * height) if isinstance(width, int) and isinstance(height, int) else 0.0
+        preference = thumb.get("preference")
+        rank = (float(preference) if isinstance(preference, int | float) else 0.0, area, index)
+        if best is None or rank > best[0]:
+            best = (rank, url)
+    return best[1] if best else None
+
+
+def _uploader(info: Mapping[str, Any]) -> str | None:
+    for key in ("uploader", "channel", "artist", "creator"):
+        found = _text(info.get(key))
+        if found:
+            return found
+    for key in ("artists", "creators"):
+        values = info.get(key)
+        if isinstance(values, list) and values and _text(values[0]):
+            return _text(values[0])
+    return None
+
+
+def _provider(info: Mapping[str, Any], page_url: str) -> Provider:
+    key = (_text(info.get("extractor_key")) or _text(info.get("ie_key")) or "").lower()
+    for prefix, provider in (
+        ("youtube", Provider.YOUTUBE),
+        ("soundcloud", Provider.SOUNDCLOUD),
+        ("bandcamp", Provider.BANDCAMP),
+        ("generic", Provider.DIRECT),
+    ):
+        if key.startswith(prefix):
+            return provider
+    parts = urllib.parse.urlsplit(page_url)
+    return provider_for(parts.hostname or "", parts.path)
+
+
+def _fallback_title(page_url: str, info: Mapping[str, Any]) -> str:
+    path = urllib.parse.unquote(urllib.parse.urlsplit(page_url).path).rstrip("/")
+    name = posixpath.basename(path)
+    return name or _text(info.get("id")) or page_url
+
+
+def track_from_info(info: Mapping[str, Any], *, requester_id: int | None = None) -> Track:
+    """Normalise one yt-dlp info dict (full, flat playlist entry or search hit) into a Track.
+
+    Raises ExtractionError when the dict has no web page URL to re-resolve later.
+    """
+    page_url = _web_url(info.get("webpage_url")) or _web_url(info.get("original_url")) or _web_url(info.get("url"))
+    if page_url is None:
+        raise ExtractionError(MSG_GENERIC, detail=f"info without a page url (id={info.get('id')!r})")
+    title = _text(info.get("title")) or _text(info.get("fulltitle")) or _fallback_title(page_url, info)
+    return Track(
+        title=title,
+        page_url=page_url,
+        duration=_duration(info),
+        uploader=_uploader(info),
+        thumbnail=_thumbnail(info),
+        provider=_provider(info, page_url),
+        requester_id=requester_id,
+    )
+
+
+def _expiry(url: str) -> float | None:
+    """googlevideo URLs carry ``expire=<unix time>``; SoundCloud CDN URLs ``Expires=``."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    for key in ("expire", "Expires", "expires"):
+        values = query.get(key)
+        if values and values[0].isdigit():
+            return float(values[0])
+    return None
+
+
+def stream_from_info(info: Mapping[str, Any]) -> Stream:
+    """The media URL yt-dlp selected plus the headers FFmpeg must send, minus any Cookie."""
+    url = _web_url(info.get("url"))
+    if url is None:
+        requested = info.get("requested_formats")
+        if isinstance(requested, list):
+            audio = [f for f in requested if isinstance(f, Mapping) and f.get("vcodec") in (None, "none")]
+            for fmt in audio or requested:
+                if isinstance(fmt, Mapping) and _web_url(fmt.get("url")):
+                    return stream_from_info({**info, **fmt, "requested_formats": None})
+        raise ExtractionError(MSG_NO_AUDIO, detail=f"no media url for {info.get('id')!r}")
+    raw_headers = info.get("http_headers")
+    headers: dict[str, str] = {}
+    if isinstance(raw_headers, Mapping):
+        headers = {
+            str(k): str(v)
+            for k, v in raw_headers.items()
+            if isinstance(k, str) and k.lower() != "cookie" and v is not None
+            and "\r" not in str(v) and "\n" not in str(v)
+        }
+    is_live = info.get("is_live") is True or info.get("live_status") == "is_live"
+    return Stream(url=url, http_headers=headers, expires_at=_expiry(url), is_live=is_live)
+
+
+def _playable_entries(info: Mapping[str, Any], limit: int) -> list[Mapping[str, Any]]:
+    entries = info.get("entries")
+    if entries is None:
+        return [info]
+    found: list[Mapping[str, Any]] = []
+    for entry in entries:
+        if len(found) >= limit:
+            break
+        if not isinstance(entry, Mapping):
+            continue
+        if (_text(entry.get("title")) or "").lower() in _UNPLAYABLE_TITLES:
+            continue
+        if entry.get("_type") == "playlist" or entry.get("entries") is not None:
+            found.extend(_playable_entries(entry, limit - len(found)))
+            continue
+        found.append(entry)
+    return found[:limit]
+
+
+def tracks_from_info(info: Mapping[str, Any], *, limit: int, requester_id: int | None = None) -> list[Track]:
+    """A playlist's or search's playable entries as Tracks (at most ``limit``), or the one track.
+
+    Private/deleted placeholders and entries without a page URL are skipped, not fatal.
+    """
+    tracks: list[Track] = []
+    for entry in _playable_entries(info, limit):
+        try:
+            tracks.append(track_from_info(entry, requester_id=requester_id))
+        except ExtractionError as exc:
+            log.info("skipping an entry yt-dlp returned: %s", exc)
+    return tracks
+
+
+def _require_direct_file(info: Mapping[str, Any]) -> None:
+    """The generic extractor is only trusted for plain media files, never for scraping a web page
+    (embedded players, smuggled headers, feeds: security.md section 1)."""
+    key = (_text(info.get("extractor_key")) or "").lower()
+    if key == "generic" and info.get("direct") is not True:
+        raise ExtractionError(MSG_NOT_AUDIO_FILE, detail="generic extractor result is not a direct file")
+
+
+def probe_duration(ffprobe: str, url: str, headers: Mapping[str, str], timeout: float) -> float | None:
+    """Ask ffprobe how long a direct file is (yt-dlp's generic extractor does not say)."""
+    cmd = [
+        ffprobe, "-v", "error", "-protocol_whitelist", "http,https,tls,tcp,crypto",
+        "-rw_timeout", str(int(timeout * 1_000_000)),
+        "-show_entries", "format=duration", "-of", "default=nw=1:nk=1",
+    ]
+    if headers:
+        cmd += ["-headers", "".join(f"{k}: {v}\r\n" for k, v in headers.items())]
+    cmd += ["-i", url]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.info("ffprobe could not measure a direct file: %s", exc)
+        return None
+    try:
+        seconds = float(done.stdout.strip().splitlines()[0])
+    except (ValueError, IndexError):
+        return None
+    return seconds if math.isfinite(seconds) and seconds > 0 else None
+
+
+def error_from_ytdlp(exc: Exception) -> BrentError:
+    """A short user message for a yt-dlp failure; yt-dlp's own text (URLs, IPs) stays in ``detail``."""
+    cause: BaseException = exc
+    if isinstance(exc, DownloadError) and exc.exc_info and exc.exc_info[1] is not None:
+        cause = exc.exc_info[1]
+    if isinstance(cause, BrentError):
+        return cause
+    detail = str(exc)
+    if isinstance(cause, GeoRestrictedError):
+        return ExtractionError(MSG_GEO, detail=detail)
+    if isinstance(cause, UnsupportedError):
+        return ExtractionError(MSG_UNSUPPORTED, detail=detail)
+    lowered = detail.lower()
+    for needle, error_type, message in _ERROR_RULES:
+        if needle in lowered:
+            return error_type(message, detail=detail)
+    return ExtractionError(MSG_GENERIC, detail=detail)
+
+
+def _extract(ydl: yt_dlp.YoutubeDL, url: str) -> dict[str, Any]:
+    info = ydl.extract_info(url, download=False)
+    if not isinstance(info, dict):
+        raise NothingFound(MSG_NOTHING, detail="yt-dlp returned no info")
+    return info
+
+
+def _media_info(ydl: yt_dlp.YoutubeDL, job: ExtractJob, url: str) -> dict[str, Any]:
+    """A fully processed single-track info dict (playlist pages give their first entry)."""
+    info = _extract(ydl, url)
+    if info.get("entries") is not None or info.get("_type") in ("url", "url_transparent"):
+        entries = _playable_entries(info, 1) if info.get("entries") is not None else [info]
+        if not entries:
+            raise NothingFound(MSG_NOTHING, detail="playlist without playable entries")
+        entry_url = _web_url(entries[0].get("url")) or _web_url(entries[0].get("webpage_url"))
+        if entry_url is None:
+            raise NothingFound(MSG_NOTHING, detail="first entry has no url")
+        job.policy.check_user_url(entry_url)
+        info = _extract(ydl, entry_url)
+    _require_direct_file(info)
+    return info
+
+
+def _run(job: ExtractJob) -> JobResult:
+    config = job.config
+    if job.is_url:
+        job.policy.check_user_url(job.text)
+    with _GuardedYoutubeDL(ytdl_options(config), job.policy) as ydl:
+        if job.kind is JobKind.STREAM:
+            info = _media_info(ydl, job, job.text)
+            stream = stream_from_info(info)
+            job.policy.check_media_url(stream.url)
+            return JobResult(stream=stream)
+
+        info = _extract(ydl, job.text)
+        _require_direct_file(info)
+        limit = max(1, min(job.limit, config.playlist_limit))
+        tracks = tracks_from_info(info, limit=limit, requester_id=job.requester_id)
+        if not tracks:
+            raise NothingFound(MSG_NOTHING, detail=f"{job.kind}: no playable entries")
+        if info.get("entries") is None and tracks[0].provider is Provider.DIRECT and tracks[0].duration is None:
+            tracks[0] = _with_probed_duration(tracks[0], info, job)
+        return JobResult(tracks=tuple(tracks))
+
+
+def _with_probed_duration(track: Track, info: Mapping[str, Any], job: ExtractJob) -> Track:
+    if not job.config.ffprobe:
+        return track
+    stream = stream_from_info(info)
+    job.policy.check_media_url(stream.url)
+    seconds = probe_duration(job.config.ffprobe, stream.url, stream.http_headers, job.config.timeout)
+    return dataclasses.replace(track, duration=seconds) if seconds is not None else track
+
+
+def run_job(job: ExtractJob) -> JobResult:
+    """The blocking half of every Extractor call; safe to run in a thread or another process."""
+    try:
+        return _run(job)
+    except BrentError as exc:
+        return JobResult(failure=JobFailure.of(exc))
+    except (DownloadError, ExtractorError) as exc:
+        return JobResult(failure=JobFailure.of(error_from_ytdlp(exc)))
+    except Exception as exc:  # noqa: BLE001  (a bug or yt-dlp oddity must not kill the worker)
+        log.exception("unexpected failure in an extractor job (%s)", job.kind)
+        return JobResult(failure=JobFailure(ExtractionError, MSG_GENERIC, f"{type(exc).__name__}: {exc}"))
+
+
+def _unwrap_angle_brackets(text: str) -> str:
+    """Discord users write ``<https://...>`` to suppress the embed."""
+    if len(text) > 2 and text.startswith("<") and text.endswith(">"):
+        return text[1:-1].strip()
+    return text
+
+
+class Extractor:
+    """Turns user text into Tracks and Tracks into fresh Streams, off the event loop.
+
+    Owns a small thread pool unless an executor is given (a benchmark swaps in a process pool);
+    a given executor is not shut down by :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        *,
+        policy: UrlPolicy,
+        timeout: float = 30.0,
+        playlist_limit: int = 100,
+        search_provider: str = "ytsearch",
+        executor: concurrent.futures.Executor | None = None,
+        ffprobe: str | None = None,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if playlist_limit < 1:
+            raise ValueError("playlist_limit must be at least 1")
+        if not re.fullmatch(r"[a-z]+search", search_provider):
+            raise ValueError("search_provider must look like 'ytsearch' or 'scsearch'")
+        self.policy = policy
+        self.timeout = timeout
+        self.playlist_limit = playlist_limit
+        self.search_provider = search_provider
+        self._owns_executor = executor is None
+        self._executor = executor or concurrent.futures.ThreadPoolExecutor(
+            max_workers=min(4, (os.cpu_count() or 1) + 1), thread_name_prefix="extractor"
+        )
+        self._config = ExtractorConfig(
+            timeout=timeout,
+            playlist_limit=playlist_limit,
+            search_provider=search_provider,
+            allowed_extractors=allowed_extractors_for(policy.allowed_providers),
+            ffprobe=ffprobe or shutil.which("ffprobe"),
+        )
+        self._closed = False
+
+    @staticmethod
+    def is_url(text: str) -> bool:
+        """Links (even ones the policy will refuse, like ``file://``) versus search words."""
+        text = _unwrap_angle_brackets(text.strip())
+        if not text or any(c.isspace() for c in text):
+            return False
+        return bool(_SCHEME_PREFIX.match(text)) or bool(validators.url(text, simple_host=True))
+
+    async def resolve(self, text: str, *, requester_id: int | None = None) -> Track:
+        """One track: the link's track (a playlist link gives its first entry) or the first search hit."""
+        tracks = await self._tracks(JobKind.RESOLVE, text, 1, 1, requester_id)
+        return tracks[0]
+
+    async def resolve_all(self, text: str, *, requester_id: int | None = None) -> list[Track]:
+        """A playlist link's entries (at most ``playlist_limit``), or the one track."""
+        return await self._tracks(JobKind.RESOLVE_ALL, text, 1, self.playlist_limit, requester_id)
+
+    async def search(self, text: str, n: int = 5, *, requester_id: int | None = None) -> list[Track]:
+        """Up to ``n`` search hits; a link gives its track (or a playlist's first ``n``)."""
+        n = max(1, min(n, MAX_SEARCH_RESULTS, self.playlist_limit))
+        return await self._tracks(JobKind.SEARCH, text, n, n, requester_id)
+
+    async def stream(self, track: Track) -> Stream:
+        """A fresh media URL for ``track``, checked by the policy before FFmpeg may touch it."""
+        result = await self._submit(
+            ExtractJob(JobKind.STREAM, track.page_url, True, self.policy, self._config, track.requester_id)
+        )
+        assert result.stream is not None
+        return result.stream
+
+    def close(self) -> None:
+        """Stop accepting work; running lookups finish on their own (bounded by socket_timeout)."""
+        self._closed = True
+        if self._owns_executor:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _tracks(
+        self, kind: JobKind, text: str, n: int, limit: int, requester_id: int | None
+    ) -> list[Track]:
+        """``n`` is how many hits to ask the search for, ``limit`` how many tracks to keep."""
+        text = _unwrap_angle_brackets(text.strip())
+        if not text:
+            raise NothingFound(MSG_EMPTY)
+        if self.is_url(text):
+            job = ExtractJob(kind, text, True, self.policy, self._config, requester_id, limit)
+        else:
+            if len(text) > MAX_QUERY_LENGTH:
+                raise ExtractionError(MSG_QUERY_TOO_LONG, detail=f"query of {len(text)} chars")
+            query = f"{self.search_provider}{n}:{text}"
+            job = ExtractJob(kind, query, False, self.policy, self._config, requester_id, limit)
+        result = await self._submit(job)
+        return list(result.tracks)
+
+    async def _submit(self, job: ExtractJob) -> JobResult:
+        if self._closed:
+            raise ExtractionError(MSG_CLOSED)
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(self._executor, run_job, job)
+        except RuntimeError as exc:  # executor already shut down
+            raise ExtractionError(MSG_CLOSED, detail=str(exc)) from None
+        try:
+            result = await asyncio.wait_for(future, self.timeout)
+        except TimeoutError:
+            log.info("extractor %s timed out after %.1fs", job.kind, self.timeout)
+            raise ExtractionTimeout(MSG_TIMEOUT, detail=f"{job.kind} exceeded {self.timeout}s") from None
+        except concurrent.futures.BrokenExecutor as exc:
+            raise ExtractionError(MSG_GENERIC, detail=f"executor broken: {exc}") from None
+        if result.failure is not None:
+            raise result.failure.to_error()
+        return result
