@@ -52,7 +52,11 @@ class SettingsError(Exception):
 
 
 class TokenError(SettingsError):
-    """CLIENT_TOKEN is missing or cannot be a Discord bot token."""
+    """CLIENT_TOKEN is missing or cannot be a Discord bot token; the message ends with how to get one."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"{problem} {TOKEN_HELP}")
+        self.problem = problem
 
 
 class Secret:
@@ -114,13 +118,13 @@ def validate_token(raw: str | None) -> Secret:
     if value.lower().startswith("bot "):
         value = value[4:].strip()
     if not value:
-        raise TokenError(f"CLIENT_TOKEN is not set. {TOKEN_HELP}")
+        raise TokenError("CLIENT_TOKEN is not set.")
     if any(ch.isspace() for ch in value):
-        raise TokenError(f"CLIENT_TOKEN contains spaces, so it is not a Discord bot token. {TOKEN_HELP}")
+        raise TokenError("CLIENT_TOKEN contains spaces, so it is not a Discord bot token.")
     if len(value) not in _TOKEN_LENGTH or not TOKEN_PATTERN.fullmatch(value):
         raise TokenError(
             "CLIENT_TOKEN does not look like a Discord bot token (three base64 parts separated by dots, "
-            f"about 70 characters). {TOKEN_HELP}"
+            "about 70 characters)."
         )
     return Secret(value)
 

@@ -1,0 +1,151 @@
+"""Run BRENT: ``python main.py`` (``--check`` to verify the machine, ``--env-file`` for another config).
+
+Everything that can be checked offline (settings, token shape, libopus, ffmpeg) is checked before the
+first network call, so a misconfigured bot stops at once with the fix instead of a traceback.
+Exit codes: 0 stopped normally, 1 missing native dependency or unexpected crash, 2 configuration
+(bad setting, missing/malformed token, token refused by Discord, privileged intents not enabled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+import discord
+
+from bot.settings import DEFAULT_ENV_FILE, Settings, SettingsError, load_settings, permission_warning
+
+log = logging.getLogger("brent")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+
+TOKEN_REFUSED = (
+    "Discord refused the token in CLIENT_TOKEN (it was reset, revoked or mistyped). Get a new one in the "
+    "Discord Developer Portal: Applications > your app > Bot > Reset Token, then put it in credentials.env "
+    "as CLIENT_TOKEN=<token>."
+)
+INTENTS_MISSING = (
+    "Discord refused the connection because the bot's privileged intents are off. In the Discord Developer "
+    "Portal: Applications > your app > Bot, enable MESSAGE CONTENT INTENT and SERVER MEMBERS INTENT, save, "
+    "and start BRENT again."
+)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="main.py", description="BRENT, a self-hosted Discord music bot.")
+    parser.add_argument(
+        "--check", action="store_true", help="check Python, discord.py, ffmpeg, libopus, yt-dlp and the token "
+        "format without connecting, then exit"
+    )
+    parser.add_argument(
+        "--env-file", type=Path, default=DEFAULT_ENV_FILE, metavar="PATH",
+        help=f"settings file to read (default: {DEFAULT_ENV_FILE}); the environment overrides it",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.check:
+        from bot.doctor import report, run_checks
+
+        return report(run_checks(args.env_file), sys.stdout)
+
+    try:
+        settings = load_settings(args.env_file)
+    except SettingsError as exc:
+        print(f"brent: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    from bot.logging_config import configure_logging, open_ffmpeg_log
+    from bot.native import NativeDependencyError, find_ffmpeg, load_opus
+
+    configure_logging(settings)
+    if warning := permission_warning(settings.env_file):
+        log.warning("%s", warning)
+    try:
+        load_opus(settings)
+        ffmpeg = find_ffmpeg(settings)
+    except NativeDependencyError as exc:
+        log.error("%s Fix: %s", exc.problem, exc.fix)
+        return EXIT_FAILURE
+
+    try:
+        with open_ffmpeg_log() as ffmpeg_stderr:
+            asyncio.run(serve(settings, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr))
+    except discord.LoginFailure:
+        log.error("%s", TOKEN_REFUSED)
+        return EXIT_CONFIG
+    except discord.PrivilegedIntentsRequired:
+        log.error("%s", INTENTS_MISSING)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:  # platforms without loop signal handlers (Windows)
+        log.info("interrupted; BRENT stopped")
+        return EXIT_OK
+    except Exception:
+        log.exception("BRENT stopped because of an unexpected error")
+        return EXIT_FAILURE
+    log.info("BRENT stopped")
+    return EXIT_OK
+
+
+async def serve(settings: Settings, *, ffmpeg: str, ffmpeg_stderr: IO[bytes] | None) -> None:
+    """Run the bot until it fails or SIGINT/SIGTERM asks it to stop; then close it in order."""
+    from bot.bot import create_bot
+
+    assert settings.token is not None, "load_settings(require_token=True) guarantees a token"
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    installed = _install_signal_handlers(loop, stop)
+    bot = create_bot(settings, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr)
+    try:
+        async with bot:
+            runner = asyncio.create_task(bot.start(settings.token.reveal()), name="brent-bot")
+            stopper = asyncio.create_task(stop.wait(), name="brent-stop")
+            await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if runner.done():
+                stopper.cancel()
+                runner.result()  # LoginFailure and friends propagate to main()
+                return
+            log.info("shutting down: closing players, voice connections and the gateway")
+            await bot.close()
+            runner.cancel()
+            # Whatever the interrupted login/connection raises on its way out no longer matters.
+            await asyncio.gather(runner, return_exceptions=True)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def _install_signal_handlers(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> list[signal.Signals]:
+    """SIGINT/SIGTERM set ``stop`` once; a second signal then gets the default (immediate) behaviour."""
+    installed: list[signal.Signals] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        log.info("received %s", sig.name)
+        for each in installed:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(each)
+        installed.clear()
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal, sig)
+        except (NotImplementedError, RuntimeError):
+            continue
+        installed.append(sig)
+    return installed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
