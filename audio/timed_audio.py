@@ -163,6 +163,15 @@ class TimedAudio(discord.FFmpegPCMAudio):
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def error(self) -> Exception | None:
+        """ffmpeg's failure (non-zero exit), once the output has ended.
+
+        discord's AudioPlayer only looks for it on the source it plays, which for us is the
+        PCMVolumeTransformer wrapper, so the player asks here instead.
+        """
+        return getattr(self, "_current_error", None)
+
     def at(self, offset: float) -> TimedAudio:
         """A new source on the same stream starting at ``offset`` seconds (this one is untouched)."""
         return TimedAudio(

@@ -157,9 +157,10 @@ class VoiceCollector:
             hold = self._hold_at is not None and count >= self._hold_at
             if hold:
                 self._hold_at = None
+                held, release = self._held, self._release
         if hold:
-            self._held.set()
-            self._release.wait()
+            held.set()
+            release.wait()
 
     def wait_until_connected(self, timeout: float | None = None) -> bool:
         return self._connected
@@ -171,15 +172,25 @@ class VoiceCollector:
 
     def hold_at(self, count: int) -> None:
         """Block the player thread right after it has sent frame number ``count`` (1-based)."""
-        self._held.clear()
-        self._release.clear()
-        self._hold_at = count
+        with self._cond:
+            self._held = threading.Event()
+            self._release = threading.Event()
+            self._hold_at = count
 
     async def wait_held(self, timeout: float = 10.0) -> bool:
-        return await asyncio.to_thread(self._held.wait, timeout)
+        with self._cond:
+            held = self._held
+        return await asyncio.to_thread(held.wait, timeout)
 
-    def release(self) -> None:
-        self._release.set()
+    def release(self, *, hold_next_at: int | None = None) -> None:
+        """Let the held player thread go on, arming the next hold first so it cannot race past."""
+        with self._cond:
+            release = self._release
+            if hold_next_at is not None:
+                self._held = threading.Event()
+                self._release = threading.Event()
+                self._hold_at = hold_next_at
+        release.set()
 
     def frame_count(self) -> int:
         with self._cond:
@@ -209,6 +220,8 @@ class VoiceCollector:
     async def close(self, timeout: float = 10.0) -> None:
         """Stop everything and wait for every player thread (after() and cleanup() done)."""
         self.stop()
-        self._release.set()
+        with self._cond:
+            self._hold_at = None
+            self._release.set()
         for thread in list(self._threads):
             await asyncio.to_thread(thread.join, timeout)

@@ -1,0 +1,730 @@
+"""One GuildPlayer per guild: the queue, the track in the buffer, and the voice connection's source.
+
+The design follows the user's observer note: putting a track into the *buffer* is what starts it,
+and the end of a track (discord's ``after`` callback) is an event that pulls the next track into
+the buffer. Commands never call "play" themselves, so there is one place that decides what plays.
+
+Threads: discord.py reads the source and calls ``after`` on its own player thread. ``after`` only
+hands the event to the event loop (``run_coroutine_threadsafe``, never waiting for the result);
+all player state is touched on the loop. ffmpeg processes are started and killed in worker threads
+because spawning and reaping block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, Protocol
+
+import discord
+
+from audio.errors import BrentError, LimitReached, PlayerError
+from audio.queue import TrackQueue
+from audio.timed_audio import TimedAudio
+from audio.track import Stream, Track
+
+log = logging.getLogger(__name__)
+
+MAX_VOLUME = 200
+STREAM_MAX_AGE = 1800.0  # seconds a prefetched stream URL is trusted without an expiry hint
+STREAM_EXPIRY_MARGIN = 120.0  # refetch when the provider's expiry is closer than this
+PRESTART_LEAD = 3.0  # start the next ffmpeg this many seconds before the current track ends
+PRESTARTED_MAX_AGE = 30.0  # a pre-started ffmpeg older than this is not trusted to still be connected
+
+
+class LoopMode(enum.StrEnum):
+    OFF = "off"
+    TRACK = "track"
+    QUEUE = "queue"
+
+
+class EndReason(enum.Enum):
+    """Why a track left the buffer; ``may_start_next`` says whether the queue advances on its own."""
+
+    FINISHED = "finished"
+    SKIPPED = "skipped"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    REPLACED = "replaced"
+
+    @property
+    def may_start_next(self) -> bool:
+        # STOPPED clears everything; REPLACED means the replacement is already starting.
+        return self in (EndReason.FINISHED, EndReason.FAILED, EndReason.SKIPPED)
+
+
+class VoiceTarget(Protocol):
+    """What GuildPlayer uses of :class:`discord.VoiceClient`."""
+
+    def play(self, source: discord.AudioSource, *, after: Callable[[Exception | None], Any]) -> None: ...
+    def stop(self) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def is_playing(self) -> bool: ...
+    def is_paused(self) -> bool: ...
+    def is_connected(self) -> bool: ...
+
+    @property
+    def source(self) -> discord.AudioSource | None: ...
+
+    @source.setter
+    def source(self, value: discord.AudioSource) -> None: ...
+
+
+class StreamResolver(Protocol):
+    """Turns a track into a fresh stream URL right before it plays (the Extractor)."""
+
+    async def stream(self, track: Track) -> Stream: ...
+
+
+class PlayerListener(Protocol):
+    """Observers of a player. Every method is optional and may be sync or async.
+
+    Calls happen on the event loop, in the order the events happened, from a separate task: a slow
+    or broken listener never delays or stops playback (its exceptions are logged).
+    """
+
+    async def track_started(self, player: GuildPlayer, track: Track) -> None: ...
+
+    async def track_ended(
+        self, player: GuildPlayer, track: Track, reason: EndReason, error: Exception | None
+    ) -> None: ...
+
+    async def state_changed(self, player: GuildPlayer) -> None: ...
+
+
+@dataclass(eq=False)
+class _Prepared:
+    """The next track, fetched ahead: its stream and maybe an ffmpeg already running."""
+
+    track: Track
+    stream: Stream
+    fetched_at: float = field(default_factory=time.monotonic)
+    source: TimedAudio | None = None
+    source_started_at: float = 0.0
+
+
+class GuildPlayer:
+    """Plays one guild's queue into its voice connection.
+
+    Parameters
+    ----------
+    guild_id:
+        The guild this player belongs to (for logs and listeners).
+    extractor:
+        Anything with ``async stream(track) -> Stream``; called right before a track plays and
+        ahead of time for the next one.
+    loop:
+        The bot's event loop; ``after`` callbacks from discord's thread are sent here.
+    ffmpeg, ffmpeg_stderr:
+        The ffmpeg binary and the file its stderr goes to.
+    queue:
+        The queue to play from (a new one by default); the player installs its ``on_change``.
+    listeners:
+        Observers (see :class:`PlayerListener`); more can be added with :meth:`add_listener`.
+    prestart_lead:
+        Seconds before the end of the current track at which the next ffmpeg is started.
+    """
+
+    def __init__(
+        self,
+        guild_id: int,
+        *,
+        extractor: StreamResolver,
+        loop: asyncio.AbstractEventLoop,
+        ffmpeg: str = "ffmpeg",
+        ffmpeg_stderr: IO[bytes] | None = None,
+        queue: TrackQueue | None = None,
+        listeners: Sequence[PlayerListener] = (),
+        prestart_lead: float = PRESTART_LEAD,
+    ) -> None:
+        self.guild_id = guild_id
+        self.voice: VoiceTarget | None = None
+        self.queue = queue if queue is not None else TrackQueue()
+        self.queue.on_change = self._queue_changed
+        self._resolver = extractor
+        self._loop = loop
+        self._ffmpeg = ffmpeg
+        self._ffmpeg_stderr = ffmpeg_stderr
+        self._listeners: list[PlayerListener] = list(listeners)
+        self._prestart_lead = prestart_lead
+
+        self._loop_mode = LoopMode.OFF
+        self._volume = 100
+        self._current: Track | None = None
+        self._source: TimedAudio | None = None
+        self._volume_source: discord.PCMVolumeTransformer[TimedAudio] | None = None
+        # Bumped whenever the buffer gets a new track or is emptied: late callbacks and tasks
+        # from an older generation see the mismatch and do nothing.
+        self._generation = 0
+        self._prepared: _Prepared | None = None
+        self._preparing: Track | None = None  # a prefetch of this track is in flight
+        self._prepare_task: asyncio.Task[Any] | None = None
+        self._opening: Track | None = None  # _open() is waiting for that prefetch
+        self._seek_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._cleanups: set[asyncio.Task[Any]] = set()  # never cancelled: they kill ffmpeg
+        self._events: asyncio.Queue[Callable[[], Awaitable[None]] | None] = asyncio.Queue()
+        self._event_task: asyncio.Task[None] | None = None
+        self._closed = False
+        # Every ffmpeg we started and have not cleaned up; touched from worker threads.
+        self._sources_lock = threading.Lock()
+        self._live_sources: set[TimedAudio] = set()
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def current(self) -> Track | None:
+        """The track in the buffer (starting or playing)."""
+        return self._current
+
+    @property
+    def loop_mode(self) -> LoopMode:
+        return self._loop_mode
+
+    @property
+    def volume(self) -> int:
+        return self._volume
+
+    @property
+    def position(self) -> float | None:
+        """Seconds into the current track, or None when nothing is playing."""
+        source = self._source
+        return source.position if source is not None else None
+
+    @property
+    def is_paused(self) -> bool:
+        return self.voice is not None and self.voice.is_paused()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def add_listener(self, listener: PlayerListener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: PlayerListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    # -- the buffer ------------------------------------------------------------------------
+
+    @property
+    def _buffer(self) -> Track | None:
+        return self._current
+
+    @_buffer.setter
+    def _buffer(self, track: Track | None) -> None:
+        """Putting a track here starts it; a track already playing ends with REPLACED."""
+        previous = self._current
+        self._generation += 1
+        self._drop_current_source()
+        if previous is not None and track is not None:
+            self._emit_track_ended(previous, EndReason.REPLACED, None)
+        self._current = track
+        if track is not None:
+            self._spawn_task(self._start(track, self._generation), name=f"start-{self.guild_id}")
+
+    async def _start(self, track: Track, generation: int, *, start: float = 0.0) -> None:
+        try:
+            source = await self._open(track, start)
+        except BrentError as exc:
+            if generation == self._generation:
+                log.info("guild %s: track %r failed to start: %s", self.guild_id, track.title, exc)
+                self._track_over(track, EndReason.FAILED, exc)
+            return
+        except Exception as exc:
+            log.exception("guild %s: could not start %r", self.guild_id, track.title)
+            if generation == self._generation:
+                self._track_over(track, EndReason.FAILED, _playback_error(exc))
+            return
+        if generation != self._generation or self._closed:
+            await self._discard(source)
+            return
+        voice = self.voice
+        if voice is None or not voice.is_connected():
+            log.warning("guild %s: not connected, %r goes back to the front of the queue", self.guild_id, track.title)
+            await self._discard(source)
+            self._current = None
+            self._generation += 1
+            with contextlib.suppress(LimitReached):
+                self.queue.add_next(track)
+            return
+        volume_source = discord.PCMVolumeTransformer(source, volume=self._volume / 100)
+        try:
+            voice.play(volume_source, after=self._after_callback(generation))
+        except Exception as exc:
+            log.exception("guild %s: voice refused to play %r", self.guild_id, track.title)
+            await self._discard(source)
+            self._track_over(track, EndReason.FAILED, _playback_error(exc))
+            return
+        self._source = source
+        self._volume_source = volume_source
+        log.info("guild %s: playing %r from %.1f s (ffmpeg pid %s)", self.guild_id, track.title, start, source.pid)
+        self._emit("track_started", track)
+        self._emit_state_changed()
+        self._refresh_prepared()
+        if track.duration is not None:
+            self._spawn_task(self._prestart_near_end(generation), name=f"prestart-{self.guild_id}")
+
+    async def _open(self, track: Track, start: float) -> TimedAudio:
+        """A running source for ``track``: the pre-started one if still good, else a fresh one."""
+        task = self._prepare_task
+        if self._preparing is track and task is not None and not task.done():
+            self._opening = track
+            try:
+                await asyncio.shield(task)  # resolving the same track twice would only add delay
+            finally:
+                self._opening = None
+        prepared = self._prepared
+        if prepared is not None and prepared.track is track and start == 0.0:
+            self._prepared = None
+            if prepared.source is not None and time.monotonic() - prepared.source_started_at < PRESTARTED_MAX_AGE:
+                return prepared.source
+            if prepared.source is not None:
+                await self._discard(prepared.source)
+            if _stream_is_fresh(prepared):
+                return await self._spawn(prepared.stream, start)
+        stream = await self._resolver.stream(track)
+        return await self._spawn(stream, start)
+
+    def _after_callback(self, generation: int) -> Callable[[Exception | None], None]:
+        loop = self._loop
+
+        def after(error: Exception | None) -> None:
+            # discord's player thread: hand over to the loop and return at once.
+            if loop.is_closed():
+                return
+            try:
+                asyncio.run_coroutine_threadsafe(self._source_ended(generation, error), loop)
+            except RuntimeError:
+                log.debug("guild %s: loop gone, dropping the end of a track", self.guild_id)
+
+        return after
+
+    async def _source_ended(self, generation: int, error: Exception | None) -> None:
+        if generation != self._generation or self._current is None:
+            return  # a stop, skip, replace or seek already dealt with that source
+        track = self._current
+        if error is None and self._source is not None:
+            error = self._source.error  # discord misses it behind the volume wrapper
+        self._generation += 1
+        self._drop_current_source()
+        if error is not None:
+            log.warning("guild %s: %r ended with an error: %s", self.guild_id, track.title, error)
+            self._track_over(track, EndReason.FAILED, _playback_error(error))
+        else:
+            self._track_over(track, EndReason.FINISHED, None)
+
+    def _track_over(self, track: Track, reason: EndReason, error: Exception | None) -> None:
+        """Tell listeners and pull the next track into the buffer (the loop modes live here)."""
+        self._emit_track_ended(track, reason, error)
+        self._current = None
+        self._generation += 1
+        nxt: Track | None = None
+        if reason is EndReason.FINISHED and self._loop_mode is LoopMode.TRACK:
+            nxt = track
+        elif reason.may_start_next:
+            if self._loop_mode is LoopMode.QUEUE and reason is not EndReason.FAILED:
+                try:
+                    self.queue.add(track)
+                except LimitReached:
+                    log.info("guild %s: queue full, %r not looped", self.guild_id, track.title)
+            nxt = self.queue.pop_next()
+        if nxt is not None and not self._closed:
+            self._buffer = nxt
+        else:
+            self._emit_state_changed()
+
+    # -- commands --------------------------------------------------------------------------
+
+    async def enqueue(self, tracks: Sequence[Track], *, next_up: bool = False) -> int:
+        """Queue ``tracks`` (all or none) and start playing if idle.
+
+        Returns the queue position of the first track, or 0 when it started playing at once.
+        """
+        self._ensure_open()
+        first = self.queue.extend(tracks, front=next_up)
+        if first and self.start():
+            return 0 if first == 1 else first - 1
+        return first
+
+    def start(self) -> bool:
+        """Start the queue if nothing is in the buffer and voice is connected; True if started.
+
+        For the voice cog after (re)connecting; :meth:`enqueue` calls it too.
+        """
+        if self._closed or self._current is not None or not self.queue:
+            return False
+        if self.voice is None or not self.voice.is_connected():
+            return False
+        self._buffer = self.queue.pop_next()
+        return True
+
+    async def skip(self) -> Track | None:
+        """End the current track (SKIPPED) and go on; returns the skipped track."""
+        track = self._current
+        if track is None:
+            return None
+        self._generation += 1
+        self._drop_current_source()
+        self._track_over(track, EndReason.SKIPPED, None)
+        return track
+
+    async def stop(self) -> None:
+        """Stop playback, empty the queue and the buffer, kill ffmpeg."""
+        track = self._current
+        self.queue.clear()
+        self._generation += 1
+        self._current = None
+        self._drop_current_source()
+        await self._discard_prepared()
+        if track is not None:
+            self._emit_track_ended(track, EndReason.STOPPED, None)
+        self._emit_state_changed()
+
+    def pause(self) -> None:
+        voice = self._require_playing()
+        voice.pause()
+        self._emit_state_changed()
+
+    def resume(self) -> None:
+        voice = self._require_playing()
+        voice.resume()
+        self._emit_state_changed()
+
+    async def seek(self, seconds: float) -> None:
+        """Jump to ``seconds`` into the current track; past its end goes to the next, < 0 is 0."""
+        async with self._seek_lock:
+            track = self._current
+            source = self._source
+            voice = self.voice
+            if track is None or source is None or voice is None:
+                raise PlayerError("Nothing is playing.")
+            if source.stream.is_live:
+                raise PlayerError("You can't seek in a live stream.")
+            target = max(0.0, float(seconds))
+            if track.duration is not None and target >= track.duration:
+                await self.skip()
+                return
+            generation = self._generation
+            stream = source.stream
+            if stream.expires_at is not None and time.time() > stream.expires_at - STREAM_EXPIRY_MARGIN:
+                stream = await self._resolver.stream(track)
+            new_source = await self._spawn(stream, target)
+            if generation != self._generation or self._source is not source:
+                await self._discard(new_source)
+                return
+            was_paused = voice.is_paused()
+            volume_source = discord.PCMVolumeTransformer(new_source, volume=self._volume / 100)
+            try:
+                # The setter swaps sources without firing ``after``; the old one is ours to clean.
+                voice.source = volume_source
+            except Exception:
+                await self._discard(new_source)
+                raise PlayerError("Nothing is playing.") from None
+            if was_paused:
+                voice.pause()
+            self._source = new_source
+            self._volume_source = volume_source
+            await self._retire(source)
+            log.info("guild %s: seeked %r to %.3f s", self.guild_id, track.title, target)
+            self._emit_state_changed()
+
+    async def rewind(self, seconds: float) -> None:
+        position = self._require_position()
+        await self.seek(position - seconds)
+
+    async def forward(self, seconds: float) -> None:
+        position = self._require_position()
+        await self.seek(position + seconds)
+
+    def set_volume(self, percent: int) -> None:
+        """Change the volume live (0-200 %), without restarting ffmpeg."""
+        if not 0 <= percent <= MAX_VOLUME:
+            raise PlayerError(f"Volume must be between 0 and {MAX_VOLUME}.")
+        self._volume = int(percent)
+        if self._volume_source is not None:
+            self._volume_source.volume = self._volume / 100
+        self._emit_state_changed()
+
+    def set_loop(self, mode: LoopMode) -> None:
+        self._loop_mode = LoopMode(mode)
+        self._refresh_prepared()
+        self._emit_state_changed()
+
+    async def close(self) -> None:
+        """Stop, kill every ffmpeg, cancel tasks; listeners get the pending events first."""
+        if self._closed:
+            return
+        await self.stop()
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, *self._cleanups, return_exceptions=True)
+        with self._sources_lock:
+            leftovers = list(self._live_sources)
+            self._live_sources.clear()
+        for source in leftovers:
+            await asyncio.to_thread(source.cleanup)
+        if self._event_task is not None:
+            self._events.put_nowait(None)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._event_task), timeout=5)
+            except TimeoutError:
+                self._event_task.cancel()
+        self.queue.on_change = None
+        log.debug("guild %s: player closed", self.guild_id)
+
+    # -- prefetch and pre-start ------------------------------------------------------------
+
+    def _next_candidate(self) -> Track | None:
+        """The track that will play after the current one, if nothing changes."""
+        current = self._current
+        if current is not None and self._loop_mode is LoopMode.TRACK:
+            return current
+        nxt = self.queue.peek()
+        if nxt is None and current is not None and self._loop_mode is LoopMode.QUEUE:
+            return current
+        return nxt
+
+    def _refresh_prepared(self) -> None:
+        """Drop a prepared track that is no longer next and fetch the one that is."""
+        if self._closed or self._current is None:
+            return
+        candidate = self._next_candidate()
+        prepared = self._prepared
+        if prepared is not None and prepared.track is self._current and self._source is None:
+            return  # the track that is starting right now is about to take it
+        if prepared is not None and prepared.track is not candidate:
+            self._prepared = None
+            if prepared.source is not None:
+                self._cleanup_later(prepared.source)
+            prepared = None
+        if candidate is not None and prepared is None and self._preparing is not candidate:
+            self._preparing = candidate
+            self._prepare_task = self._spawn_task(
+                self._prepare(candidate, with_source=self._near_end()), name=f"prefetch-{self.guild_id}"
+            )
+
+    def _near_end(self) -> bool:
+        track, source = self._current, self._source
+        if track is None or source is None or track.duration is None:
+            return False
+        return track.duration - source.position <= self._prestart_lead
+
+    async def _prepare(self, track: Track, *, with_source: bool) -> None:
+        self._preparing = track  # also set by the caller, before this task first runs
+        try:
+            prepared = self._prepared
+            if prepared is None or prepared.track is not track or not _stream_is_fresh(prepared):
+                stream = await self._resolver.stream(track)
+                if prepared is not None and prepared.track is track and prepared.source is not None:
+                    await self._discard(prepared.source)
+                prepared = _Prepared(track, stream)
+            if with_source and prepared.source is None:
+                prepared.source = await self._spawn(prepared.stream, 0.0)
+                prepared.source_started_at = time.monotonic()
+        except BrentError as exc:
+            # Not fatal: the track is resolved again when its turn comes, and fails then.
+            log.info("guild %s: prefetch of %r failed: %s", self.guild_id, track.title, exc)
+            return
+        except Exception:
+            log.exception("guild %s: prefetch of %r failed", self.guild_id, track.title)
+            return
+        finally:
+            if self._preparing is track:
+                self._preparing = None
+        wanted = self._next_candidate() is track or self._opening is track
+        if self._closed or not wanted:
+            if prepared.source is not None:
+                await self._discard(prepared.source)
+            return
+        old = self._prepared
+        self._prepared = prepared
+        if old is not None and old is not prepared and old.source is not None:
+            await self._discard(old.source)
+        log.debug("guild %s: prepared %r (ffmpeg started: %s)", self.guild_id, track.title, prepared.source is not None)
+
+    async def _prestart_near_end(self, generation: int) -> None:
+        """Start the next ffmpeg a few seconds before this track ends, so the gap is tiny."""
+        while generation == self._generation:
+            track, source = self._current, self._source
+            if track is None or source is None or track.duration is None:
+                return
+            remaining = track.duration - source.position
+            if remaining <= self._prestart_lead:
+                break
+            await asyncio.sleep(min(remaining - self._prestart_lead, 5.0))
+        if generation != self._generation:
+            return
+        candidate = self._next_candidate()
+        if candidate is None:
+            return
+        prepared = self._prepared
+        if prepared is not None and prepared.track is candidate and prepared.source is not None:
+            return
+        task = self._prepare_task
+        if self._preparing is candidate and task is not None and not task.done():
+            await asyncio.shield(task)  # a stream-only prefetch is running; add the process after it
+            prepared = self._prepared
+            if prepared is not None and prepared.track is candidate and prepared.source is not None:
+                return
+        if generation != self._generation or self._next_candidate() is not candidate:
+            return
+        self._preparing = candidate
+        self._prepare_task = self._spawn_task(self._prepare(candidate, with_source=True), name=f"prestart-{self.guild_id}")
+
+    async def _discard_prepared(self) -> None:
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and prepared.source is not None:
+            await self._discard(prepared.source)
+
+    # -- ffmpeg processes ------------------------------------------------------------------
+
+    async def _spawn(self, stream: Stream, start: float) -> TimedAudio:
+        return await asyncio.to_thread(self._spawn_blocking, stream, start)
+
+    def _spawn_blocking(self, stream: Stream, start: float) -> TimedAudio:
+        try:
+            source = TimedAudio(stream, start=start, executable=self._ffmpeg, stderr=self._ffmpeg_stderr)
+        except discord.ClientException as exc:
+            raise _playback_error(exc) from exc
+        with self._sources_lock:
+            if not self._closed:
+                self._live_sources.add(source)
+                return source
+        # close() ran while this process was starting: nobody will ever play it.
+        source.cleanup()
+        raise PlayerError("The player was closed.")
+
+    async def _discard(self, source: TimedAudio) -> None:
+        await asyncio.to_thread(self._cleanup_blocking, source, retire=False)
+
+    async def _retire(self, source: TimedAudio) -> None:
+        await asyncio.to_thread(self._cleanup_blocking, source, retire=True)
+
+    def _cleanup_blocking(self, source: TimedAudio, *, retire: bool) -> None:
+        if retire:
+            source.retire()
+        else:
+            source.cleanup()
+        with self._sources_lock:
+            self._live_sources.discard(source)
+
+    def _drop_current_source(self) -> None:
+        """Stop the voice player and kill the current ffmpeg (in a worker thread)."""
+        source = self._source
+        self._source = None
+        self._volume_source = None
+        voice = self.voice
+        if voice is not None and (voice.is_playing() or voice.is_paused()):
+            voice.stop()
+        if source is not None:
+            self._cleanup_later(source)
+
+    def _cleanup_later(self, source: TimedAudio) -> None:
+        task = self._loop.create_task(_log_failure(self._discard(source), "cleanup"), name="ffmpeg-cleanup")
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _queue_changed(self) -> None:
+        # Runs wherever the queue was touched; the rest happens on the loop.
+        self._loop.call_soon_threadsafe(self._after_queue_change)
+
+    def _after_queue_change(self) -> None:
+        if self._closed:
+            return
+        self._refresh_prepared()
+        self._emit_state_changed()
+
+    def _emit_track_ended(self, track: Track, reason: EndReason, error: Exception | None) -> None:
+        self._emit("track_ended", track, reason, error)
+
+    def _emit_state_changed(self) -> None:
+        self._emit("state_changed")
+
+    def _emit(self, name: str, *args: Any) -> None:
+        if not self._listeners or self._closed:
+            return
+        listeners = tuple(self._listeners)
+
+        async def deliver() -> None:
+            for listener in listeners:
+                method = getattr(listener, name, None)
+                if method is None:
+                    continue
+                try:
+                    result = method(self, *args)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    log.exception("guild %s: listener %r failed in %s", self.guild_id, listener, name)
+
+        self._events.put_nowait(deliver)
+        if self._event_task is None or self._event_task.done():
+            self._event_task = self._loop.create_task(self._deliver_events(), name=f"player-events-{self.guild_id}")
+
+    async def _deliver_events(self) -> None:
+        while True:
+            deliver = await self._events.get()
+            if deliver is None:
+                return
+            await deliver()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _spawn_task(self, coro: Awaitable[Any], *, name: str) -> asyncio.Task[None]:
+        task = self._loop.create_task(_log_failure(coro, name), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise PlayerError("The player was closed.")
+
+    def _require_playing(self) -> VoiceTarget:
+        if self._current is None or self._source is None or self.voice is None:
+            raise PlayerError("Nothing is playing.")
+        return self.voice
+
+    def _require_position(self) -> float:
+        position = self.position
+        if position is None:
+            raise PlayerError("Nothing is playing.")
+        return position
+
+
+def _stream_is_fresh(prepared: _Prepared) -> bool:
+    if time.monotonic() - prepared.fetched_at > STREAM_MAX_AGE:
+        return False
+    expires = prepared.stream.expires_at
+    return expires is None or time.time() < expires - STREAM_EXPIRY_MARGIN
+
+
+def _playback_error(exc: BaseException) -> BrentError:
+    """Wrap a non-domain failure (ffmpeg exit, voice error) so listeners can show user_message."""
+    if isinstance(exc, BrentError):
+        return exc
+    error = PlayerError("That track could not be played.", detail=f"{type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error
+
+
+async def _log_failure(coro: Awaitable[Any], name: str) -> None:
+    try:
+        await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("player task %s failed", name)
