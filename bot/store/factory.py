@@ -20,9 +20,7 @@ _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 _SQLITE_SCHEME = "sqlite:///"
 
 
-async def open_store(
-    database_url: str | None, data_dir: Path, *, limits: StoreLimits | None = None
-) -> Store:
+async def open_store(database_url: str | None, data_dir: Path, *, limits: StoreLimits | None = None) -> Store:
     """Open (creating and migrating as needed) the store; raises StoreError with a clear message.
 
     ``database_url`` empty/None -> ``<data_dir>/brent.db``; ``sqlite:///path`` -> that file;

@@ -28,7 +28,12 @@ class StoreLimits:
     max_name_length: int = 32
 
     def __post_init__(self) -> None:
-        for name in ("max_playlist_tracks", "max_guild_playlists", "max_guild_playlist_tracks", "max_name_length"):
+        for name in (
+            "max_playlist_tracks",
+            "max_guild_playlists",
+            "max_guild_playlist_tracks",
+            "max_name_length",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
 

@@ -79,16 +79,17 @@ def _check_size(text: str) -> None:
 
 def _check_count(count: int, max_tracks: int) -> None:
     if count > max_tracks:
-        raise PlaylistImportError(f"The file has more than {max_tracks} tracks, the most a playlist can hold.")
+        raise PlaylistImportError(
+            f"The file has more than {max_tracks} tracks, the most a playlist can hold."
+        )
 
 
 def _provider(url: str, stated: object, provider_of: ProviderOf | None) -> Provider:
     if provider_of is not None:
         return provider_of(url)
-    try:
+    if isinstance(stated, str) and stated in Provider.__members__.values():
         return Provider(stated)
-    except ValueError:
-        return Provider.OTHER
+    return Provider.OTHER
 
 
 def parse_json_playlist(
@@ -102,7 +103,9 @@ def parse_json_playlist(
     try:
         document: Any = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise PlaylistImportError(f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}).") from None
+        raise PlaylistImportError(
+            f"The file is not valid JSON (line {exc.lineno}, column {exc.colno})."
+        ) from None
     except (ValueError, RecursionError):  # e.g. nesting too deep, integers too long
         raise PlaylistImportError("The file is not a JSON playlist this bot can read.") from None
     name: str | None = None
@@ -207,5 +210,7 @@ def parse_playlist(
 ) -> ImportedPlaylist:
     """JSON when the text starts like JSON, M3U otherwise."""
     if text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
-        return parse_json_playlist(text, max_tracks=max_tracks, requester_id=requester_id, provider_of=provider_of)
+        return parse_json_playlist(
+            text, max_tracks=max_tracks, requester_id=requester_id, provider_of=provider_of
+        )
     return parse_m3u_playlist(text, max_tracks=max_tracks, requester_id=requester_id, provider_of=provider_of)

@@ -55,7 +55,8 @@ class _PostgresTransaction(Transaction):
         return list(await self._conn.fetch(numbered_placeholders(sql), *args))
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        return await self._conn.fetchrow(numbered_placeholders(sql), *args)
+        row: Row | None = await self._conn.fetchrow(numbered_placeholders(sql), *args)
+        return row
 
     async def execute(self, sql: str, *args: Any) -> None:
         await self._conn.execute(numbered_placeholders(sql), *args)
@@ -77,9 +78,7 @@ class PostgresDriver(Driver):
         self._closed = False
 
     @classmethod
-    async def connect(
-        cls, url: str, *, timeout: float = 10.0, max_connections: int = 4
-    ) -> PostgresDriver:
+    async def connect(cls, url: str, *, timeout: float = 10.0, max_connections: int = 4) -> PostgresDriver:
         try:
             pool = await asyncpg.create_pool(
                 url,
@@ -98,8 +97,9 @@ class PostgresDriver(Driver):
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[Transaction]:
         try:
-            async with self._pool.acquire(timeout=self._acquire_timeout) as conn, conn.transaction(
-                readonly=not write
+            async with (
+                self._pool.acquire(timeout=self._acquire_timeout) as conn,
+                conn.transaction(readonly=not write),
             ):
                 yield _PostgresTransaction(conn)
         except asyncpg.UniqueViolationError as exc:

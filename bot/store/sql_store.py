@@ -48,7 +48,9 @@ _PLAYLIST_SELECT = (
 _INSERT_PLAYLIST_TRACK = (
     f"INSERT INTO playlist_tracks (playlist_id, guild_id, {_TRACK_COLS}) VALUES (?, ?, {_TRACK_MARKS})"
 )
-_INSERT_QUEUE_ENTRY = f"INSERT INTO queue_entries (guild_id, slot, {_TRACK_COLS}) VALUES (?, ?, {_TRACK_MARKS})"
+_INSERT_QUEUE_ENTRY = (
+    f"INSERT INTO queue_entries (guild_id, slot, {_TRACK_COLS}) VALUES (?, ?, {_TRACK_MARKS})"
+)
 
 NOT_FOUND_MESSAGE = "There is no playlist with that name in this server."
 
@@ -144,7 +146,9 @@ class SqlStore(Store):
         key = self._lookup_key(raw_name)
         row = None
         if key is not None:
-            row = await tx.fetchrow(f"{_PLAYLIST_SELECT} WHERE p.guild_id = ? AND p.name_key = ?", guild_id, key)
+            row = await tx.fetchrow(
+                f"{_PLAYLIST_SELECT} WHERE p.guild_id = ? AND p.name_key = ?", guild_id, key
+            )
         if row is None:
             raise PlaylistNotFound(NOT_FOUND_MESSAGE)
         return _playlist_from_row(row)

@@ -94,10 +94,9 @@ def track_from_fields(
     title = clean_title(title)[:MAX_TITLE_LENGTH]
     if thumbnail is not None and page_url_problem(thumbnail) is not None:
         thumbnail = None  # a broken thumbnail is cosmetic, not a reason to drop the track
-    try:
-        kind = Provider(provider)
-    except ValueError:
-        raise BadTrackFields("the provider is unknown") from None
+    if not isinstance(provider, str) or provider not in Provider.__members__.values():
+        raise BadTrackFields("the provider is unknown")
+    kind = Provider(provider)
     assert isinstance(page_url, str)
     return Track(
         title=title,

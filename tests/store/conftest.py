@@ -99,7 +99,9 @@ class _Opener:
     ) -> SqlStore:
         store: SqlStore
         if self.backend == "sqlite":
-            store = await SqliteStore.open(Path(self.location), limits=limits, schema=schema, busy_timeout=busy_timeout)
+            store = await SqliteStore.open(
+                Path(self.location), limits=limits, schema=schema, busy_timeout=busy_timeout
+            )
         else:
             store = await PostgresStore.open(self.location, limits=limits, schema=schema)
         self.opened.append(store)

@@ -53,8 +53,12 @@ async def test_a_row_cannot_point_into_another_guilds_playlist(store: SqlStore) 
 
 
 async def test_player_state_is_per_guild(store: SqlStore) -> None:
-    state_a = GuildState(GUILD_A, voice_channel_id=1, current=make_track(1), position=5.0, queue=(make_track(2),))
-    state_b = GuildState(GUILD_B, voice_channel_id=2, current=make_track(3), position=9.0, queue=(make_track(4),))
+    state_a = GuildState(
+        GUILD_A, voice_channel_id=1, current=make_track(1), position=5.0, queue=(make_track(2),)
+    )
+    state_b = GuildState(
+        GUILD_B, voice_channel_id=2, current=make_track(3), position=9.0, queue=(make_track(4),)
+    )
     await store.save_state(state_a)
     await store.save_state(state_b)
 

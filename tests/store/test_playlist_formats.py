@@ -25,7 +25,14 @@ def sample() -> list[Track]:
     return [
         make_track(1),
         Track("Live radio", "https://radio.example.com/stream.mp3", None, None, None, Provider.DIRECT, 3),
-        Track("Ünïcødé ♫ \"quotes\", commas", "https://soundcloud.com/a/b", 187.4, "Ann", None, Provider.SOUNDCLOUD),
+        Track(
+            'Ünïcødé ♫ "quotes", commas',
+            "https://soundcloud.com/a/b",
+            187.4,
+            "Ann",
+            None,
+            Provider.SOUNDCLOUD,
+        ),
     ]
 
 
@@ -47,7 +54,9 @@ def test_m3u_round_trip_keeps_titles_urls_and_durations() -> None:
 
 
 def test_titles_cannot_inject_m3u_lines() -> None:
-    evil = Track("Nice\n/etc/passwd\r\n#EXTINF:1,x", "https://example.com/a.mp3", 1.0, None, None, Provider.DIRECT)
+    evil = Track(
+        "Nice\n/etc/passwd\r\n#EXTINF:1,x", "https://example.com/a.mp3", 1.0, None, None, Provider.DIRECT
+    )
     text = playlist_to_m3u("x\nfile:///etc/shadow", [evil])
     assert text.count("\n") == 4  # header, name, one EXTINF, one URL
     imported = parse_m3u_playlist(text, max_tracks=5)
@@ -58,12 +67,19 @@ def test_provider_comes_from_the_policy_when_given() -> None:
     text = playlist_to_json("p", [make_track(1)])
     imported = parse_playlist(text, max_tracks=5, provider_of=lambda url: Provider.OTHER)
     assert imported.tracks[0].provider is Provider.OTHER
-    m3u = parse_playlist("https://www.youtube.com/watch?v=x\n", max_tracks=5, provider_of=lambda url: Provider.YOUTUBE)
-    assert (m3u.tracks[0].provider, m3u.tracks[0].title) == (Provider.YOUTUBE, "https://www.youtube.com/watch?v=x")
+    m3u = parse_playlist(
+        "https://www.youtube.com/watch?v=x\n", max_tracks=5, provider_of=lambda url: Provider.YOUTUBE
+    )
+    assert (m3u.tracks[0].provider, m3u.tracks[0].title) == (
+        Provider.YOUTUBE,
+        "https://www.youtube.com/watch?v=x",
+    )
 
 
 def test_plain_lists_and_plain_m3u_are_accepted() -> None:
-    bare = json.dumps([{"url": "https://example.com/1.mp3"}, {"webpage_url": "https://example.com/2.mp3", "title": "Two"}])
+    bare = json.dumps(
+        [{"url": "https://example.com/1.mp3"}, {"webpage_url": "https://example.com/2.mp3", "title": "Two"}]
+    )
     imported = parse_playlist(bare, max_tracks=5)
     assert [(t.title, t.provider) for t in imported.tracks] == [
         ("https://example.com/1.mp3", Provider.OTHER),

@@ -26,7 +26,12 @@ OTHER = 333_333_333_333_333_333
 
 async def test_create_add_show_and_play(store: SqlStore) -> None:
     created = await store.create_playlist(GUILD, "  Road   trip ", owner_id=OWNER)
-    assert (created.name, created.owner_id, created.guild_id, created.track_count) == ("Road trip", OWNER, GUILD, 0)
+    assert (created.name, created.owner_id, created.guild_id, created.track_count) == (
+        "Road trip",
+        OWNER,
+        GUILD,
+        0,
+    )
 
     tracks = [make_track(n) for n in range(1, 4)]
     updated = await store.add_tracks(GUILD, "road trip", tracks, user_id=OWNER, can_manage=False)
@@ -70,7 +75,9 @@ async def test_names_are_validated(store: SqlStore, raw: str, problem: str | Non
 
 
 async def test_names_keep_unicode_letters_and_fold_lookalikes(store: SqlStore) -> None:
-    created = await store.create_playlist(GUILD, "Ｃａｆé Ümlaut-Mix (2)", owner_id=OWNER)  # full-width letters
+    created = await store.create_playlist(
+        GUILD, "Ｃａｆé Ümlaut-Mix (2)", owner_id=OWNER
+    )  # full-width letters
     assert created.name == "Café Ümlaut-Mix (2)"
     assert (await store.get_playlist(GUILD, "CAFÉ ümlaut-mix (2)")).id == created.id
 
@@ -183,7 +190,9 @@ async def test_unknown_names_are_not_found(store: SqlStore) -> None:
             await call
 
 
-async def test_damaged_rows_are_skipped_with_a_log_line(store: SqlStore, caplog: pytest.LogCaptureFixture) -> None:
+async def test_damaged_rows_are_skipped_with_a_log_line(
+    store: SqlStore, caplog: pytest.LogCaptureFixture
+) -> None:
     playlist = await store.save_playlist(GUILD, "mixed", [make_track(1)], owner_id=OWNER)
     run = raw_sql(store)
     insert = (

@@ -70,7 +70,9 @@ async def test_damaged_state_rows_are_repaired_or_skipped(
     run = raw_sql(store)
     await run("UPDATE guild_state SET loop_mode = 'sideways', volume = 999 WHERE guild_id = ?", GUILD)
     await run("UPDATE queue_entries SET provider = 'bogus' WHERE guild_id = ? AND slot = 1", GUILD)
-    await run("UPDATE queue_entries SET page_url = 'javascript:alert(1)' WHERE guild_id = ? AND slot = 0", GUILD)
+    await run(
+        "UPDATE queue_entries SET page_url = 'javascript:alert(1)' WHERE guild_id = ? AND slot = 0", GUILD
+    )
     with caplog.at_level(logging.WARNING):
         state = await store.load_state(GUILD)
     assert state is not None
