@@ -11,7 +11,8 @@ from discord.ext import commands
 
 from audio.errors import QueueError
 from bot.bot import BrentBot, create_bot
-from bot.converters import Volume
+from audio.player import LoopMode
+from bot.converters import LoopModeConverter, Volume
 from bot.errors import APOLOGY, CheckRefused
 from bot.settings import Settings
 
@@ -42,6 +43,15 @@ class Trouble(commands.Cog):
     @commands.command()
     async def volume(self, ctx: commands.Context[Any], percent: Volume) -> None:
         await ctx.send(f"volume {percent}")
+
+    @commands.command()
+    async def optvol(self, ctx: commands.Context[Any], percent: Volume | None = None) -> None:
+        await ctx.send(f"volume {percent}")
+
+    @commands.command()
+    async def loop(self, ctx: commands.Context[Any], mode: LoopModeConverter) -> None:
+        assert isinstance(mode, LoopMode)
+        await ctx.send(f"loop {mode.value}")
 
     @commands.command()
     async def later(self, ctx: commands.Context[Any]) -> None:
@@ -175,3 +185,16 @@ async def test_cooldown_gives_the_wait(bot: BrentBot) -> None:
     assert reply.content.endswith("s.")
     seconds = int(reply.content.removeprefix("Slow down: try that again in ").removesuffix("s."))
     assert 55 <= seconds <= 60
+
+
+async def test_converters_work_as_command_annotations(bot: BrentBot) -> None:
+    await dpytest.message("\\volume 50%")
+    assert dpytest.get_message().content == "volume 50"
+    await dpytest.message("\\optvol 7")
+    assert dpytest.get_message().content == "volume 7"
+    await dpytest.message("\\optvol")
+    assert dpytest.get_message().content == "volume None"
+    await dpytest.message("\\loop song")
+    assert dpytest.get_message().content == "loop track"
+    reply = await run("\\loop sometimes", commands.BadArgument)
+    assert reply is not None and reply.content.startswith("Loop mode must be `off`, `track` or `queue`.")

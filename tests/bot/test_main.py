@@ -136,8 +136,8 @@ async def rest(request: pytest.FixtureRequest) -> AsyncIterator[tuple[FakeDiscor
     await runner.cleanup()
 
 
-async def start_harness(tmp_path: Path, base: str) -> asyncio.subprocess.Process:
-    env_file = write_env(tmp_path, f"CLIENT_TOKEN={FAKE_TOKEN}\n")
+async def start_harness(tmp_path: Path, base: str, mode: int = 0o600) -> asyncio.subprocess.Process:
+    env_file = write_env(tmp_path, f"CLIENT_TOKEN={FAKE_TOKEN}\n", mode)
     return await asyncio.create_subprocess_exec(
         sys.executable, str(HARNESS), "--env-file", str(env_file), cwd=tmp_path,
         env=child_env(tmp_path, BRENT_TEST_API_BASE=base),
@@ -148,7 +148,7 @@ async def start_harness(tmp_path: Path, base: str) -> asyncio.subprocess.Process
 @pytest.mark.parametrize("rest", [True], indirect=True)
 async def test_token_refused_by_discord_exits_2(tmp_path: Path, rest: tuple[FakeDiscordRest, str]) -> None:
     fake, base = rest
-    process = await start_harness(tmp_path, base)
+    process = await start_harness(tmp_path, base, mode=0o644)
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     text = stderr.decode()
     assert process.returncode == 2, text
@@ -157,6 +157,7 @@ async def test_token_refused_by_discord_exits_2(tmp_path: Path, rest: tuple[Fake
     assert "Traceback" not in text and "NETWORK ATTEMPT" not in text
     assert FAKE_TOKEN not in text
     assert FAKE_TOKEN not in (tmp_path / "logs" / "brent.log").read_text(encoding="utf-8")
+    assert f"chmod 600 {tmp_path / 'credentials.env'}" in text  # the start-up permission warning
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
