@@ -69,6 +69,8 @@ MSG_DRM = "That track is DRM-protected, so I can't play it."
 MSG_NO_AUDIO = "I couldn't find an audio stream for that track."
 MSG_NOT_AUDIO_FILE = "That link isn't an audio file I can play."
 MSG_FORBIDDEN = "The site refused to hand over that track."
+MSG_UNREACHABLE = "I couldn't reach that site."
+MSG_MEMBERS = "That video is for channel members only."
 MSG_EMPTY = "Give me a link or some words to search for."
 MSG_QUERY_TOO_LONG = "That search is too long."
 MSG_CLOSED = "The extractor is shut down."
@@ -81,6 +83,8 @@ _ERROR_RULES: tuple[tuple[str, type[ExtractionError], str], ...] = (
     ("confirm your age", ExtractionError, MSG_AGE),
     ("age-restricted", ExtractionError, MSG_AGE),
     ("age restricted", ExtractionError, MSG_AGE),
+    ("channel's members", ExtractionError, MSG_MEMBERS),
+    ("members-only", ExtractionError, MSG_MEMBERS),
     ("private video", ExtractionError, MSG_PRIVATE),
     ("video is private", ExtractionError, MSG_PRIVATE),
     ("available in your country", ExtractionError, MSG_GEO),
@@ -96,6 +100,10 @@ _ERROR_RULES: tuple[tuple[str, type[ExtractionError], str], ...] = (
     ("requested format is not available", ExtractionError, MSG_NO_AUDIO),
     ("timed out", ExtractionTimeout, MSG_TIMEOUT),
     ("http error 403", ExtractionError, MSG_FORBIDDEN),
+    ("connection refused", ExtractionError, MSG_UNREACHABLE),
+    ("name or service not known", ExtractionError, MSG_UNREACHABLE),
+    ("nodename nor servname", ExtractionError, MSG_UNREACHABLE),
+    ("temporary failure in name resolution", ExtractionError, MSG_UNREACHABLE),
     ("video unavailable", ExtractionError, MSG_UNAVAILABLE),
     ("has been removed", ExtractionError, MSG_UNAVAILABLE),
     ("http error 404", ExtractionError, MSG_UNAVAILABLE),
@@ -507,7 +515,8 @@ def _with_probed_duration(track: Track, info: Mapping[str, Any], job: ExtractJob
         return track
     stream = stream_from_info(info)
     job.policy.check_media_url(stream.url)
-    seconds = probe_duration(job.config.ffprobe, stream.url, stream.http_headers, job.config.timeout)
+    budget = max(1.0, min(10.0, job.config.timeout / 3))  # leave time for the rest of the lookup
+    seconds = probe_duration(job.config.ffprobe, stream.url, stream.http_headers, budget)
     return dataclasses.replace(track, duration=seconds) if seconds is not None else track
 
 
@@ -640,5 +649,7 @@ class Extractor:
         except concurrent.futures.BrokenExecutor as exc:
             raise ExtractionError(MSG_GENERIC, detail=f"executor broken: {exc}") from None
         if result.failure is not None:
-            raise result.failure.to_error()
+            error = result.failure.to_error()
+            log.info("extractor %s failed (%s): %s", job.kind, type(error).__name__, error)
+            raise error
         return result

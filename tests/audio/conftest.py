@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.media import MediaServer, generate_clock, generate_tone, media_server as serve_media
+from tests.media import MediaServer, generate_clock, generate_tone
+from tests.media import media_server as serve_media
 
 
 @pytest.fixture(scope="session")

@@ -31,10 +31,12 @@ from audio.extractor import (
     MSG_DRM,
     MSG_GENERIC,
     MSG_GEO,
+    MSG_MEMBERS,
     MSG_NOT_STARTED,
     MSG_PRIVATE,
     MSG_TIMEOUT,
     MSG_UNAVAILABLE,
+    MSG_UNREACHABLE,
     MSG_UNSUPPORTED,
     ExtractJob,
     Extractor,
@@ -308,6 +310,10 @@ YT_ERRORS: list[tuple[Exception, str]] = [
     (ExtractorError("[youtube] Ccccccccccc: This video is DRM protected", expected=True), MSG_DRM),
     (ExtractorError("[soundcloud] 1523459876: Unable to download JSON metadata: HTTP Error 404: Not Found "
                     "(caused by <HTTPError 404: Not Found>)"), MSG_UNAVAILABLE),
+    (ExtractorError("[youtube] Ddddddddddd: Join this channel to get access to members-only content like this "
+                    "video, and other exclusive perks.", expected=True), MSG_MEMBERS),
+    (ExtractorError("[generic] tone: Unable to download webpage: <urlopen error [Errno 111] Connection refused> "
+                    "(caused by TransportError('[Errno 111] Connection refused'))"), MSG_UNREACHABLE),
     (ExtractorError("[generic] x: something nobody anticipated at https://203.0.113.9/?ip=203.0.113.7"), MSG_GENERIC),
 ]
 
@@ -427,7 +433,18 @@ async def test_missing_file_is_a_short_error(extractor_loopback: Extractor, medi
     with pytest.raises(ExtractionError) as failed:
         await extractor_loopback.resolve(media_server.url("missing.mp3"))
     assert failed.value.user_message == MSG_UNAVAILABLE
-    assert "127.0.0.1" not in failed.value.user_message
+    assert "HTTP Error 404" in str(failed.value)  # the detail, for the log only
+
+
+async def test_closed_port_is_unreachable(extractor_loopback: Extractor) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago and has no listener
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ExtractionError) as failed:
+        await extractor_loopback.resolve(f"http://127.0.0.1:{port}/gone.mp3")
+    assert failed.value.user_message == MSG_UNREACHABLE
 
 
 async def test_redirect_to_a_refused_address_is_caught(media_server: MediaServer, media_dir: Path) -> None:
