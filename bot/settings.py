@@ -97,7 +97,7 @@ class Settings:
     extract_timeout: float = 30.0
     playlist_limit: int = 100
     max_queue_length: int = 500
-    max_user_tracks: int | None = None  # None: no per-user cap
+    max_user_tracks: int | None = 50  # None: no per-user cap
     max_track_duration: float | None = 3 * 3600.0  # None: no cap
     allow_private_network: bool = False
     allowed_providers: frozenset[Provider] = DEFAULT_PROVIDERS
@@ -176,7 +176,7 @@ def load_settings(
         extract_timeout=_number(values, "EXTRACT_TIMEOUT", 30.0, minimum=1.0, maximum=600.0),
         playlist_limit=_integer(values, "PLAYLIST_LIMIT", 100, minimum=1, maximum=5000),
         max_queue_length=_integer(values, "MAX_QUEUE_LENGTH", 500, minimum=1, maximum=100_000),
-        max_user_tracks=_optional_cap(values, "MAX_USER_TRACKS", 0),
+        max_user_tracks=_optional_cap(values, "MAX_USER_TRACKS", 50),
         max_track_duration=_optional_seconds(values, "MAX_TRACK_DURATION", 3 * 3600.0),
         allow_private_network=_boolean(values, "ALLOW_PRIVATE_NETWORK", False),
         allowed_providers=_providers(values),

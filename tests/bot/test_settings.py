@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import sys
@@ -39,7 +40,7 @@ def test_defaults_when_only_the_token_is_set(tmp_path: Path) -> None:
     assert settings.extract_timeout == 30.0
     assert settings.playlist_limit == 100
     assert settings.max_queue_length == 500
-    assert settings.max_user_tracks is None
+    assert settings.max_user_tracks == 50
     assert settings.max_track_duration == 10800.0
     assert settings.allow_private_network is False
     assert settings.allowed_providers == DEFAULT_PROVIDERS == frozenset(
@@ -66,7 +67,7 @@ def test_every_variable_is_parsed(tmp_path: Path) -> None:
                 "EXTRACT_TIMEOUT=12.5",
                 "PLAYLIST_LIMIT=25",
                 "MAX_QUEUE_LENGTH=50",
-                "MAX_USER_TRACKS=5",
+                "MAX_USER_TRACKS=0",
                 "MAX_TRACK_DURATION=0",
                 "ALLOW_PRIVATE_NETWORK=1",
                 "ALLOWED_PROVIDERS= YouTube , direct",
@@ -86,7 +87,7 @@ def test_every_variable_is_parsed(tmp_path: Path) -> None:
     assert settings.extract_timeout == 12.5
     assert settings.playlist_limit == 25
     assert settings.max_queue_length == 50
-    assert settings.max_user_tracks == 5
+    assert settings.max_user_tracks is None
     assert settings.max_track_duration is None
     assert settings.allow_private_network is True
     assert settings.allowed_providers == frozenset({Provider.YOUTUBE, Provider.DIRECT})
@@ -224,3 +225,16 @@ def test_permission_warning_for_group_or_world_readable_file(tmp_path: Path) -> 
     env.chmod(0o640)
     assert permission_warning(env) is not None
     assert permission_warning(tmp_path / "absent.env") is None
+
+
+def test_the_example_file_documents_every_setting_with_its_default() -> None:
+    example = Path(__file__).resolve().parents[2] / "credentials.env.example"
+    keys = [line.split("=", 1)[0] for line in example.read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]
+    assert keys == [
+        "CLIENT_TOKEN", "COMMAND_PREFIX", "LOG_LEVEL", "IDLE_TIMEOUT", "EXTRACT_TIMEOUT", "PLAYLIST_LIMIT",
+        "MAX_QUEUE_LENGTH", "MAX_USER_TRACKS", "MAX_TRACK_DURATION", "ALLOW_PRIVATE_NETWORK", "ALLOWED_PROVIDERS",
+        "DJ_ROLE", "DATA_DIR", "DATABASE_URL", "OPUS_LIBRARY", "FFMPEG_PATH", "DEFAULT_VOLUME", "OWNER_IDS",
+    ]
+    parsed = load_settings(example, environ={}, require_token=False)
+    assert dataclasses.replace(parsed, env_file=None) == Settings()
