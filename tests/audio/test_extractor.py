@@ -585,3 +585,55 @@ async def test_closed_extractor_refuses_work(media_server: MediaServer) -> None:
     with pytest.raises(ExtractionError):
         await extractor.resolve(media_server.url("tone.mp3"))
     assert media_server.requests == []
+
+
+def _googlevideo_only(host: str) -> list[str]:
+    """Stub DNS: only the fixture's media host "exists" (it is never contacted)."""
+    return ["93.184.215.14"] if host.endswith(".googlevideo.com") else []
+
+
+async def test_stream_selects_audio_from_a_youtube_answer(
+    media_server: MediaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page link is on loopback: had the stand-in failed, yt-dlp could only have asked 127.0.0.1.
+    info = load_info("youtube_video")
+    info["http_headers"] = {**info["http_headers"], "Cookie": "SID=secret"}
+    answers = _Answers(info)
+    monkeypatch.setattr(extractor_module, "_extract", answers)
+    extractor = Extractor(policy=UrlPolicy(allow_private_network=True, resolver=_googlevideo_only))
+    try:
+        page = media_server.url("watch.mp3")
+        stream = await extractor.stream(Track("t", page, 213.0, None, None, Provider.YOUTUBE))
+    finally:
+        extractor.close()
+    assert answers.asked == [page]
+    audio_only = {f["url"] for f in info["formats"] if f["vcodec"] == "none" and f["acodec"] != "none"}
+    assert stream.url in audio_only
+    assert stream.expires_at == 1795843917.0
+    assert "cookie" not in {k.lower() for k in stream.http_headers}
+    assert media_server.requests == []
+
+
+async def test_stream_refuses_a_media_url_on_a_private_address(
+    media_server: MediaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = load_info("youtube_video")
+    for fmt in info["formats"]:
+        fmt["url"] = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+    info["url"] = info["formats"][0]["url"]
+    monkeypatch.setattr(extractor_module, "_extract", _Answers(info))
+
+    class LoopbackPagesStrictMedia(UrlPolicy):
+        """The page may be our loopback server; anything yt-dlp would fetch gets the default rules."""
+
+        def check_media_url(self, url: str) -> None:
+            UrlPolicy(resolver=_googlevideo_only).check_media_url(url)
+
+    extractor = Extractor(policy=LoopbackPagesStrictMedia(allow_private_network=True, resolver=_googlevideo_only))
+    try:
+        with pytest.raises(UrlRefused) as refused:
+            await extractor.stream(Track("t", media_server.url("watch.mp3"), 213.0, None, None, Provider.YOUTUBE))
+    finally:
+        extractor.close()
+    assert refused.value.user_message == MSG_MEDIA
+    assert media_server.requests == []
