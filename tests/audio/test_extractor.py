@@ -424,9 +424,9 @@ async def test_hanging_server_times_out_within_the_limit(media_server: MediaServ
         elapsed = time.monotonic() - started
     finally:
         extractor.close()
-    assert 0.9 <= elapsed < 2.0
+    assert 0.9 <= elapsed < 2.5
     assert timed_out.value.user_message == MSG_TIMEOUT
-    assert [r.path for r in media_server.requests] == ["/hang.mp3"]
+    assert media_server.requests and {r.path for r in media_server.requests} == {"/hang.mp3"}
 
 
 async def test_missing_file_is_a_short_error(extractor_loopback: Extractor, media_server: MediaServer) -> None:
