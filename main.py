@@ -20,7 +20,14 @@ from typing import IO
 
 import discord
 
-from bot.settings import DEFAULT_ENV_FILE, Settings, SettingsError, load_settings, permission_warning
+from bot.settings import (
+    DEFAULT_ENV_FILE,
+    Settings,
+    SettingsError,
+    load_settings,
+    permission_warning,
+    shadowed_keys,
+)
 
 log = logging.getLogger("brent")
 
@@ -67,17 +74,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
 
     from bot.logging_config import configure_logging, open_ffmpeg_log
-    from bot.native import NativeDependencyError, find_ffmpeg, load_opus
+    from bot.native import NativeDependencyError, ffmpeg_version, find_ffmpeg, load_opus
 
     configure_logging(settings)
     if warning := permission_warning(settings.env_file):
         log.warning("%s", warning)
+    for key in shadowed_keys(settings.env_file):
+        log.warning("%s is set both in the environment and in %s; the environment's value is used", key,
+                    settings.env_file)
     try:
         load_opus(settings)
         ffmpeg = find_ffmpeg(settings)
     except NativeDependencyError as exc:
         log.error("%s Fix: %s", exc.problem, exc.fix)
         return EXIT_FAILURE
+    log.info(
+        "starting BRENT: discord.py %s, %s (%s)", discord.__version__, ffmpeg_version(ffmpeg) or "ffmpeg", ffmpeg
+    )
 
     try:
         with open_ffmpeg_log() as ffmpeg_stderr:

@@ -109,22 +109,13 @@ def check_ffmpeg(settings: Settings) -> CheckResult:
         path = native.find_ffmpeg(settings)
     except native.NativeDependencyError as exc:
         return CheckResult("ffmpeg", Status.FAIL, exc.problem, exc.fix)
-    try:
-        done = subprocess.run(
-            [path, "-hide_banner", "-version"], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT,
-            stdin=subprocess.DEVNULL, check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    version = native.ffmpeg_version(path, SUBPROCESS_TIMEOUT)
+    if version is None:
         return CheckResult(
-            "ffmpeg", Status.FAIL, f"{path} does not run ({exc.__class__.__name__})",
+            "ffmpeg", Status.FAIL, f"{path} does not run or did not report a version",
             native.install_hint(opus=False),
         )
-    first = done.stdout.splitlines()[0] if done.stdout else ""
-    if done.returncode != 0 or not first.startswith("ffmpeg version"):
-        return CheckResult(
-            "ffmpeg", Status.FAIL, f"{path} did not report a version", native.install_hint(opus=False)
-        )
-    return CheckResult("ffmpeg", Status.OK, f"{first.split(' Copyright')[0]} ({path})")
+    return CheckResult("ffmpeg", Status.OK, f"{version} ({path})")
 
 
 def check_opus(settings: Settings) -> CheckResult:

@@ -11,6 +11,7 @@ import ctypes.util
 import logging
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,6 +84,21 @@ def find_ffmpeg(settings: Settings, project_root: Path = PROJECT_ROOT) -> str:
         "ffmpeg was not found (looked in bin/, on PATH and in the Homebrew locations).",
         install_hint(opus=False) + ", or set FFMPEG_PATH in credentials.env",
     )
+
+
+def ffmpeg_version(path: str, timeout: float = 15.0) -> str | None:
+    """``ffmpeg version 5.1.9-...`` from ``ffmpeg -version``, or None when it does not run or answer."""
+    try:
+        done = subprocess.run(
+            [path, "-hide_banner", "-version"], capture_output=True, text=True, timeout=timeout,
+            stdin=subprocess.DEVNULL, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    first = done.stdout.splitlines()[0] if done.stdout else ""
+    if done.returncode != 0 or not first.startswith("ffmpeg version"):
+        return None
+    return first.split(" Copyright")[0]
 
 
 def opus_candidates(settings: Settings) -> list[str]:

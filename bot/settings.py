@@ -147,6 +147,19 @@ def merged_values(env_file: Path | None, environ: Mapping[str, str]) -> dict[str
     return values
 
 
+def shadowed_keys(env_file: Path | None, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Keys the file sets to one value and the environment (which wins) to another.
+
+    Worth a start-up warning: an old ``export CLIENT_TOKEN=...`` silently beating a freshly edited
+    file is a classic "I reset the token and it still fails".
+    """
+    if env_file is None:
+        return []
+    environment = os.environ if environ is None else environ
+    file_values = read_env_file(env_file)
+    return sorted(key for key, value in file_values.items() if environment.get(key) and environment[key] != value)
+
+
 def load_settings(
     env_file: Path | None = DEFAULT_ENV_FILE,
     *,

@@ -47,7 +47,7 @@ def test_ffmpeg_check_that_is_not_ffmpeg(tmp_path: Path) -> None:
     impostor.write_text("#!/bin/sh\necho hello\n")
     impostor.chmod(0o755)
     result = doctor.check_ffmpeg(Settings(ffmpeg_path=str(impostor)))
-    assert result.status is Status.FAIL and "did not report a version" in result.detail
+    assert result.status is Status.FAIL and "did not report a version" in result.detail and result.fix
 
 
 def test_missing_ffmpeg_override_fails_with_the_fix(tmp_path: Path) -> None:

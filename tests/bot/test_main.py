@@ -136,11 +136,13 @@ async def rest(request: pytest.FixtureRequest) -> AsyncIterator[tuple[FakeDiscor
     await runner.cleanup()
 
 
-async def start_harness(tmp_path: Path, base: str, mode: int = 0o600) -> asyncio.subprocess.Process:
+async def start_harness(
+    tmp_path: Path, base: str, mode: int = 0o600, **extra_env: str
+) -> asyncio.subprocess.Process:
     env_file = write_env(tmp_path, f"CLIENT_TOKEN={FAKE_TOKEN}\n", mode)
     return await asyncio.create_subprocess_exec(
         sys.executable, str(HARNESS), "--env-file", str(env_file), cwd=tmp_path,
-        env=child_env(tmp_path, BRENT_TEST_API_BASE=base),
+        env=child_env(tmp_path, BRENT_TEST_API_BASE=base, **extra_env),
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
 
@@ -148,15 +150,18 @@ async def start_harness(tmp_path: Path, base: str, mode: int = 0o600) -> asyncio
 @pytest.mark.parametrize("rest", [True], indirect=True)
 async def test_token_refused_by_discord_exits_2(tmp_path: Path, rest: tuple[FakeDiscordRest, str]) -> None:
     fake, base = rest
-    process = await start_harness(tmp_path, base, mode=0o644)
+    other = FAKE_TOKEN[:-1] + "C"  # a stale exported token beats the file: say so
+    process = await start_harness(tmp_path, base, mode=0o644, CLIENT_TOKEN=other)
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     text = stderr.decode()
     assert process.returncode == 2, text
-    assert fake.auth_headers == [f"Bot {FAKE_TOKEN}"]
+    assert fake.auth_headers == [f"Bot {other}"]
+    assert "CLIENT_TOKEN is set both in the environment and in" in text
     assert "Discord refused the token" in text and "Reset Token" in text
     assert "Traceback" not in text and "NETWORK ATTEMPT" not in text
-    assert FAKE_TOKEN not in text
-    assert FAKE_TOKEN not in (tmp_path / "logs" / "brent.log").read_text(encoding="utf-8")
+    log_text = (tmp_path / "logs" / "brent.log").read_text(encoding="utf-8")
+    for token in (FAKE_TOKEN, other):
+        assert token not in text and token not in log_text
     assert f"chmod 600 {tmp_path / 'credentials.env'}" in text  # the start-up permission warning
 
 
@@ -167,7 +172,7 @@ async def test_signal_during_login_shuts_down_cleanly(
     tmp_path: Path, rest: tuple[FakeDiscordRest, str], sig: signal.Signals
 ) -> None:
     fake, base = rest
-    process = await start_harness(tmp_path, base)
+    process = await start_harness(tmp_path, base, LOG_LEVEL="INFO")
     try:
         await asyncio.wait_for(fake.login_seen.wait(), timeout=60)
         process.send_signal(sig)
@@ -180,6 +185,7 @@ async def test_signal_during_login_shuts_down_cleanly(
     assert process.returncode == 0, text
     assert f"received {sig.name}" in text
     assert "shutting down" in text and "BRENT stopped" in text
+    assert "starting BRENT: discord.py 2.7.1, ffmpeg version" in text
     assert "Traceback" not in text and "NETWORK ATTEMPT" not in text
 
 

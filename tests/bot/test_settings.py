@@ -17,6 +17,7 @@ from bot.settings import (
     TokenError,
     load_settings,
     permission_warning,
+    shadowed_keys,
     validate_token,
 )
 
@@ -238,3 +239,10 @@ def test_the_example_file_documents_every_setting_with_its_default() -> None:
     ]
     parsed = load_settings(example, environ={}, require_token=False)
     assert dataclasses.replace(parsed, env_file=None) == Settings()
+
+
+def test_shadowed_keys_names_file_values_the_environment_overrides(tmp_path: Path) -> None:
+    env = write_env(tmp_path, f"CLIENT_TOKEN={FAKE_TOKEN}\nLOG_LEVEL=INFO\nPLAYLIST_LIMIT=5\n")
+    environ = {"CLIENT_TOKEN": FAKE_TOKEN[:-1] + "C", "LOG_LEVEL": "INFO", "PLAYLIST_LIMIT": ""}
+    assert shadowed_keys(env, environ) == ["CLIENT_TOKEN"]
+    assert shadowed_keys(None, environ) == []
