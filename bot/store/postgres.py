@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -124,7 +124,7 @@ class PostgresStore(SqlStore):
         limits: StoreLimits | None = None,
         timeout: float = 10.0,
         schema: int = LATEST_VERSION,
-    ) -> PostgresStore:
+    ) -> Self:
         """Connect and migrate; ``schema`` below the latest exists only to build old databases in tests."""
         driver = await PostgresDriver.connect(url, timeout=timeout)
         try:

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import aiosqlite
 
@@ -99,6 +99,9 @@ class SqliteDriver(Driver):
                 await self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             except sqlite3.Error as exc:
                 raise self._unavailable(exc) from exc
+            except BaseException:  # cancelled: the worker thread still runs BEGIN, so undo it
+                await self._rollback()
+                raise
             try:
                 yield _SqliteTransaction(self._conn)
             except sqlite3.IntegrityError as exc:
@@ -117,6 +120,9 @@ class SqliteDriver(Driver):
             except sqlite3.Error as exc:
                 await self._rollback()
                 raise self._unavailable(exc) from exc
+            except BaseException:  # cancelled: COMMIT still runs; never leave a transaction open
+                await self._rollback()
+                raise
 
     async def close(self) -> None:
         if not self._closed:
@@ -136,7 +142,7 @@ class SqliteStore(SqlStore):
         limits: StoreLimits | None = None,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         schema: int = LATEST_VERSION,
-    ) -> SqliteStore:
+    ) -> Self:
         """Connect and migrate; ``schema`` below the latest exists only to build old databases in tests."""
         driver = await SqliteDriver.connect(path, busy_timeout=busy_timeout)
         try:

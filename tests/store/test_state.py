@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 
@@ -87,3 +88,17 @@ async def test_state_survives_independently_of_playlists(store: SqlStore) -> Non
     await store.forget_guild(GUILD)
     assert await store.load_state(GUILD) is None
     assert (await store.get_playlist(GUILD, "p")).track_count == 1
+
+
+async def test_cancelled_writes_leave_the_store_usable(store: SqlStore) -> None:
+    """Cancellation can land before, inside or after a transaction; none may wedge the connection."""
+    for yields in range(12):
+        task = asyncio.create_task(store.save_state(full_state(queue_length=yields)))
+        for _ in range(yields):  # let the write get a little further each round
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await store.save_state(full_state(queue_length=2))
+    await store.create_playlist(GUILD, "still works", owner_id=1)
+    assert await store.load_state(GUILD) == full_state(queue_length=2)
