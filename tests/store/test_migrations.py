@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from bot.store import GuildState, SchemaTooNew
 from bot.store.migrations import LATEST_VERSION, MIGRATIONS, migrate, schema_version
 from bot.store.sql_store import SqlStore
+from bot.store.sqlite import SqliteStore
 from tests.store.conftest import StoreOpener
 from tests.store.support import make_track, raw_sql
 
@@ -102,3 +105,42 @@ async def test_two_processes_starting_at_once_migrate_once(open_db: StoreOpener)
     for store in stores:
         assert await schema_version(store._driver) == LATEST_VERSION
     assert await raw_sql(stores[0])("SELECT version FROM schema_version") == [(LATEST_VERSION,)]
+
+
+async def test_released_v1_sqlite_file_upgrades(tmp_path: Path) -> None:
+    """A frozen schema-1 database (not built by today's code) opens, upgrades and keeps its data."""
+    path = tmp_path / "brent.db"
+    script = (Path(__file__).parent / "fixtures" / "brent_v1_sqlite.sql").read_text()
+    with sqlite3.connect(path) as db:
+        db.executescript(script)
+    store = await SqliteStore.open(path)
+    try:
+        assert await schema_version(store._driver) == LATEST_VERSION
+        playlist, tracks = await store.playlist_tracks(4242, "old favourites")
+        assert (playlist.name, playlist.owner_id, tracks) == (
+            "Old Favourites",
+            77,
+            [make_track(1), make_track(2)],
+        )
+        added = await store.add_tracks(4242, "Old Favourites", [make_track(3)], user_id=77, can_manage=False)
+        assert added.track_count == 3
+        await store.save_state(GuildState(4242, queue=tuple(tracks)))
+        assert (await store.load_state(4242)) == GuildState(4242, queue=tuple(tracks))
+    finally:
+        await store.close()
+
+
+async def test_migration_1_still_builds_the_released_schema(tmp_path: Path) -> None:
+    """Editing a released migration would fork existing databases from new ones; this catches it."""
+
+    def schema_of(path: Path) -> list[tuple[str, str]]:
+        with sqlite3.connect(path) as db:
+            rows = db.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+            return [(name, " ".join(sql.split())) for name, sql in rows]
+
+    released = tmp_path / "released.db"
+    with sqlite3.connect(released) as db:
+        db.executescript((Path(__file__).parent / "fixtures" / "brent_v1_sqlite.sql").read_text())
+    store = await SqliteStore.open(tmp_path / "today.db", schema=1)
+    await store.close()
+    assert schema_of(tmp_path / "today.db") == schema_of(released)
