@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
@@ -22,6 +22,9 @@ from bot.errors import handle_command_error
 from bot.help import BrentHelp
 from bot.settings import Settings
 from bot.voice_connect import VoiceConnector
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +48,8 @@ class BrentBot(commands.Bot):
     players: dict[int, GuildPlayer]
     player_listeners: list[PlayerListener]
     voice_connector: VoiceConnector
-    store: Any  # bot.store.Store once wired in; None until then
+    text_channels: dict[int, int]  # guild id -> the channel music was last requested from
+    store: Store | None  # None until start-up wiring opens one (see bot.store.open_store)
     ffmpeg: str
     ffmpeg_stderr: IO[bytes] | None
 
@@ -75,6 +79,7 @@ class BrentBot(commands.Bot):
         self.failed_extensions: dict[str, BaseException] = {}
         self.players = {}
         self.player_listeners = []
+        self.text_channels = {}
         self.voice_connector = VoiceConnector(self)
         self.store = None
         self._extractor_closed = False
@@ -121,7 +126,7 @@ class BrentBot(commands.Bot):
         await handle_command_error(context, exception)
 
     async def close(self) -> None:
-        """Stop every player (killing its ffmpeg), close the extractor, then disconnect."""
+        """Stop every player (killing its ffmpeg), close the extractor and the store, then disconnect."""
         players, self.players = list(self.players.values()), {}
         for player in players:
             try:
@@ -134,6 +139,13 @@ class BrentBot(commands.Bot):
                 self.extractor.close()
             except Exception:
                 log.exception("closing the extractor failed")
+        # After the players: their last state_changed events may still be written to it.
+        store, self.store = self.store, None
+        if store is not None:
+            try:
+                await store.close()
+            except Exception:
+                log.exception("closing the store failed")
         await super().close()
 
 

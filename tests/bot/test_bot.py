@@ -15,6 +15,7 @@ from audio.extractor import MSG_CLOSED
 from audio.player import GuildPlayer
 from bot.bot import EXTENSIONS, BrentBot, bot_intents, create_bot
 from bot.settings import Settings
+from bot.store import open_store
 
 
 @pytest.fixture
@@ -83,10 +84,15 @@ async def test_player_for_creates_one_configured_player_per_guild(bot: BrentBot)
     assert events == []  # the default volume is not reported as a change
 
 
-async def test_close_stops_players_and_the_extractor(bot: BrentBot) -> None:
+async def test_close_stops_players_the_extractor_and_the_store(bot: BrentBot, tmp_path: Path) -> None:
     first = bot.player_for(discord.Object(id=1))
     second = bot.player_for(discord.Object(id=2))
+    store = await open_store(None, tmp_path)
+    bot.store = store
     await bot.close()
+    assert bot.store is None
+    with pytest.raises(ValueError):  # aiosqlite: "no active connection"
+        await store.load_state(1)
     assert first.closed and second.closed
     assert bot.players == {}
     assert bot.is_closed()
