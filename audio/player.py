@@ -250,7 +250,9 @@ class GuildPlayer:
             return
         voice = self.voice
         if voice is None or not voice.is_connected():
-            log.warning("guild %s: not connected, %r goes back to the front of the queue", self.guild_id, track.title)
+            log.warning(
+                "guild %s: not connected, %r goes back to the front of the queue", self.guild_id, track.title
+            )
             await self._discard(source)
             self._current = None
             self._generation += 1
@@ -267,7 +269,9 @@ class GuildPlayer:
             return
         self._source = source
         self._volume_source = volume_source
-        log.info("guild %s: playing %r from %.1f s (ffmpeg pid %s)", self.guild_id, track.title, start, source.pid)
+        log.info(
+            "guild %s: playing %r from %.1f s (ffmpeg pid %s)", self.guild_id, track.title, start, source.pid
+        )
         self._emit("track_started", track)
         self._emit_state_changed()
         self._refresh_prepared()
@@ -286,7 +290,10 @@ class GuildPlayer:
         prepared = self._prepared
         if prepared is not None and prepared.track is track and start == 0.0:
             self._prepared = None
-            if prepared.source is not None and time.monotonic() - prepared.source_started_at < PRESTARTED_MAX_AGE:
+            if (
+                prepared.source is not None
+                and time.monotonic() - prepared.source_started_at < PRESTARTED_MAX_AGE
+            ):
                 return prepared.source
             if prepared.source is not None:
                 await self._discard(prepared.source)
@@ -551,7 +558,12 @@ class GuildPlayer:
         self._prepared = prepared
         if old is not None and old is not prepared and old.source is not None:
             await self._discard(old.source)
-        log.debug("guild %s: prepared %r (ffmpeg started: %s)", self.guild_id, track.title, prepared.source is not None)
+        log.debug(
+            "guild %s: prepared %r (ffmpeg started: %s)",
+            self.guild_id,
+            track.title,
+            prepared.source is not None,
+        )
 
     async def _prestart_near_end(self, generation: int) -> None:
         """Start the next ffmpeg a few seconds before this track ends, so the gap is tiny."""
@@ -580,7 +592,9 @@ class GuildPlayer:
         if generation != self._generation or self._next_candidate() is not candidate:
             return
         self._preparing = candidate
-        self._prepare_task = self._spawn_task(self._prepare(candidate, with_source=True), name=f"prestart-{self.guild_id}")
+        self._prepare_task = self._spawn_task(
+            self._prepare(candidate, with_source=True), name=f"prestart-{self.guild_id}"
+        )
 
     async def _discard_prepared(self) -> None:
         prepared, self._prepared = self._prepared, None
@@ -672,7 +686,9 @@ class GuildPlayer:
 
         self._events.put_nowait(deliver)
         if self._event_task is None or self._event_task.done():
-            self._event_task = self._loop.create_task(self._deliver_events(), name=f"player-events-{self.guild_id}")
+            self._event_task = self._loop.create_task(
+                self._deliver_events(), name=f"player-events-{self.guild_id}"
+            )
 
     async def _deliver_events(self) -> None:
         while True:

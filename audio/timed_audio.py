@@ -132,7 +132,9 @@ class TimedAudio(discord.FFmpegPCMAudio):
         self._closed = False
         self._retired = False
         if not stream.url.lower().startswith(("http://", "https://")):
-            raise PlayerError("That stream can't be played.", detail="refused a stream URL that is not http(s)")
+            raise PlayerError(
+                "That stream can't be played.", detail="refused a stream URL that is not http(s)"
+            )
         if not math.isfinite(start):
             raise PlayerError("That is not a time I can seek to.", detail=f"non-finite start {start!r}")
         self.stream = stream

@@ -20,22 +20,13 @@ from audio.errors import ExtractionError, PlayerError
 from audio.player import EndReason, GuildPlayer, LoopMode
 from audio.timed_audio import TimedAudio
 from audio.track import Stream, Track
-from tests.audio.player_fixtures import (  # noqa: F401  (fixtures)
-    TONES,
-    Catalog,
-    RecordingListener,
-    catalog,
-    collector,
-    dominant_frequency,
-    ffmpeg_children,
-    make_track,
-    player_media_dir,
-    player_server,
-    rms,
-    wait_no_ffmpeg,
-)
+from tests.audio.ffmpeg_processes import ffmpeg_children, wait_no_ffmpeg
+from tests.audio.pcm_analysis import dominant_frequency, rms
+from tests.audio.player_doubles import TONES, Catalog, RecordingListener, make_track
 from tests.audio.voice_collector import VoiceCollector
 from tests.media import clock_frequency
+
+pytest_plugins = ("tests.audio.player_fixtures",)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -47,8 +38,8 @@ def listener() -> RecordingListener:
 
 @pytest_asyncio.fixture
 async def player(
-    catalog: Catalog,  # noqa: F811
-    collector: VoiceCollector,  # noqa: F811
+    catalog: Catalog,
+    collector: VoiceCollector,
     listener: RecordingListener,
 ) -> AsyncIterator[GuildPlayer]:
     gp = GuildPlayer(1234, extractor=catalog.resolver, loop=asyncio.get_running_loop(), listeners=[listener])
@@ -74,7 +65,9 @@ def first_frame_with_pitch(voice: VoiceCollector, start: int, freq: float, limit
 
     Three in a row, because a frame holding a decoder start-up transient can peak anywhere.
     """
-    pitches = [dominant_frequency(voice.pcm(i, i + 1)) for i in range(start, min(start + limit, voice.frame_count()))]
+    pitches = [
+        dominant_frequency(voice.pcm(i, i + 1)) for i in range(start, min(start + limit, voice.frame_count()))
+    ]
     for offset in range(len(pitches) - 2):
         if pitches[offset] == pitches[offset + 1] == pitches[offset + 2] == freq:
             return offset
@@ -92,8 +85,9 @@ def current_source(voice: VoiceCollector) -> TimedAudio:
     return wrapper.original
 
 
-async def test_plays_the_queue_in_order(player: GuildPlayer, catalog: Catalog, collector: VoiceCollector,  # noqa: F811
-                                        listener: RecordingListener) -> None:
+async def test_plays_the_queue_in_order(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
     assert await player.enqueue(list(catalog.tones)) == 0  # the first one started at once
     ended = await listener.wait_ended(3)
     assert [(e[1], e[2], e[3]) for e in ended] == [(t, EndReason.FINISHED, None) for t in catalog.tones]
@@ -106,8 +100,9 @@ async def test_plays_the_queue_in_order(player: GuildPlayer, catalog: Catalog, c
     assert player.current is None and player.position is None and len(player.queue) == 0
 
 
-async def test_enqueue_while_playing_returns_queue_positions(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                                             collector: VoiceCollector) -> None:
+async def test_enqueue_while_playing_returns_queue_positions(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector
+) -> None:
     collector.hold_at(5)
     assert await player.enqueue([catalog.long]) == 0
     assert await collector.wait_held()
@@ -117,8 +112,9 @@ async def test_enqueue_while_playing_returns_queue_positions(player: GuildPlayer
     collector.release()
 
 
-async def test_loop_track_repeats_until_turned_off(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                                   collector: VoiceCollector, listener: RecordingListener) -> None:
+async def test_loop_track_repeats_until_turned_off(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
     player.set_loop(LoopMode.TRACK)
     await player.enqueue(list(catalog.tones[:2]))
     await listener.wait_started(3)
@@ -132,8 +128,9 @@ async def test_loop_track_repeats_until_turned_off(player: GuildPlayer, catalog:
     )
 
 
-async def test_loop_queue_cycles(player: GuildPlayer, catalog: Catalog, collector: VoiceCollector,  # noqa: F811
-                                 listener: RecordingListener) -> None:
+async def test_loop_queue_cycles(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
     player.set_loop(LoopMode.QUEUE)
     await player.enqueue(list(catalog.tones[:2]))
     await listener.wait_started(5)
@@ -143,25 +140,28 @@ async def test_loop_queue_cycles(player: GuildPlayer, catalog: Catalog, collecto
     assert len(player.queue) == 0
 
 
-async def test_skip_cuts_the_track_and_plays_the_next(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                                      collector: VoiceCollector,
-                                                      listener: RecordingListener) -> None:
+async def test_skip_cuts_the_track_and_plays_the_next(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
     collector.hold_at(10)
     await player.enqueue([catalog.long, catalog.tones[1]])
     assert await collector.wait_held()
     assert await player.skip() is catalog.long
     collector.release()
     ended = await listener.wait_ended(2)
-    assert [(e[1], e[2]) for e in ended] == [(catalog.long, EndReason.SKIPPED), (catalog.tones[1], EndReason.FINISHED)]
+    assert [(e[1], e[2]) for e in ended] == [
+        (catalog.long, EndReason.SKIPPED),
+        (catalog.tones[1], EndReason.FINISHED),
+    ]
     assert len(collector.frames_of(0)) == 10  # cut where it stood, not played to its 3 s end
     assert pitch_of_play(collector, 0) == pytest.approx(440, abs=3)
     assert pitch_of_play(collector, 1) == pytest.approx(550, abs=3)
     assert await player.skip() is None  # nothing left
 
 
-async def test_stop_clears_everything_and_kills_ffmpeg(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                                       collector: VoiceCollector,
-                                                       listener: RecordingListener) -> None:
+async def test_stop_clears_everything_and_kills_ffmpeg(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
     collector.hold_at(10)
     await player.enqueue([catalog.long, *catalog.tones])
     assert await collector.wait_held()
@@ -176,9 +176,9 @@ async def test_stop_clears_everything_and_kills_ffmpeg(player: GuildPlayer, cata
     assert collector.plays == 1 and not collector.is_playing()
 
 
-async def test_volume_changes_live_without_a_new_ffmpeg(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                                        collector: VoiceCollector,
-                                                        listener: RecordingListener) -> None:
+async def test_volume_changes_live_without_a_new_ffmpeg(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
     collector.hold_at(20)
     await player.enqueue([catalog.long])
     assert await collector.wait_held()
@@ -201,9 +201,9 @@ async def test_volume_changes_live_without_a_new_ffmpeg(player: GuildPlayer, cat
     await listener.wait_for(lambda r: ("state",) in r.events)
 
 
-async def test_seek_lands_on_the_second_asked_for(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                                  collector: VoiceCollector,
-                                                  listener: RecordingListener) -> None:
+async def test_seek_lands_on_the_second_asked_for(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
     collector.hold_at(10)
     await player.enqueue([catalog.clock])
     assert await collector.wait_held()
@@ -221,8 +221,9 @@ async def test_seek_lands_on_the_second_asked_for(player: GuildPlayer, catalog: 
     assert old.closed and current_source(collector) is not old
 
 
-async def test_forward_and_rewind_are_relative_to_the_position(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                                               collector: VoiceCollector) -> None:
+async def test_forward_and_rewind_are_relative_to_the_position(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector
+) -> None:
     collector.hold_at(100)
     await player.enqueue([catalog.clock])
     assert await collector.wait_held()
@@ -244,9 +245,9 @@ async def test_forward_and_rewind_are_relative_to_the_position(player: GuildPlay
     assert player.position == pytest.approx(0.0)
 
 
-async def test_seek_past_the_end_moves_to_the_next_track(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                                         collector: VoiceCollector,
-                                                         listener: RecordingListener) -> None:
+async def test_seek_past_the_end_moves_to_the_next_track(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
     collector.hold_at(10)
     await player.enqueue([catalog.clock, catalog.tones[0]])
     assert await collector.wait_held()
@@ -259,8 +260,9 @@ async def test_seek_past_the_end_moves_to_the_next_track(player: GuildPlayer, ca
     assert pitch_of_play(collector, 1) == pytest.approx(330, abs=3)
 
 
-async def test_seek_while_paused_stays_paused(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                              collector: VoiceCollector) -> None:
+async def test_seek_while_paused_stays_paused(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector
+) -> None:
     collector.hold_at(10)
     await player.enqueue([catalog.clock])
     assert await collector.wait_held()
@@ -277,9 +279,9 @@ async def test_seek_while_paused_stays_paused(player: GuildPlayer, catalog: Cata
     assert pitch_of(collector, len(collector.frames) - 25, 20) == pytest.approx(clock_frequency(4), abs=5)
 
 
-async def test_a_404_stream_fails_and_the_queue_goes_on(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                                        collector: VoiceCollector,
-                                                        listener: RecordingListener) -> None:
+async def test_a_404_stream_fails_and_the_queue_goes_on(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
     missing = catalog.track("missing", "missing.mp3", 1.0)
     await player.enqueue([catalog.tones[0], missing, catalog.tones[2]])
     ended = await listener.wait_ended(3)
@@ -296,7 +298,10 @@ async def test_a_404_stream_fails_and_the_queue_goes_on(player: GuildPlayer, cat
 
 
 async def test_an_extraction_failure_fails_the_track_and_the_queue_goes_on(
-    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener,  # noqa: F811
+    player: GuildPlayer,
+    catalog: Catalog,
+    collector: VoiceCollector,
+    listener: RecordingListener,
 ) -> None:
     gone = catalog.resolver.add(make_track("gone", 5.0), ExtractionError("That video is unavailable."))
     await player.enqueue([gone, catalog.tones[1]])
@@ -307,8 +312,9 @@ async def test_an_extraction_failure_fails_the_track_and_the_queue_goes_on(
     assert pitch_of_play(collector, 0) == pytest.approx(550, abs=3)
 
 
-async def test_failed_tracks_are_not_looped(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                            listener: RecordingListener) -> None:
+async def test_failed_tracks_are_not_looped(
+    player: GuildPlayer, catalog: Catalog, listener: RecordingListener
+) -> None:
     gone = catalog.resolver.add(make_track("gone", 5.0), ExtractionError("That video is unavailable."))
     player.set_loop(LoopMode.TRACK)
     await player.enqueue([gone])
@@ -319,7 +325,10 @@ async def test_failed_tracks_are_not_looped(player: GuildPlayer, catalog: Catalo
 
 
 async def test_next_stream_is_prefetched_and_its_ffmpeg_prestarted(
-    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener,  # noqa: F811
+    player: GuildPlayer,
+    catalog: Catalog,
+    collector: VoiceCollector,
+    listener: RecordingListener,
 ) -> None:
     first, second = catalog.tones[0], catalog.tones[1]
     collector.hold_at(10)
@@ -339,8 +348,9 @@ async def test_next_stream_is_prefetched_and_its_ffmpeg_prestarted(
     assert catalog.resolver.calls.count(second) == 1  # not resolved again at its turn
 
 
-async def test_a_stale_prefetched_stream_is_fetched_again(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                                          listener: RecordingListener) -> None:
+async def test_a_stale_prefetched_stream_is_fetched_again(
+    player: GuildPlayer, catalog: Catalog, listener: RecordingListener
+) -> None:
     import time
 
     expiring = make_track("expiring", 1.0)
@@ -350,9 +360,9 @@ async def test_a_stale_prefetched_stream_is_fetched_again(player: GuildPlayer, c
     assert catalog.resolver.calls.count(expiring) >= 2  # 5 s from expiry is inside the safety margin
 
 
-async def test_assigning_the_buffer_replaces_the_current_track(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                                               collector: VoiceCollector,
-                                                               listener: RecordingListener) -> None:
+async def test_assigning_the_buffer_replaces_the_current_track(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
     collector.hold_at(10)
     await player.enqueue([catalog.long, catalog.tones[2]])
     assert await collector.wait_held()
@@ -373,7 +383,9 @@ class BrokenListener:
     async def track_started(self, player: GuildPlayer, track: Track) -> None:
         raise RuntimeError("listener bug")
 
-    def track_ended(self, player: GuildPlayer, track: Track, reason: EndReason, error: Exception | None) -> None:
+    def track_ended(
+        self, player: GuildPlayer, track: Track, reason: EndReason, error: Exception | None
+    ) -> None:
         raise RuntimeError("sync listener bug")
 
 
@@ -387,9 +399,9 @@ class StartsOnly:
         self.started.append(track.title)
 
 
-async def test_broken_listeners_never_stop_playback(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                                    listener: RecordingListener,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+async def test_broken_listeners_never_stop_playback(
+    player: GuildPlayer, catalog: Catalog, listener: RecordingListener, caplog: pytest.LogCaptureFixture
+) -> None:
     starts = StartsOnly()
     player.remove_listener(listener)
     for extra in (BrokenListener(), starts, listener):
@@ -400,8 +412,9 @@ async def test_broken_listeners_never_stop_playback(player: GuildPlayer, catalog
     assert "listener bug" in caplog.text
 
 
-async def test_listeners_hear_state_changes(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                            listener: RecordingListener) -> None:
+async def test_listeners_hear_state_changes(
+    player: GuildPlayer, catalog: Catalog, listener: RecordingListener
+) -> None:
     player.set_loop(LoopMode.QUEUE)
     await listener.wait_for(lambda r: len(r.events) == 1)
     player.queue.add(catalog.tones[0])  # player not connected to any command: the queue itself notifies
@@ -421,8 +434,9 @@ async def test_commands_when_nothing_plays(player: GuildPlayer) -> None:
     await player.stop()  # harmless
 
 
-async def test_without_voice_tracks_wait_until_start(catalog: Catalog, collector: VoiceCollector,  # noqa: F811
-                                                     listener: RecordingListener) -> None:
+async def test_without_voice_tracks_wait_until_start(
+    catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
     gp = GuildPlayer(5, extractor=catalog.resolver, loop=asyncio.get_running_loop(), listeners=[listener])
     try:
         assert await gp.enqueue([catalog.tones[0]]) == 1
@@ -435,8 +449,9 @@ async def test_without_voice_tracks_wait_until_start(catalog: Catalog, collector
         await gp.close()
 
 
-async def test_close_kills_everything_and_refuses_more(player: GuildPlayer, catalog: Catalog,  # noqa: F811
-                                                       collector: VoiceCollector) -> None:
+async def test_close_kills_everything_and_refuses_more(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector
+) -> None:
     collector.hold_at(10)
     await player.enqueue([catalog.long, *catalog.tones])
     assert await collector.wait_held()

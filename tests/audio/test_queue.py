@@ -132,7 +132,11 @@ def test_pages() -> None:
     first = queue.page(1)
     assert first == QueuePage(1, 3, 1, tuple(track(n) for n in range(1, 11)), 23)
     last = queue.page(3)
-    assert (last.start, last.pages, [t.title for t in last.tracks]) == (21, 3, ["Track 21", "Track 22", "Track 23"])
+    assert (last.start, last.pages, [t.title for t in last.tracks]) == (
+        21,
+        3,
+        ["Track 21", "Track 22", "Track 23"],
+    )
     assert queue.page(2, size=20).tracks == (track(21), track(22), track(23))
 
 
@@ -141,7 +145,9 @@ def test_empty_queue_has_one_empty_page() -> None:
     assert page == QueuePage(number=1, pages=1, start=1, tracks=(), total=0)
 
 
-@pytest.mark.parametrize(("number", "message"), [(0, "Pick a page from 1 to 3."), (4, "Pick a page from 1 to 3.")])
+@pytest.mark.parametrize(
+    ("number", "message"), [(0, "Pick a page from 1 to 3."), (4, "Pick a page from 1 to 3.")]
+)
 def test_bad_page_numbers(number: int, message: str) -> None:
     with pytest.raises(QueueError) as info:
         filled(23).page(number)
@@ -295,7 +301,9 @@ class QueueMachine(RuleBasedStateMachine):
             return
         page = self.queue.page(number, size)
         first = (number - 1) * size
-        assert page == QueuePage(number, pages, first + 1, tuple(self.model[first : first + size]), len(self.model))
+        assert page == QueuePage(
+            number, pages, first + 1, tuple(self.model[first : first + size]), len(self.model)
+        )
 
     @invariant()
     def same_as_model(self) -> None:

@@ -15,13 +15,11 @@ from audio.timed_audio import (
     header_block,
 )
 from audio.track import Stream
-from tests.audio.player_fixtures import (  # noqa: F401  (fixtures)
-    CLOCK_SECONDS,
-    dominant_frequency,
-    player_media_dir,
-    player_server,
-)
+from tests.audio.pcm_analysis import dominant_frequency
+from tests.audio.player_doubles import CLOCK_SECONDS
 from tests.media import MediaServer, clock_frequency
+
+pytest_plugins = ("tests.audio.player_fixtures",)
 
 
 def read_frames(source: TimedAudio, count: int) -> bytes:
@@ -34,7 +32,7 @@ def read_frames(source: TimedAudio, count: int) -> bytes:
 
 
 @pytest.fixture
-def clock_stream(player_server: MediaServer) -> Stream:  # noqa: F811
+def clock_stream(player_server: MediaServer) -> Stream:
     return Stream(player_server.url("clock.mp3"), {})
 
 
@@ -111,7 +109,7 @@ def test_a_retired_source_yields_silence_instead_of_ending(clock_stream: Stream)
     assert source.frames_read == 2
 
 
-def test_argv_is_a_list_headers_survive_and_are_sanitised(player_server: MediaServer) -> None:  # noqa: F811
+def test_argv_is_a_list_headers_survive_and_are_sanitised(player_server: MediaServer) -> None:
     headers = {
         "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
         "Accept-Language": "en-us,en;q=0.5\r\nX-Injected: yes",
@@ -160,7 +158,9 @@ def test_no_ss_at_zero_and_offsets_are_formatted_by_us() -> None:
     assert header_block({}) == ""
 
 
-@pytest.mark.parametrize("url", ["/etc/passwd", "file:///etc/passwd", "concat:a|b", "-i", "ftp://127.0.0.1/a"])
+@pytest.mark.parametrize(
+    "url", ["/etc/passwd", "file:///etc/passwd", "concat:a|b", "-i", "ftp://127.0.0.1/a"]
+)
 def test_non_http_urls_are_refused_before_ffmpeg_starts(url: str) -> None:
     before = {p.pid for p in psutil.Process().children()}
     with pytest.raises(PlayerError):
@@ -179,7 +179,7 @@ def test_bad_start_is_refused(clock_stream: Stream) -> None:
 
 
 def test_a_404_ends_at_once_with_ffmpegs_error_and_logs_to_stderr_file(
-    player_server: MediaServer,  # noqa: F811
+    player_server: MediaServer,
     tmp_path: object,
 ) -> None:
     log_path = tmp_path / "ffmpeg.log"  # type: ignore[operator]

@@ -83,7 +83,9 @@ class VoiceCollector:
 
     # -- VoiceTarget ---------------------------------------------------------------------------
 
-    def play(self, source: discord.AudioSource, *, after: Callable[[Exception | None], Any] | None = None) -> None:
+    def play(
+        self, source: discord.AudioSource, *, after: Callable[[Exception | None], Any] | None = None
+    ) -> None:
         # Same checks, in the same order, as discord.VoiceClient.play.
         if not self.is_connected():
             raise discord.ClientException("Not connected to voice.")
@@ -99,7 +101,9 @@ class VoiceCollector:
             if after is not None:
                 after(error)
 
-        player = _CollectingAudioPlayer(source, self, after=record_after, delay=self.pace, play_index=self.plays)
+        player = _CollectingAudioPlayer(
+            source, self, after=record_after, delay=self.pace, play_index=self.plays
+        )
         self.plays += 1
         self._player = player
         self._threads.append(player)
