@@ -1,7 +1,9 @@
 """Persistence for BRENT: playlists and player state, behind one ``Store`` interface.
 
 Open it once at start-up with ``open_store(settings.database_url, settings.data_dir)`` and pass it
-to the cogs and players; nothing outside this package writes SQL.
+to the cogs and players; nothing outside this package writes SQL. Player state goes through a
+``StateWriter`` (write-behind, ordered per guild); playlist files through the pure functions of
+``playlist_formats``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from bot.store.errors import (
 from bot.store.factory import SQLITE_FILE_NAME, open_store
 from bot.store.migrations import LATEST_VERSION
 from bot.store.models import GuildState, Playlist, PlaylistEntry, PlaylistPage, StoreLimits
+from bot.store.playlist_formats import (
+    ImportedPlaylist,
+    parse_json_playlist,
+    parse_m3u_playlist,
+    parse_playlist,
+    playlist_to_json,
+    playlist_to_m3u,
+)
 from bot.store.playlist_rules import check_may_change, normalise_playlist_name
+from bot.store.state_writer import StateWriter
 
 __all__ = [
     "LATEST_VERSION",
@@ -29,6 +40,7 @@ __all__ = [
     "UNAVAILABLE_MESSAGE",
     "DatabaseUnavailable",
     "GuildState",
+    "ImportedPlaylist",
     "InvalidPlaylistName",
     "NotPlaylistOwner",
     "Playlist",
@@ -39,9 +51,15 @@ __all__ = [
     "PlaylistNotFound",
     "PlaylistPage",
     "SchemaTooNew",
+    "StateWriter",
     "Store",
     "StoreLimits",
     "check_may_change",
     "normalise_playlist_name",
     "open_store",
+    "parse_json_playlist",
+    "parse_m3u_playlist",
+    "parse_playlist",
+    "playlist_to_json",
+    "playlist_to_m3u",
 ]
