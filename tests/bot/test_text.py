@@ -107,3 +107,9 @@ def test_progress_bar_is_always_its_width_with_one_knob(position: float | None, 
     bar = progress_bar(position, duration, width)
     assert len(bar) == width
     assert bar.count("●") == 1
+
+
+def test_masked_links_and_headers_from_titles_do_not_render() -> None:
+    assert safe_text("[Free Nitro](https://evil.example/x)").startswith("\\[Free Nitro]")
+    assert safe_text("# Big header") == "\\# Big header"
+    assert safe_text("> quote") == "\\> quote"
