@@ -397,6 +397,27 @@ class GuildPlayer:
             self._emit_track_ended(track, EndReason.STOPPED, None)
         self._emit_state_changed()
 
+    async def detach(self) -> None:
+        """The voice connection is gone or going: stop playing but keep the queue.
+
+        The interrupted track goes back to the front of the queue (it restarts from the beginning),
+        its end is reported as STOPPED, ffmpeg is killed and ``voice`` is cleared. After a new
+        connection, set ``voice`` and call :meth:`start`.
+        """
+        track = self._current
+        self._generation += 1
+        self._current = None
+        self._drop_current_source()
+        await self._discard_prepared()
+        self.voice = None
+        if track is not None:
+            self._emit_track_ended(track, EndReason.STOPPED, None)
+            try:
+                self.queue.add_next(track)
+            except LimitReached:
+                log.info("guild %s: queue full, %r not kept", self.guild_id, track.title)
+        self._emit_state_changed()
+
     def pause(self) -> None:
         voice = self._require_playing()
         voice.pause()

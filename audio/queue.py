@@ -60,6 +60,10 @@ class TrackQueue:
     def peek(self) -> Track | None:
         return self._tracks[0] if self._tracks else None
 
+    def get(self, position: int) -> Track:
+        """The track at ``position``, with the same error as :meth:`remove` for a bad one."""
+        return self._tracks[self._index(position)]
+
     def page(self, number: int, size: int = 10) -> QueuePage:
         """Page ``number`` (1-based) of ``size`` tracks; an empty queue still has one (empty) page."""
         if size < 1:

@@ -462,3 +462,52 @@ async def test_close_kills_everything_and_refuses_more(
     with pytest.raises(PlayerError):
         await player.enqueue([catalog.tones[0]])
     assert all(t.done() for t in player._tasks)
+
+
+async def test_detach_stops_but_keeps_the_queue_and_start_resumes(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
+    collector.hold_at(10)
+    await player.enqueue([catalog.long, catalog.tones[0]])
+    assert await collector.wait_held()
+    await player.detach()
+    collector.release()
+    ended = await listener.wait_ended(1)
+    assert [(e[1], e[2]) for e in ended] == [(catalog.long, EndReason.STOPPED)]
+    assert player.voice is None and player.current is None
+    assert list(player.queue) == [catalog.long, catalog.tones[0]]
+    assert await wait_no_ffmpeg() == []
+    assert not player.start()  # no voice: nothing starts
+    player.voice = collector
+    assert player.start()
+    started = await listener.wait_started(2)
+    assert titles(started) == ["long440", "long440"]
+
+
+async def test_a_disconnected_voice_keeps_tracks_queued(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector
+) -> None:
+    collector.disconnect()
+    assert await player.enqueue([catalog.tones[0]]) == 1
+    assert player.current is None and collector.plays == 0
+
+
+async def test_a_missing_ffmpeg_fails_tracks_without_crashing(
+    catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
+    gp = GuildPlayer(
+        7,
+        extractor=catalog.resolver,
+        loop=asyncio.get_running_loop(),
+        listeners=[listener],
+        ffmpeg="/nonexistent/ffmpeg",
+    )
+    gp.voice = collector
+    try:
+        await gp.enqueue(list(catalog.tones[:2]))
+        ended = await listener.wait_ended(2)
+        assert [e[2] for e in ended] == [EndReason.FAILED, EndReason.FAILED]
+        assert all(isinstance(e[3], PlayerError) for e in ended)
+        assert collector.plays == 0 and gp.current is None
+    finally:
+        await gp.close()

@@ -315,3 +315,11 @@ class QueueMachine(RuleBasedStateMachine):
 
 QueueMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
 test_queue_behaves_like_a_list = QueueMachine.TestCase
+
+
+def test_get_reads_without_removing() -> None:
+    queue = filled(3)
+    assert queue.get(2) == track(2)
+    assert len(queue) == 3
+    with pytest.raises(QueueError, match=r"There is no track #4\. Pick a number from 1 to 3\."):
+        queue.get(4)
