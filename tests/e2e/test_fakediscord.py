@@ -31,6 +31,7 @@ from tests.fakediscord import (
     dominant_frequency,
     pointed_at,
     running,
+    wait_for_bot,
 )
 from tests.fakediscord.recorder import SAMPLE_RATE
 from tests.fakediscord.waiting import Notifier
@@ -47,12 +48,12 @@ def minimal_bot(fake: FakeDiscord, *, members_intent: bool = False, message_cont
     bot = commands.Bot(
         command_prefix="!", intents=intents, connector=fake.connector(), guild_ready_timeout=0.1, help_command=None
     )
-    bot.seen_contents = []  # type: ignore[attr-defined]
+    bot.seen_contents = asyncio.Queue()  # type: ignore[attr-defined]
 
     @bot.listen("on_message")
     async def remember(message: discord.Message) -> None:
         if not message.author.bot:
-            bot.seen_contents.append(message.content)  # type: ignore[attr-defined]
+            bot.seen_contents.put_nowait(message.content)  # type: ignore[attr-defined]
 
     @bot.command()
     async def play(ctx: commands.Context[commands.Bot], url: str) -> None:
@@ -143,7 +144,8 @@ async def test_command_reply_is_recorded_and_awaitable(fake_discord: FakeDiscord
     assert reply["author"]["id"] == str(fake_discord.bot_user.id)
     posts = fake_discord.rest_calls("POST", f"/channels/{fake_guild.text_channel.id}/messages")
     assert [p.json["content"] for p in posts] == ["join a voice channel first"]
-    assert bot.seen_contents == ["!play http://127.0.0.1:9/x.mp3"]  # type: ignore[attr-defined]
+    assert bot.seen_contents.get_nowait() == "!play http://127.0.0.1:9/x.mp3"  # type: ignore[attr-defined]
+    assert bot.seen_contents.empty()  # type: ignore[attr-defined]
 
 
 async def test_wait_for_message_times_out_with_what_the_bot_said(fake_discord: FakeDiscord, fake_guild: FakeGuild) -> None:
@@ -152,7 +154,7 @@ async def test_wait_for_message_times_out_with_what_the_bot_said(fake_discord: F
         async with running(bot):
             command = await fake_discord.inject_message(fake_guild, fake_guild.text_channel, fake_guild.member("bob"), "!play u")
             with pytest.raises(WaitTimeout, match="voice channel first"):
-                await fake_discord.wait_for_message(fake_guild.text_channel, "something else", timeout=1.5, after=command)
+                await fake_discord.wait_for_message(fake_guild.text_channel, "something else", timeout=0.5, after=command)
 
 
 async def test_without_message_content_intent_commands_arrive_blank(fake_discord: FakeDiscord, fake_guild: FakeGuild) -> None:
@@ -161,8 +163,8 @@ async def test_without_message_content_intent_commands_arrive_blank(fake_discord
         async with running(bot):
             alice = fake_guild.member("alice")
             await fake_discord.inject_message(fake_guild, fake_guild.text_channel, alice, "!leave")
-            await fake_discord.wait_until(lambda: bool(bot.seen_contents), 5, "the bot to see the message")  # type: ignore[attr-defined]
-    assert bot.seen_contents == [""]  # type: ignore[attr-defined]
+            seen = await asyncio.wait_for(bot.seen_contents.get(), 5)  # type: ignore[attr-defined]
+    assert seen == ""
     assert not fake_discord.rest_calls("POST")
 
 
@@ -200,7 +202,8 @@ async def test_play_streams_the_tone_at_a_steady_20ms_pace(
     assert recorder.sequence_breaks() == []
     assert audio[0].sequence == 1  # discord.py increments before the first packet
     assert all(b.timestamp - a.timestamp == 960 for a, b in zip(audio, audio[1:], strict=False))
-    assert sum(p.silence for p in recorder.packets) == 5  # AudioPlayer.send_silence at the end
+    silences = [p.sequence for p in recorder.packets if p.silence]
+    assert silences == list(range(audio[-1].sequence + 1, audio[-1].sequence + 6)), silences  # send_silence()
     stats = recorder.gap_stats()
     assert stats.p50_ms == pytest.approx(20.0, abs=1.0)
     assert any(e.speaking == 1 for e in recorder.speaking)
@@ -270,12 +273,9 @@ async def test_moderator_disconnect_makes_the_bot_drop_its_voice_client(
             await play_in(fake_discord, fake_guild, e2e_media.url("tone880.mp3"))
             await fake_discord.voice_log(fake_guild).wait_for_audio(0.3)
             await fake_discord.disconnect_bot_from_voice(fake_guild)
-            for _ in range(200):  # the bot reacts on its own loop; yield to it until it has
-                if not bot.voice_clients:
-                    break
-                await asyncio.sleep(0.02)
-            assert not bot.voice_clients
+            await wait_for_bot(lambda: not bot.voice_clients, 5, "the bot to drop its voice client")
             assert fake_discord.bot_voice_channel(fake_guild) is None
+            assert not fake_discord.voice_sessions(fake_guild)
 
 
 async def test_member_voice_moves_reach_the_bot(fake_discord: FakeDiscord, fake_guild: FakeGuild) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TypeVar
 
 import discord.gateway
@@ -74,3 +74,18 @@ async def running(bot: BotT, *, token: str = FAKE_TOKEN, ready_timeout: float = 
             await asyncio.wait_for(task, 15)
         except (asyncio.CancelledError, Exception):
             log.debug("bot task ended with an error during teardown", exc_info=True)
+
+
+async def wait_for_bot(check: Callable[[], bool], timeout: float = 10.0, what: str = "the bot") -> None:
+    """Until ``check()`` (about the bot's own in-process state) is true, re-checked every loop tick.
+
+    Some bot-side changes (a voice client removed after a kick) raise no event a test could await,
+    so this polls between loop iterations; it is a bounded wait on a condition, not a fixed sleep.
+    Conditions on the fake's state should use ``FakeDiscord.wait_until`` instead.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() > deadline:
+            raise WaitTimeout(f"timed out after {timeout:.1f}s waiting for {what}")
+        await asyncio.sleep(0.005)

@@ -219,16 +219,16 @@ class VoiceRecorder:
             probe, timeout, lambda: f"{seconds:.2f}s of audio in guild {self.guild_id} (have {self.audio_seconds(after=after):.2f}s)"
         )
 
-    async def wait_for_silence(self, timeout: float = 10.0, *, after: float | None = None) -> VoicePacket:
-        """Until the stream goes quiet: a silence frame arrives after the last audio packet.
+    async def wait_for_silence(self, timeout: float = 10.0, *, after: float | None = None, frames: int = 5) -> VoicePacket:
+        """Until the stream goes quiet: ``frames`` silence frames arrived after the last audio packet.
 
         discord.py sends five silence frames whenever playback pauses or ends while connected, so
         this is the protocol's own "stopped talking" signal, not a guess from elapsed time.
         """
 
         def probe() -> VoicePacket | None:
-            packets = [p for p in self.packets if after is None or p.arrival > after]
-            return packets[-1] if packets and packets[-1].silence else None
+            tail = [p for p in self.packets if after is None or p.arrival > after][-frames:]
+            return tail[-1] if len(tail) == frames and all(p.silence for p in tail) else None
 
         return await self.notifier.wait(probe, timeout, lambda: f"silence in guild {self.guild_id}")
 

@@ -363,7 +363,8 @@ class FakeDiscord:
         return await self.notifier.wait(probe, timeout, lambda: f"REST {method} …{path_contains}…")
 
     async def wait_until(self, check: Callable[[], bool], timeout: float = 10.0, what: str = "a condition") -> None:
-        """Generic wait; ``check`` runs on the fake's loop after every state change."""
+        """Until ``check()`` about the fake's state holds; it is re-run on the fake's loop after every
+        change there, so it must not depend on the bot's state (use ``wait_for_bot`` for that)."""
         await self.notifier.wait(lambda: check() or None, timeout, lambda: what)
 
     # --- measurements --------------------------------------------------------------------------------

@@ -119,6 +119,7 @@ class VoiceServer:
             if session.guild_id == guild_id and not session.closed:
                 session.closed = True
                 asyncio.ensure_future(session.ws.close(code=code))
+        self.world.changed()
 
     def active_sessions(self, guild_id: int) -> list[VoiceSession]:
         return [s for s in self.sessions if s.guild_id == guild_id and not s.closed]
