@@ -164,7 +164,8 @@ class SqlStore(Store):
     async def _check_track_room(self, tx: Transaction, guild_id: int, current: int, adding: int) -> None:
         limit = self.limits.max_playlist_tracks
         if current + adding > limit:
-            raise LimitReached(f"A playlist can hold at most {limit} tracks; this one has {current}.")
+            has = f"; this one has {current}" if current else ""
+            raise LimitReached(f"A playlist can hold at most {limit} tracks{has}.")
         total = int(await tx.fetchval("SELECT COUNT(*) FROM playlist_tracks WHERE guild_id = ?", guild_id))
         guild_limit = self.limits.max_guild_playlist_tracks
         if total + adding > guild_limit:

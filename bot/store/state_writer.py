@@ -120,6 +120,9 @@ class StateWriter:
                         await asyncio.wait_for(self._closing.wait(), delay)
                     delay = min(delay * 2, self._retry_max)
                     continue
+                except Exception:  # a bug, not an outage: retrying would fail the same way
+                    log.exception("Dropped a state write for guild %d", guild_id)
+                    continue
                 if self.failing:
                     log.info("Saving player state works again")
                 self._set_failing(False)

@@ -99,3 +99,26 @@ async def test_close_during_an_outage_does_not_hang(store: CountingStore, tmp_pa
         await locker.execute("ROLLBACK")
     assert writer.failing
     assert await store.load_state(GUILD) is None
+
+
+class BuggyStore(SqliteStore):
+    """The real store, except that one particular snapshot hits a programming error."""
+
+    async def save_state(self, state: GuildState) -> None:
+        if state.volume == 13:
+            raise RuntimeError("bug")
+        await super().save_state(state)
+
+
+async def test_a_bug_drops_one_write_but_not_the_writer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await BuggyStore.open(tmp_path / "brent.db")
+    writer = StateWriter(store)
+    writer.save(dataclasses.replace(state(1), volume=13))
+    await writer.flush()
+    assert "Dropped a state write" in caplog.text
+    writer.save(state(2))
+    await writer.close()
+    assert await store.load_state(GUILD) == state(2)
+    await store.close()
