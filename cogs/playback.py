@@ -60,7 +60,7 @@ class PlaybackCog(commands.Cog, name="Playback"):
             await asyncio.gather(connecting, return_exceptions=True)
             raise
         player = await connecting
-        player.text_channel_id = ctx.channel.id
+        self.bot.text_channels[ctx.guild.id] = ctx.channel.id
         position = await player.enqueue(tracks)
         if len(tracks) > 1:
             await ctx.send(f"Queued {len(tracks)} tracks, starting with {describe(tracks[0])}.")
@@ -163,7 +163,7 @@ class PlaybackCog(commands.Cog, name="Playback"):
 
     @commands.command(name="volume", aliases=["vol", "v"], usage="<0-200>")
     @commands.guild_only()
-    async def volume(self, ctx: Ctx, percent: Volume | None = None) -> None:
+    async def volume(self, ctx: Ctx, percent: Volume = None) -> None:  # type: ignore[assignment]
         """Show or set the volume, 0-200 %. Examples: `volume` · `volume 50`"""
         assert ctx.guild is not None
         if percent is None:
@@ -192,7 +192,7 @@ class NowPlayingAnnouncer:
         self._bot = bot
 
     def _channel(self, player: GuildPlayer) -> discord.abc.Messageable | None:
-        channel_id = getattr(player, "text_channel_id", None)
+        channel_id = self._bot.text_channels.get(player.guild_id)
         channel = self._bot.get_channel(channel_id) if channel_id else None
         return channel if isinstance(channel, discord.abc.Messageable) else None
 

@@ -61,7 +61,6 @@ class QueueCog(commands.Cog, name="Queue"):
         if entry.requester_id != ctx.author.id:
             require_dj(ctx.author, self.bot.settings.dj_role, "remove other members' tracks")
         track = player.queue.remove(int(position))
-        await player.queue_changed()
         await ctx.send(f"Removed {describe(track)}.")
 
     @commands.command(name="move", aliases=["mv"], usage="<from> <to>")
@@ -71,7 +70,6 @@ class QueueCog(commands.Cog, name="Queue"):
         player = self._player(ctx)
         require_dj(ctx.author, self.bot.settings.dj_role, "reorder the queue")
         track = player.queue.move(int(source), int(target))
-        await player.queue_changed()
         await ctx.send(f"Moved {describe(track)} to #{int(target)}.")
 
     @commands.command(name="shuffle", aliases=["sh", "mix"])
@@ -82,7 +80,6 @@ class QueueCog(commands.Cog, name="Queue"):
         if len(player.queue) < 2:
             raise QueueError("There is nothing to shuffle.")
         player.queue.shuffle()
-        await player.queue_changed()
         await ctx.send(f"Shuffled {len(player.queue)} tracks.")
 
     @commands.command(name="clear", aliases=["cl", "empty"])
@@ -92,7 +89,6 @@ class QueueCog(commands.Cog, name="Queue"):
         player = self._player(ctx)
         require_dj(ctx.author, self.bot.settings.dj_role, "clear the queue")
         removed = player.queue.clear()
-        await player.queue_changed()
         await ctx.send(f"Cleared {removed} tracks." if removed else "The queue was already empty.")
 
 

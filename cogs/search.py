@@ -93,7 +93,7 @@ class SearchCog(commands.Cog, name="Search"):
         track = tracks[pick.index]
         channel = member_voice_channel(ctx.author)
         player = await self.bot.voice_connector.connect(ctx.guild, channel)
-        player.text_channel_id = ctx.channel.id
+        self.bot.text_channels[ctx.guild.id] = ctx.channel.id
         position = await player.enqueue([track])
         await ctx.send(f"Playing {describe(track)}." if position == 0 else f"Queued {describe(track)} at #{position}.")
 

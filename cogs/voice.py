@@ -35,7 +35,7 @@ class VoiceCog(commands.Cog, name="Voice"):
         assert ctx.guild is not None
         target: VoiceLike = channel or member_voice_channel(ctx.author)
         await self.bot.voice_connector.connect(ctx.guild, target)
-        self.bot.player_for(ctx.guild).text_channel_id = ctx.channel.id
+        self.bot.text_channels[ctx.guild.id] = ctx.channel.id
         self.idle.update(ctx.guild.id)
         await ctx.send(f"Joined {target.mention}.")
 
