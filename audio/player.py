@@ -223,6 +223,9 @@ class GuildPlayer:
     @_buffer.setter
     def _buffer(self, track: Track | None) -> None:
         """Putting a track here starts it; a track already playing ends with REPLACED."""
+        self._load(track)
+
+    def _load(self, track: Track | None, *, position: float = 0.0) -> None:
         previous = self._current
         self._generation += 1
         self._drop_current_source()
@@ -230,7 +233,9 @@ class GuildPlayer:
             self._emit_track_ended(previous, EndReason.REPLACED, None)
         self._current = track
         if track is not None:
-            self._spawn_task(self._start(track, self._generation), name=f"start-{self.guild_id}")
+            self._spawn_task(
+                self._start(track, self._generation, start=position), name=f"start-{self.guild_id}"
+            )
 
     async def _start(self, track: Track, generation: int, *, start: float = 0.0) -> None:
         try:
@@ -309,9 +314,11 @@ class GuildPlayer:
             # discord's player thread: hand over to the loop and return at once.
             if loop.is_closed():
                 return
+            coro = self._source_ended(generation, error)
             try:
-                asyncio.run_coroutine_threadsafe(self._source_ended(generation, error), loop)
+                asyncio.run_coroutine_threadsafe(coro, loop)
             except RuntimeError:
+                coro.close()
                 log.debug("guild %s: loop gone, dropping the end of a track", self.guild_id)
 
         return after
@@ -363,16 +370,17 @@ class GuildPlayer:
             return 0 if first == 1 else first - 1
         return first
 
-    def start(self) -> bool:
+    def start(self, *, position: float = 0.0) -> bool:
         """Start the queue if nothing is in the buffer and voice is connected; True if started.
 
-        For the voice cog after (re)connecting; :meth:`enqueue` calls it too.
+        For the voice cog after (re)connecting and for restoring a saved state (``position`` is
+        where the first track starts); :meth:`enqueue` calls it too.
         """
         if self._closed or self._current is not None or not self.queue:
             return False
         if self.voice is None or not self.voice.is_connected():
             return False
-        self._buffer = self.queue.pop_next()
+        self._load(self.queue.pop_next(), position=max(0.0, position))
         return True
 
     async def skip(self) -> Track | None:
@@ -489,11 +497,19 @@ class GuildPlayer:
         self._emit_state_changed()
 
     async def close(self) -> None:
-        """Stop, kill every ffmpeg, cancel tasks; listeners get the pending events first."""
+        """Stop playing, kill every ffmpeg, cancel tasks; quietly.
+
+        Listeners get the events that were already pending and nothing new: the queue, ``current``
+        and ``position`` stay as they were (readable after close), so a shutdown is not mistaken
+        for the user emptying the queue by whatever persists player state.
+        """
         if self._closed:
             return
-        await self.stop()
         self._closed = True
+        self._generation += 1
+        voice = self.voice
+        if voice is not None and (voice.is_playing() or voice.is_paused()):
+            voice.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, *self._cleanups, return_exceptions=True)

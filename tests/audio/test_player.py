@@ -450,11 +450,13 @@ async def test_without_voice_tracks_wait_until_start(
 
 
 async def test_close_kills_everything_and_refuses_more(
-    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
     collector.hold_at(10)
     await player.enqueue([catalog.long, *catalog.tones])
     assert await collector.wait_held()
+    await listener.wait_started(1)
+    events_before = list(listener.events)
     await player.close()
     collector.release()
     assert player.closed
@@ -462,6 +464,22 @@ async def test_close_kills_everything_and_refuses_more(
     with pytest.raises(PlayerError):
         await player.enqueue([catalog.tones[0]])
     assert all(t.done() for t in player._tasks)
+    # Quiet: nothing that a state store would read as "the user cleared the queue".
+    assert await collector.wait_for(lambda c: c.after_errors == [None])
+    assert listener.events == events_before
+    assert player.current is catalog.long and list(player.queue) == list(catalog.tones)
+    assert player.position == pytest.approx(0.2)
+    assert not player.start()
+
+
+async def test_start_at_a_position_restores_a_saved_track(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
+    player.queue.extend([catalog.clock, catalog.tones[0]])
+    assert player.start(position=7.2)
+    assert await collector.wait_for_frames(20)
+    assert player.position is not None and player.position >= 7.2
+    assert pitch_of(collector, 2, 15) == pytest.approx(clock_frequency(7), abs=5)
 
 
 async def test_detach_stops_but_keeps_the_queue_and_start_resumes(
