@@ -259,6 +259,14 @@ class FakeDiscord:
             lambda: [dict(m) for m in self.world.bot_messages(None if channel is None else _id(channel), after_id=after_id)]
         )
 
+    def message_time(self, message: dict[str, Any] | int) -> float:
+        """perf_counter when the fake created ``message`` (for a bot reply: when its POST arrived).
+
+        Commands reply after acting, so a reply's time splits "before" from "after" in the audio.
+        """
+        message_id = message if isinstance(message, int) else int(message["id"])
+        return self.world.message_times[message_id]
+
     # --- things members do ------------------------------------------------------------------------------
 
     async def inject_message(

@@ -75,6 +75,7 @@ class World:
         self.channels: dict[int, FakeChannel] = {}
         self.voice: dict[int, dict[int, VoiceMembership]] = {}
         self.messages: dict[int, dict[str, Any]] = {}
+        self.message_times: dict[int, float] = {}  # message id -> perf_counter when it was created
         self.deleted_messages: list[int] = []
         self.rest_log: list[RestCall] = []
         self.gateway_log: list[GatewayOp] = []
@@ -177,6 +178,7 @@ class World:
             message_reference=reference, referenced_message=referenced, mentions=mentions, **extra,
         )
         self.messages[message_id] = data
+        self.message_times[message_id] = time.perf_counter()
         self.dispatch("MESSAGE_CREATE", data, INTENT_GUILD_MESSAGES)
         self.changed()
         return data
