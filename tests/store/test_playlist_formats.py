@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audio.track import Provider, Track
 from bot.store import PlaylistImportError
@@ -16,6 +18,7 @@ from bot.store.playlist_formats import (
     playlist_to_json,
     playlist_to_m3u,
 )
+from bot.store.track_rows import clean_title
 from tests.store.support import make_track
 
 IMPORTER = 808
@@ -137,3 +140,27 @@ def test_imports_are_capped_by_entries_and_by_size() -> None:
 def test_bad_thumbnails_are_dropped_not_fatal() -> None:
     text = json.dumps([{"url": "https://a.example/x", "title": "T", "thumbnail": "javascript:alert(1)"}])
     assert parse_playlist(text, max_tracks=5).tracks[0].thumbnail is None
+
+
+_titles = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=80).filter(
+    lambda s: clean_title(s) != ""
+)
+_tracks = st.builds(
+    Track,
+    title=_titles.map(clean_title),
+    page_url=st.from_regex(r"https://[a-z]{1,12}\.example/[A-Za-z0-9_~%-]{0,30}", fullmatch=True),
+    duration=st.one_of(st.none(), st.floats(min_value=0, max_value=1e6, allow_nan=False)),
+    uploader=st.one_of(st.none(), st.text(max_size=40)),
+    thumbnail=st.none(),
+    provider=st.sampled_from(list(Provider)),
+    requester_id=st.none(),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=_titles, tracks=st.lists(_tracks, min_size=1, max_size=8))
+def test_any_playlist_survives_json_and_m3u(name: str, tracks: list[Track]) -> None:
+    assert list(parse_playlist(playlist_to_json(name, tracks), max_tracks=8).tracks) == tracks
+    m3u = parse_playlist(playlist_to_m3u(name, tracks), max_tracks=8)
+    assert m3u.name == clean_title(name)
+    assert [(t.title, t.page_url) for t in m3u.tracks] == [(t.title, t.page_url) for t in tracks]
