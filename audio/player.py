@@ -37,6 +37,7 @@ STREAM_MAX_AGE = 1800.0  # seconds a prefetched stream URL is trusted without an
 STREAM_EXPIRY_MARGIN = 120.0  # refetch when the provider's expiry is closer than this
 PRESTART_LEAD = 3.0  # start the next ffmpeg this many seconds before the current track ends
 PRESTARTED_MAX_AGE = 30.0  # a pre-started ffmpeg older than this is not trusted to still be connected
+CHECKPOINT_INTERVAL = 15.0  # state_changed while playing, so the saved position stays recent
 
 
 class LoopMode(enum.StrEnum):
@@ -131,6 +132,8 @@ class GuildPlayer:
         Observers (see :class:`PlayerListener`); more can be added with :meth:`add_listener`.
     prestart_lead:
         Seconds before the end of the current track at which the next ffmpeg is started.
+    checkpoint_interval:
+        While a track plays, ``state_changed`` fires this often (position checkpoints).
     """
 
     def __init__(
@@ -144,6 +147,7 @@ class GuildPlayer:
         queue: TrackQueue | None = None,
         listeners: Sequence[PlayerListener] = (),
         prestart_lead: float = PRESTART_LEAD,
+        checkpoint_interval: float = CHECKPOINT_INTERVAL,
     ) -> None:
         self.guild_id = guild_id
         self.voice: VoiceTarget | None = None
@@ -155,6 +159,7 @@ class GuildPlayer:
         self._ffmpeg_stderr = ffmpeg_stderr
         self._listeners: list[PlayerListener] = list(listeners)
         self._prestart_lead = prestart_lead
+        self._checkpoint_interval = checkpoint_interval
 
         self._loop_mode = LoopMode.OFF
         self._volume = 100
@@ -282,6 +287,7 @@ class GuildPlayer:
         self._refresh_prepared()
         if track.duration is not None:
             self._spawn_task(self._prestart_near_end(generation), name=f"prestart-{self.guild_id}")
+        self._spawn_task(self._checkpoints(generation), name=f"checkpoints-{self.guild_id}")
 
     async def _open(self, track: Track, start: float) -> TimedAudio:
         """A running source for ``track``: the pre-started one if still good, else a fresh one."""
@@ -632,6 +638,14 @@ class GuildPlayer:
         self._prepare_task = self._spawn_task(
             self._prepare(candidate, with_source=True), name=f"prestart-{self.guild_id}"
         )
+
+    async def _checkpoints(self, generation: int) -> None:
+        while True:
+            await asyncio.sleep(self._checkpoint_interval)
+            if generation != self._generation or self._closed:
+                return
+            if not self.is_paused:
+                self._emit_state_changed()
 
     async def _discard_prepared(self) -> None:
         prepared, self._prepared = self._prepared, None

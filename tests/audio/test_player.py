@@ -529,3 +529,46 @@ async def test_a_missing_ffmpeg_fails_tracks_without_crashing(
         assert collector.plays == 0 and gp.current is None
     finally:
         await gp.close()
+
+
+async def test_position_checkpoints_while_playing(
+    catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
+    gp = GuildPlayer(
+        8,
+        extractor=catalog.resolver,
+        loop=asyncio.get_running_loop(),
+        listeners=[listener],
+        checkpoint_interval=0.05,
+    )
+    gp.voice = collector
+    try:
+        collector.hold_at(10)
+        await gp.enqueue([catalog.clock])
+        assert await collector.wait_held()
+        await listener.wait_started(1)
+        baseline = len(listener.of("state"))
+        await listener.wait_for(lambda r: len(r.of("state")) >= baseline + 3)  # no command issued meanwhile
+        collector.release()
+    finally:
+        await gp.close()
+
+
+async def test_the_next_track_follows_with_almost_no_silence(
+    catalog: Catalog, listener: RecordingListener
+) -> None:
+    # Real-time pacing, as on Discord: frames leave every 20 ms.
+    voice = VoiceCollector(asyncio.get_running_loop(), pace=0.02)
+    gp = GuildPlayer(9, extractor=catalog.resolver, loop=asyncio.get_running_loop(), listeners=[listener])
+    gp.voice = voice
+    try:
+        await gp.enqueue(list(catalog.tones[:2]))
+        await listener.wait_ended(2)
+        gap = voice.frames_of(1)[0].at - voice.frames_of(0)[-1].at
+        # About 20 ms (one frame period) with the pre-started ffmpeg; 150 ms and more without it.
+        assert gap < 0.1, f"{gap * 1000:.0f} ms between the last and the first frame"
+        assert pitch_of_play(voice, 0) == pytest.approx(330, abs=3)
+        assert pitch_of_play(voice, 1) == pytest.approx(550, abs=3)
+    finally:
+        await gp.close()
+        await voice.close()
