@@ -15,15 +15,21 @@ from pathlib import Path
 import pytest
 
 from tests.fakediscord import FakeDiscord, FakeGuild, ScenarioMetrics
-from tests.media import MediaServer, generate_clock, generate_tone, media_server as serve_media
+from tests.media import MediaServer, generate_clock, generate_tone
+from tests.media import media_server as serve_media
 
 TONE_SECONDS = 3
+SHORT_TONES = (500, 600, 700)
+SHORT_SECONDS = 1.5
 
 
 @pytest.fixture(scope="session")
 def e2e_media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """tone440.mp3 / tone660.mp3 (3 s each), tone880.mp3 (10 s, for pause/volume), clock.mp3 (8 s)."""
+    """tone440.mp3 / tone660.mp3 (3 s each), tone880.mp3 (10 s, for pause/volume), clock.mp3 (8 s),
+    and short1.mp3 / short2.mp3 / short3.mp3 (1.5 s at 500 / 600 / 700 Hz, for queue order)."""
     root = tmp_path_factory.mktemp("e2e-media")
+    for index, freq in enumerate(SHORT_TONES, start=1):
+        generate_tone(root / f"short{index}.mp3", freq, SHORT_SECONDS)
     generate_tone(root / "tone440.mp3", 440, TONE_SECONDS)
     generate_tone(root / "tone660.mp3", 660, TONE_SECONDS)
     generate_tone(root / "tone880.mp3", 880, 10)

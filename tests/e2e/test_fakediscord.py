@@ -106,12 +106,30 @@ async def test_bot_logs_in_reaches_ready_and_sees_the_guild(fake_discord: FakeDi
     assert not fake_discord.unhandled_rest_calls
 
 
+async def test_roles_and_owner_reach_the_bot_as_permissions(fake_discord: FakeDiscord) -> None:
+    guild_setup = fake_discord.add_guild(
+        "Roles", members=("alice", "bob", "carol"), roles={"DJ": discord.Permissions(manage_channels=True).value},
+        member_roles={"alice": ("DJ",)}, owner="carol",
+    )
+    bot = minimal_bot(fake_discord, members_intent=True)
+    with pointed_at(fake_discord):
+        async with running(bot):
+            guild = bot.get_guild(guild_setup.id)
+            assert guild is not None
+            alice, bob, carol = (guild.get_member(guild_setup.member(n).id) for n in ("alice", "bob", "carol"))
+            assert alice is not None and bob is not None and carol is not None
+            assert [r.name for r in alice.roles] == ["@everyone", "DJ"]
+            assert alice.guild_permissions.manage_channels
+            assert not bob.guild_permissions.manage_channels
+            assert guild.owner_id == carol.id and carol.guild_permissions.administrator
+
+
 async def test_pointed_at_restores_discord_urls(fake_discord: FakeDiscord) -> None:
     before = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
     with pointed_at(fake_discord):
-        assert discord.http.Route.BASE == fake_discord.rest_url + "/api/v10"
+        assert fake_discord.rest_url + "/api/v10" == discord.http.Route.BASE
         assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == fake_discord.gateway_url
-    assert (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == before
+    assert before == (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
     assert before[0] == "https://discord.com/api/v10"
 
 

@@ -7,21 +7,38 @@ Media are generated tones and a "clock" (second k is 300 + 50k Hz) served from 1
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import psutil
 import pytest
 
 from bot.bot import BrentBot, create_bot
 from bot.settings import Settings
-from tests.fakediscord import FakeDiscord, FakeGuild, FakeUser, InjectedMessage, pointed_at, running
-from tests.media import MediaServer
+from tests.e2e.conftest import SHORT_SECONDS, SHORT_TONES
+from tests.fakediscord import (
+    FakeDiscord,
+    FakeGuild,
+    FakeUser,
+    InjectedMessage,
+    ScenarioMetrics,
+    dominant_frequency,
+    pointed_at,
+    running,
+    wait_for_bot,
+)
+from tests.fakediscord.recorder import SAMPLE_RATE
+from tests.media import CLOCK_BASE_HZ, CLOCK_STEP_HZ, MediaServer
 
 PREFIX = "\\"
 TONE_SECONDS = 3.0
+DJ_ROLE = "DJ"
 
 
 @dataclasses.dataclass
@@ -60,7 +77,7 @@ def start_brent(fake_discord: FakeDiscord, tmp_path: Path) -> StartBrent:
     async def start(**overrides: Any) -> AsyncIterator[BrentBot]:
         settings = Settings(
             command_prefix=PREFIX, allow_private_network=True, idle_timeout=overrides.pop("idle_timeout", 60.0),
-            data_dir=tmp_path, **overrides,
+            dj_role=DJ_ROLE, data_dir=tmp_path, **overrides,
         )
         bot = create_bot(settings, connector=fake_discord.connector(), guild_ready_timeout=0.1)
         with pointed_at(fake_discord):
@@ -70,13 +87,67 @@ def start_brent(fake_discord: FakeDiscord, tmp_path: Path) -> StartBrent:
     return start
 
 
+def add_music_guild(fake: FakeDiscord, name: str = "Brent Guild") -> FakeGuild:
+    """#general, voice Music and Lounge; alice has the DJ role, bob does not."""
+    return fake.add_guild(
+        name, voice_channels=("Music", "Lounge"), members=("alice", "bob"),
+        roles={DJ_ROLE: 0}, member_roles={"alice": (DJ_ROLE,)},
+    )
+
+
 @pytest.fixture
-def alice(fake_discord: FakeDiscord, fake_guild: FakeGuild) -> Member:
-    return Member(fake_discord, fake_guild, fake_guild.member("alice"))
+def alice(fake_discord: FakeDiscord) -> Member:
+    guild = add_music_guild(fake_discord)
+    return Member(fake_discord, guild, guild.member("alice"))
+
+
+def ffmpeg_children() -> list[psutil.Process]:
+    """ffmpeg processes started by this test process (the bot runs in it)."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "ffmpeg" in child.name() and child.status() != psutil.STATUS_ZOMBIE:
+                found.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+# --- clock analysis ---------------------------------------------------------------------------------
+
+WINDOW_S = 0.04
+HOP_S = 0.01
+
+
+def clock_runs(pcm: np.ndarray) -> list[tuple[float, int]]:
+    """(start second in this audio, clock second k) for each stretch of one clock pitch.
+
+    Windows of 40 ms every 10 ms are labelled by their pitch; a run starts where the label changes,
+    estimated half a hop before the first window of the new label is mostly past the change.
+    """
+    win, hop = int(WINDOW_S * SAMPLE_RATE), int(HOP_S * SAMPLE_RATE)
+    labels = []
+    for start in range(0, len(pcm) - win + 1, hop):
+        hz = dominant_frequency(pcm[start : start + win])
+        labels.append(-1 if np.isnan(hz) else int(round((hz - CLOCK_BASE_HZ) / CLOCK_STEP_HZ)))
+    runs: list[tuple[float, int]] = []
+    for i, label in enumerate(labels):
+        if not runs or runs[-1][1] != label:
+            # Require two agreeing windows so one mixed window at a boundary is not a run of its own.
+            if i + 1 < len(labels) and labels[i + 1] != label:
+                continue
+            t = 0.0 if not runs else i * HOP_S + WINDOW_S / 2 - HOP_S / 2
+            runs.append((t, label))
+    return runs
+
+
+def run_start(runs: list[tuple[float, int]], second: int) -> float:
+    return next(t for t, k in runs if k == second)
 
 
 async def test_play_joins_names_the_track_and_plays_it(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord,
+    record_metrics: Callable[[ScenarioMetrics], None],
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent():
@@ -90,3 +161,194 @@ async def test_play_joins_names_the_track_and_plays_it(
     assert recorder.dominant_frequency() == pytest.approx(440, abs=1.0)
     assert recorder.sequence_breaks() == []
     assert recorder.gap_stats().p50_ms == pytest.approx(20.0, abs=1.0)
+    metrics = fake_discord.metrics(alice.guild, sent)
+    record_metrics(metrics)  # command-to-first-packet latency and gaps, for the benchmarks
+    assert metrics.first_packet_latency_s is not None and metrics.first_packet_latency_s < 5.0
+
+
+async def test_queue_of_three_plays_in_order(
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
+) -> None:
+    recorder = fake_discord.voice_log(alice.guild)
+    async with start_brent():
+        await alice.join_voice()
+        first, _ = await alice.ask(f"play {e2e_media.url('short1.mp3')}", "Playing")
+        await alice.ask(f"play {e2e_media.url('short2.mp3')}", "#1")
+        await alice.ask(f"play {e2e_media.url('short3.mp3')}", "#2")
+        await recorder.wait_for_audio(3 * SHORT_SECONDS - 0.1, timeout=20, after=first.sent_at)
+        await recorder.wait_for_silence(timeout=10, after=first.sent_at)
+    assert recorder.errors == []
+    assert abs(recorder.audio_seconds() - 3 * SHORT_SECONDS) <= 0.2
+    heard = [recorder.dominant_frequency(i * SHORT_SECONDS + 0.2, (i + 1) * SHORT_SECONDS - 0.2) for i in range(3)]
+    assert heard == pytest.approx(list(SHORT_TONES), abs=2.0)
+
+
+async def test_pause_holds_the_place_and_resume_continues(
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
+) -> None:
+    recorder = fake_discord.voice_log(alice.guild)
+    async with start_brent():
+        await alice.join_voice()
+        started, _ = await alice.ask(f"play {e2e_media.url('clock.mp3')}", "Playing")
+        await recorder.wait_for_audio(1.3, after=started.sent_at)
+        paused, _ = await alice.ask("pause", "Paused")
+        quiet = await recorder.wait_for_silence(after=paused.sent_at)
+        # Stay paused for a measured stretch; the check is that nothing was sent during it.
+        await asyncio.sleep(0.5)
+        _, np_reply = await alice.ask("np", "paused")
+        resumed, _ = await alice.ask("resume", "Resumed")
+        assert recorder.audio_packets(after=quiet.arrival) == [] or recorder.audio_packets(after=quiet.arrival)[0].arrival > resumed.sent_at
+        await recorder.wait_for_audio(1.5, after=resumed.sent_at)
+    before = [p for p in recorder.audio_packets() if p.arrival < quiet.arrival]
+    after = recorder.audio_packets(after=resumed.sent_at)
+    assert after[0].arrival - before[-1].arrival >= 0.5
+    # The heard clock runs on without a jump: each whole second lasts one second.
+    runs = clock_runs(recorder.pcm())
+    seconds = [k for _, k in runs]
+    assert seconds == list(range(seconds[0], seconds[0] + len(seconds)))
+    for (t0, _), (t1, _) in zip(runs[1:], runs[2:], strict=False):
+        assert t1 - t0 == pytest.approx(1.0, abs=0.06)
+
+
+async def test_seek_rewind_and_forward_land_within_a_tenth_of_a_second(
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
+) -> None:
+    recorder = fake_discord.voice_log(alice.guild)
+    async with start_brent():
+        await alice.join_voice()
+        started, _ = await alice.ask(f"play {e2e_media.url('clock.mp3')}", "Playing")
+        await recorder.wait_for_audio(1.2, after=started.sent_at)
+        seek_cmd, _ = await alice.ask("seek 4", "Now at")
+        await recorder.wait_for_audio(1.4, after=seek_cmd.sent_at)
+        rewind_cmd, _ = await alice.ask("rewind 3", "Rewound")
+        await recorder.wait_for_audio(1.4, after=rewind_cmd.sent_at)
+        forward_cmd, _ = await alice.ask("forward 2", "Now at")
+        await recorder.wait_for_audio(1.4, after=forward_cmd.sent_at)
+    audio_start = recorder.audio_packets()[0].arrival
+
+    def audio_time(t: float) -> float:
+        """Seconds of heard audio before wall time ``t``."""
+        return recorder.audio_seconds() - recorder.audio_seconds(after=t)
+
+    runs = clock_runs(recorder.pcm())
+    seq = [k for _, k in runs]
+    # Heard: 0, 1, [seek 4] 4, 5, [rewind 3 → ~2.4] 2, 3, [forward 2 → ~5.x] 5 or 6 ...
+    assert seq[:2] == [0, 1] and 4 in seq, seq
+    seek_at = run_start(runs, 4)
+    assert audio_time(seek_cmd.sent_at) <= seek_at + 0.05
+    assert run_start(runs, 5) - seek_at == pytest.approx(1.0, abs=0.1)  # landed on 4.0 s
+
+    after_seek = [(t, k) for t, k in runs if t > seek_at]
+    rewind_run = next(i for i, (t, k) in enumerate(after_seek) if k < 4)
+    swap_t, k_swap = after_seek[rewind_run]
+    position_before = after_seek[rewind_run - 1][1] + (swap_t - after_seek[rewind_run - 1][0])
+    next_t = after_seek[rewind_run + 1][0]
+    position_after = (k_swap + 1) - (next_t - swap_t)
+    assert position_after == pytest.approx(position_before - 3, abs=0.1)
+
+    after_rewind = after_seek[rewind_run:]
+    forward_run = next(i for i, (t, k) in enumerate(after_rewind) if i > 0 and k != after_rewind[i - 1][1] + 1)
+    swap_t, k_swap = after_rewind[forward_run]
+    position_before = after_rewind[forward_run - 1][1] + (swap_t - after_rewind[forward_run - 1][0])
+    next_t = after_rewind[forward_run + 1][0]
+    position_after = (k_swap + 1) - (next_t - swap_t)
+    assert position_after == pytest.approx(position_before + 2, abs=0.1)
+    assert audio_start < forward_cmd.sent_at
+
+
+async def test_volume_50_halves_the_amplitude(
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
+) -> None:
+    recorder = fake_discord.voice_log(alice.guild)
+    async with start_brent():
+        await alice.join_voice()
+        started, _ = await alice.ask(f"play {e2e_media.url('tone880.mp3')}", "Playing")
+        await recorder.wait_for_audio(1.0, after=started.sent_at)
+        _, reply = await alice.ask("volume 50", "50%")
+        changed_at = fake_discord.message_time(reply)
+        loud = recorder.rms(0.3, 0.9)
+        await recorder.wait_for_audio(1.0, after=changed_at)
+        quiet = recorder.rms(0.2, 0.9, after=changed_at)
+    assert loud > 1000
+    assert quiet / loud == pytest.approx(0.5, abs=0.05)
+    assert recorder.dominant_frequency(0.2, 0.9, after=changed_at) == pytest.approx(880, abs=2.0)
+
+
+async def test_loop_track_repeats_until_turned_off(
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
+) -> None:
+    recorder = fake_discord.voice_log(alice.guild)
+    async with start_brent():
+        await alice.join_voice()
+        started, _ = await alice.ask(f"play {e2e_media.url('short1.mp3')}", "Playing")
+        await alice.ask("loop track", "track")
+        await recorder.wait_for_audio(2 * SHORT_SECONDS + 0.5, timeout=15, after=started.sent_at)
+        await alice.ask("loop off", "off")
+        await recorder.wait_for_silence(timeout=10, after=started.sent_at)
+    heard = recorder.audio_seconds()
+    repeats = round(heard / SHORT_SECONDS)
+    assert repeats >= 3
+    assert heard == pytest.approx(repeats * SHORT_SECONDS, abs=0.1 * repeats)
+    assert recorder.dominant_frequency() == pytest.approx(SHORT_TONES[0], abs=2.0)
+
+
+async def test_stop_and_leave_go_quiet_and_leave_no_ffmpeg(
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
+) -> None:
+    recorder = fake_discord.voice_log(alice.guild)
+    async with start_brent() as bot:
+        await alice.join_voice()
+        started, _ = await alice.ask(f"play {e2e_media.url('tone880.mp3')}", "Playing")
+        await recorder.wait_for_audio(0.5, after=started.sent_at)
+        stopped, _ = await alice.ask("stop", "Stopped")
+        quiet = await recorder.wait_for_silence(after=stopped.sent_at)
+        await wait_for_bot(lambda: not ffmpeg_children(), 5, "ffmpeg to exit after stop")
+        await alice.ask("leave", "Left")
+        await fake_discord.wait_for_bot_voice(alice.guild, None)
+        await fake_discord.wait_until(lambda: not fake_discord.voice.active_sessions(alice.guild.id), 5, "voice ws closed")
+        assert bot.voice_clients == []
+        assert recorder.audio_packets(after=quiet.arrival) == []
+    assert recorder.audio_seconds() < 5
+    assert ffmpeg_children() == []
+
+
+async def test_two_guilds_play_their_own_tracks_at_once(
+    start_brent: StartBrent, fake_discord: FakeDiscord, e2e_media: MediaServer
+) -> None:
+    first, second = add_music_guild(fake_discord, "First"), add_music_guild(fake_discord, "Second")
+    a, b = Member(fake_discord, first, first.member("alice")), Member(fake_discord, second, second.member("alice"))
+    async with start_brent():
+        await asyncio.gather(a.join_voice(), b.join_voice())
+        (cmd_a, _), (cmd_b, _) = await asyncio.gather(
+            a.ask(f"play {e2e_media.url('tone440.mp3')}", "Playing"),
+            b.ask(f"play {e2e_media.url('tone660.mp3')}", "Playing"),
+        )
+        await asyncio.gather(
+            fake_discord.voice_log(first).wait_for_silence(timeout=20, after=cmd_a.sent_at),
+            fake_discord.voice_log(second).wait_for_silence(timeout=20, after=cmd_b.sent_at),
+        )
+    for guild, freq in ((first, 440), (second, 660)):
+        rec = fake_discord.voice_log(guild)
+        assert rec.errors == []
+        assert abs(rec.audio_seconds() - TONE_SECONDS) <= 0.1
+        track = [hz for _, hz in rec.frequency_track(0.25)]
+        assert all(abs(hz - freq) < 5 for hz in track[1:-1]), track
+
+
+async def test_bot_leaves_after_the_idle_time_when_everyone_left(
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
+) -> None:
+    recorder = fake_discord.voice_log(alice.guild)
+    async with start_brent(idle_timeout=1.0) as bot:
+        await alice.join_voice()
+        started, _ = await alice.ask(f"play {e2e_media.url('tone880.mp3')}", "Playing")
+        await recorder.wait_for_audio(0.3, after=started.sent_at)
+        left_at = time.perf_counter()
+        await alice.leave_voice()
+        await fake_discord.wait_for_bot_voice(alice.guild, None, timeout=10)
+        gone_at = time.perf_counter()
+        await wait_for_bot(lambda: not bot.voice_clients, 5, "the bot to drop its voice client")
+        await wait_for_bot(lambda: not ffmpeg_children(), 5, "ffmpeg to exit")
+    assert 0.9 <= gone_at - left_at <= 4.0
+    # It kept playing to the empty channel until the idle time ran out, then stopped sending.
+    assert recorder.audio_seconds(after=left_at) >= 0.5

@@ -17,7 +17,7 @@ See docs in :mod:`tests.fakediscord.server` for the whole API.
 
 from __future__ import annotations
 
-from tests.fakediscord.model import FakeChannel, FakeGuild, FakeUser, message_text
+from tests.fakediscord.model import FakeChannel, FakeGuild, FakeRole, FakeUser, message_text
 from tests.fakediscord.pointing import FAKE_TOKEN, pointed_at, running, wait_for_bot
 from tests.fakediscord.recorder import GapStats, SpeakingEvent, VoicePacket, VoiceRecorder, dominant_frequency
 from tests.fakediscord.server import SITECUSTOMIZE_DIR, FakeDiscord, ScenarioMetrics
@@ -25,7 +25,7 @@ from tests.fakediscord.waiting import WaitTimeout
 from tests.fakediscord.world import GatewayOp, InjectedMessage, RestCall
 
 __all__ = [
-    "FAKE_TOKEN", "SITECUSTOMIZE_DIR", "FakeChannel", "FakeDiscord", "FakeGuild", "FakeUser", "GapStats",
+    "FAKE_TOKEN", "SITECUSTOMIZE_DIR", "FakeChannel", "FakeDiscord", "FakeGuild", "FakeRole", "FakeUser", "GapStats",
     "GatewayOp", "InjectedMessage", "RestCall", "ScenarioMetrics", "SpeakingEvent", "VoicePacket",
     "VoiceRecorder", "WaitTimeout", "dominant_frequency", "message_text", "pointed_at", "running", "wait_for_bot",
 ]

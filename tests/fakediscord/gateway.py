@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from tests.fakediscord import model
-from tests.fakediscord.world import INTENT_GUILD_MESSAGES, INTENT_GUILD_VOICE_STATES, INTENT_MESSAGE_CONTENT, GatewayOp, World
+from tests.fakediscord.world import (
+    INTENT_GUILD_MESSAGES,
+    INTENT_GUILD_VOICE_STATES,
+    INTENT_MESSAGE_CONTENT,
+    GatewayOp,
+    World,
+)
 
 if TYPE_CHECKING:
     from tests.fakediscord.voice import VoiceServer
@@ -225,7 +231,7 @@ class Gateway:
                 members = members[:limit]
             chunk: dict[str, Any] = {
                 "guild_id": str(guild_id),
-                "members": [model.member_payload(u) for u in members],
+                "members": [model.member_payload(u, guild=self.world.guilds[guild_id]) for u in members],
                 "chunk_index": 0,
                 "chunk_count": 1,
             }

@@ -63,6 +63,13 @@ class FakeChannel:
     position: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class FakeRole:
+    id: int
+    name: str
+    permissions: int = 0
+
+
 @dataclass(slots=True)
 class FakeGuild:
     """A guild as the tests set it up; ``members`` excludes the bot, which is always a member."""
@@ -73,6 +80,11 @@ class FakeGuild:
     channels: list[FakeChannel] = field(default_factory=list)
     members: list[FakeUser] = field(default_factory=list)
     everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS
+    roles: list[FakeRole] = field(default_factory=list)  # besides @everyone
+    member_roles: dict[int, tuple[int, ...]] = field(default_factory=dict)  # user id -> role ids
+
+    def role(self, name: str) -> FakeRole:
+        return next(r for r in self.roles if r.name == name)
 
     @property
     def text_channel(self) -> FakeChannel:
@@ -111,9 +123,10 @@ def client_user_payload(user: FakeUser) -> dict[str, Any]:
     return {**user_payload(user), "verified": True, "mfa_enabled": False, "flags": 0, "email": None, "locale": "en-US"}
 
 
-def member_payload(user: FakeUser, *, with_user: bool = True) -> dict[str, Any]:
+def member_payload(user: FakeUser, *, with_user: bool = True, guild: FakeGuild | None = None) -> dict[str, Any]:
+    roles = guild.member_roles.get(user.id, ()) if guild is not None else ()
     data: dict[str, Any] = {
-        "roles": [],
+        "roles": [str(r) for r in roles],
         "nick": None,
         "avatar": None,
         "joined_at": "2026-01-01T00:00:00+00:00",
@@ -148,12 +161,13 @@ def channel_payload(channel: FakeChannel) -> dict[str, Any]:
 
 
 def role_payloads(guild: FakeGuild) -> list[dict[str, Any]]:
+    everyone = FakeRole(guild.id, "@everyone", guild.everyone_permissions)  # @everyone shares the guild's id
     return [
         {
-            "id": str(guild.id),  # @everyone shares the guild's id
-            "name": "@everyone",
-            "permissions": str(guild.everyone_permissions),
-            "position": 0,
+            "id": str(role.id),
+            "name": role.name,
+            "permissions": str(role.permissions),
+            "position": position,
             "color": 0,
             "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
             "hoist": False,
@@ -163,14 +177,15 @@ def role_payloads(guild: FakeGuild) -> list[dict[str, Any]]:
             "unicode_emoji": None,
             "flags": 0,
         }
+        for position, role in enumerate([everyone, *guild.roles])
     ]
 
 
 def voice_state_payload(
-    guild_id: int, user: FakeUser, channel_id: int | None, session_id: str, *, with_member: bool = True
+    guild: FakeGuild, user: FakeUser, channel_id: int | None, session_id: str, *, with_member: bool = True
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "guild_id": str(guild_id),
+        "guild_id": str(guild.id),
         "channel_id": None if channel_id is None else str(channel_id),
         "user_id": str(user.id),
         "session_id": session_id,
@@ -184,7 +199,7 @@ def voice_state_payload(
         "request_to_speak_timestamp": None,
     }
     if with_member:
-        data["member"] = member_payload(user)
+        data["member"] = member_payload(user, guild=guild)
     return data
 
 
@@ -228,7 +243,7 @@ def guild_create_payload(
         "large": False,
         "unavailable": False,
         "member_count": len(everyone),
-        "members": [member_payload(u) for u in listed],
+        "members": [member_payload(u, guild=guild) for u in listed],
         "channels": [channel_payload(c) for c in guild.channels],
         "threads": [],
         "presences": [],
@@ -243,6 +258,7 @@ def guild_create_payload(
 def message_payload(
     *,
     message_id: int,
+    guild: FakeGuild,
     channel: FakeChannel,
     author: FakeUser,
     content: str,
@@ -260,13 +276,13 @@ def message_payload(
         "channel_id": str(channel.id),
         "guild_id": str(channel.guild_id),
         "author": user_payload(author),
-        "member": member_payload(author, with_user=False),
+        "member": member_payload(author, with_user=False, guild=guild),
         "content": content,
         "timestamp": iso_now(),
         "edited_timestamp": None,
         "tts": False,
         "mention_everyone": False,
-        "mentions": [{**user_payload(u), "member": member_payload(u, with_user=False)} for u in mentions or []],
+        "mentions": [{**user_payload(u), "member": member_payload(u, with_user=False, guild=guild)} for u in mentions or []],
         "mention_roles": [],
         "attachments": attachments or [],
         "embeds": embeds or [],

@@ -30,7 +30,7 @@ def no_content() -> web.Response:
     return web.Response(status=204)
 
 
-BODY = web.RequestKey("fake_discord_body", object)
+BODY: web.RequestKey[Any] = web.RequestKey("fake_discord_body", object)
 FILES = web.RequestKey("fake_discord_files", list)
 
 
@@ -171,7 +171,7 @@ class RestApi:
         if guild_id not in self.world.guilds:
             return error(404, "Unknown Guild", 10004)
         user = next((u for u in self.world.guild_members(guild_id) if u.id == user_id), None)
-        return json_response(model.member_payload(user)) if user else error(404, "Unknown Member", 10007)
+        return json_response(model.member_payload(user, guild=self.world.guilds[guild_id])) if user else error(404, "Unknown Member", 10007)
 
     async def typing(self, request: web.Request) -> web.Response:
         return no_content() if self._channel(request) else error(404, "Unknown Channel", 10003)
@@ -271,7 +271,7 @@ class RestApi:
         self.world.dispatch("MESSAGE_REACTION_ADD", {
             "user_id": str(self.world.bot.id), "channel_id": message["channel_id"], "message_id": message["id"],
             "guild_id": message["guild_id"], "emoji": {"id": None, "name": emoji}, "burst": False, "type": 0,
-            "member": model.member_payload(self.world.bot),
+            "member": model.member_payload(self.world.bot, guild=self.world.guilds[int(message["guild_id"])]),
         }, INTENT_GUILD_MESSAGE_REACTIONS)
         self.world.changed()
         return no_content()

@@ -207,7 +207,7 @@ class VoiceServer:
             await session.ws.close(code=4016, message=b"Unknown encryption mode.")
             return
         session.mode = mode
-        session.client_address = (data.get("address"), int(data.get("port", 0)))
+        session.client_address = (str(data.get("address")), int(data.get("port", 0)))
         session.secret_key = secrets.token_bytes(32)
         await session.send(4, {
             "audio_codec": "opus", "video_codec": None, "media_session_id": secrets.token_hex(16),
@@ -248,7 +248,7 @@ class VoiceServer:
         if session.decoder is None:
             session.decoder = discord.opus.Decoder()
         try:
-            pcm = session.decoder.decode(opus)
+            pcm = session.decoder.decode(opus, fec=False)
         except discord.opus.OpusError as exc:
             recorder.add_error(f"packet seq {sequence} failed to decode: {exc}")
             return

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakediscord import model
-from tests.fakediscord.model import FakeChannel, FakeGuild, FakeUser
+from tests.fakediscord.model import FakeChannel, FakeGuild, FakeRole, FakeUser
 from tests.fakediscord.recorder import VoiceRecorder
 from tests.fakediscord.waiting import Notifier
 
@@ -97,9 +97,15 @@ class World:
         voice_channels: tuple[str, ...] = ("Music",),
         members: tuple[str, ...] = ("alice",),
         everyone_permissions: int = model.DEFAULT_EVERYONE_PERMISSIONS,
+        roles: dict[str, int] | None = None,
+        member_roles: dict[str, tuple[str, ...]] | None = None,
+        owner: str | None = None,
     ) -> FakeGuild:
+        """``roles`` maps role name -> permission bits; ``member_roles`` gives members those roles;
+        ``owner`` names the member who owns the guild (all permissions), else a user outside it."""
         guild_id = model.snowflake()
         guild = FakeGuild(id=guild_id, name=name, owner_id=self.owner.id, everyone_permissions=everyone_permissions)
+        guild.roles = [FakeRole(model.snowflake(), role_name, perms) for role_name, perms in (roles or {}).items()]
         for position, channel_name in enumerate(text_channels):
             guild.channels.append(FakeChannel(model.snowflake(), guild_id, channel_name, "text", position))
         for position, channel_name in enumerate(voice_channels):
@@ -108,6 +114,10 @@ class World:
             user = FakeUser(id=model.snowflake(), name=member_name)
             guild.members.append(user)
             self.users[user.id] = user
+        for member_name, role_names in (member_roles or {}).items():
+            guild.member_roles[guild.member(member_name).id] = tuple(guild.role(r).id for r in role_names)
+        if owner is not None:
+            guild.owner_id = guild.member(owner).id
         for channel in guild.channels:
             self.channels[channel.id] = channel
         self.guilds[guild_id] = guild
@@ -126,7 +136,7 @@ class World:
 
     def voice_state_payloads(self, guild_id: int) -> list[dict[str, Any]]:
         return [
-            model.voice_state_payload(guild_id, self.users[user_id], m.channel_id, m.session_id, with_member=False)
+            model.voice_state_payload(self.guilds[guild_id], self.users[user_id], m.channel_id, m.session_id, with_member=False)
             for user_id, m in self.voice[guild_id].items()
         ]
 
@@ -157,7 +167,7 @@ class World:
             previous = states.get(user.id)
             session_id = previous.session_id if previous else secrets.token_hex(16)
             states[user.id] = VoiceMembership(channel_id, session_id)
-        data = model.voice_state_payload(guild_id, user, channel_id, session_id)
+        data = model.voice_state_payload(self.guilds[guild_id], user, channel_id, session_id)
         self.dispatch("VOICE_STATE_UPDATE", data, INTENT_GUILD_VOICE_STATES)
         self.changed()
         return data
@@ -174,7 +184,7 @@ class World:
             reference = {"channel_id": str(channel_id), "guild_id": str(channel.guild_id), **reference}
         mentions = extra.pop("mentions", None)
         data = model.message_payload(
-            message_id=message_id, channel=channel, author=author, content=content,
+            message_id=message_id, guild=self.guilds[channel.guild_id], channel=channel, author=author, content=content,
             message_reference=reference, referenced_message=referenced, mentions=mentions, **extra,
         )
         self.messages[message_id] = data
