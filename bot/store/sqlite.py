@@ -1,8 +1,9 @@
 """The embedded backend: one SQLite file in WAL mode, driven through aiosqlite's worker thread.
 
-One connection per store, guarded by an asyncio.Lock so concurrent coroutines never interleave
-inside one transaction; writes open with ``BEGIN IMMEDIATE`` so two processes on the same file
-queue on SQLite's write lock (up to the busy timeout) instead of failing half-way.
+Two connections per store (one writes, one reads), each guarded by an asyncio.Lock so concurrent
+coroutines never interleave inside one transaction; writes open with ``BEGIN IMMEDIATE`` so two
+processes on the same file queue on SQLite's write lock (up to the busy timeout) instead of
+failing half-way.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, Self
 
@@ -52,34 +53,29 @@ class _SqliteTransaction(Transaction):
         """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's single write lock."""
 
 
-class SqliteDriver(Driver):
-    dialect = "sqlite"
+async def _open_connection(path: Path, busy_timeout: float) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout)
+    try:
+        await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        async with connection.execute("PRAGMA journal_mode = WAL") as cursor:
+            mode = await cursor.fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            log.warning("SQLite at %s stays in journal mode %s, not WAL", path, mode and mode[0])
+        await connection.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives kill -9
+        await connection.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await connection.close()
+        raise
+    return connection
+
+
+class _Channel:
+    """One aiosqlite connection and the lock that keeps its transactions from interleaving."""
 
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._conn = connection
         self._path = path
         self._lock = asyncio.Lock()
-        self._closed = False
-
-    @classmethod
-    async def connect(cls, path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> SqliteDriver:
-        connection: aiosqlite.Connection | None = None
-        try:
-            connection = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout)
-            await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            async with connection.execute("PRAGMA journal_mode = WAL") as cursor:
-                mode = await cursor.fetchone()
-            if mode is None or str(mode[0]).lower() != "wal":
-                log.warning("SQLite at %s stays in journal mode %s, not WAL", path, mode and mode[0])
-            await connection.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives kill -9
-            await connection.execute("PRAGMA foreign_keys = ON")
-        except (sqlite3.Error, OSError) as exc:
-            if connection is not None:
-                await connection.close()
-            detail = f"cannot open the SQLite database {path}: {exc}"
-            log.error("%s", detail)
-            raise DatabaseUnavailable(detail) from exc
-        return cls(connection, path)
 
     def _unavailable(self, exc: BaseException) -> DatabaseUnavailable:
         detail = f"SQLite database {self._path}: {exc}"
@@ -89,14 +85,14 @@ class SqliteDriver(Driver):
     async def _rollback(self) -> None:
         try:
             await self._conn.execute("ROLLBACK")
-        except sqlite3.Error as exc:  # e.g. SQLite already rolled back after an I/O error
+        except sqlite3.Error as exc:  # e.g. nothing to roll back, or SQLite already did after an I/O error
             log.debug("ROLLBACK failed: %s", exc)
 
     @asynccontextmanager
-    async def transaction(self, *, write: bool = True) -> AsyncIterator[Transaction]:
+    async def transaction(self, begin: str) -> AsyncIterator[Transaction]:
         async with self._lock:
             try:
-                await self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                await self._conn.execute(begin)
             except sqlite3.Error as exc:
                 raise self._unavailable(exc) from exc
             except BaseException:  # cancelled: the worker thread still runs BEGIN, so undo it
@@ -125,10 +121,45 @@ class SqliteDriver(Driver):
                 raise
 
     async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+
+class SqliteDriver(Driver):
+    """A writing and a reading connection: in WAL mode reads never wait for a write (even one stuck
+    on another process's lock), so listing playlists and restoring state stay responsive."""
+
+    dialect = "sqlite"
+
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path) -> None:
+        self._writer = _Channel(writer, path)
+        self._reader = _Channel(reader, path)
+        self._closed = False
+
+    @classmethod
+    async def connect(cls, path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> SqliteDriver:
+        opened: list[aiosqlite.Connection] = []
+        try:
+            for _ in range(2):
+                opened.append(await _open_connection(path, busy_timeout))
+        except (sqlite3.Error, OSError) as exc:
+            for connection in opened:
+                await connection.close()
+            detail = f"cannot open the SQLite database {path}: {exc}"
+            log.error("%s", detail)
+            raise DatabaseUnavailable(detail) from exc
+        return cls(opened[0], opened[1], path)
+
+    def transaction(self, *, write: bool = True) -> AbstractAsyncContextManager[Transaction]:
+        if write:
+            return self._writer.transaction("BEGIN IMMEDIATE")
+        return self._reader.transaction("BEGIN")
+
+    async def close(self) -> None:
         if not self._closed:
             self._closed = True
-            async with self._lock:
-                await self._conn.close()
+            await self._writer.close()
+            await self._reader.close()
 
 
 class SqliteStore(SqlStore):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import aiosqlite
@@ -98,4 +99,20 @@ async def test_unreachable_postgres_is_a_clear_error_without_the_password(
 async def test_closed_store_can_be_closed_again(tmp_path: Path) -> None:
     store = await SqliteStore.open(tmp_path / "brent.db")
     await store.close()
+    await store.close()
+
+
+async def test_reads_do_not_queue_behind_a_write_waiting_for_the_lock(tmp_path: Path) -> None:
+    path = tmp_path / "brent.db"
+    store = await SqliteStore.open(path, busy_timeout=30.0)
+    await store.save_state(GuildState(GUILD, queue=(make_track(1),)))
+    async with aiosqlite.connect(path, isolation_level=None) as locker:
+        await locker.execute("BEGIN EXCLUSIVE")
+        write = asyncio.create_task(store.save_state(GuildState(GUILD, queue=(make_track(2),))))
+        await asyncio.sleep(0)  # let the write reach BEGIN IMMEDIATE, where it waits for the lock
+        assert await asyncio.wait_for(store.load_state(GUILD), 5) == GuildState(GUILD, queue=(make_track(1),))
+        assert not write.done()
+        await locker.execute("ROLLBACK")
+    await asyncio.wait_for(write, 30)  # the waiting write goes through once the lock is free
+    assert await store.load_state(GUILD) == GuildState(GUILD, queue=(make_track(2),))
     await store.close()
