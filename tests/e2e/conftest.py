@@ -55,6 +55,10 @@ def fake_guild(fake_discord: FakeDiscord) -> FakeGuild:
     return fake_discord.add_guild("Guild A", voice_channels=("Music", "Lounge"), members=("alice", "bob"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: end-to-end against the loopback Discord (real-time audio, slower)")
+
+
 _collected: dict[str, dict[str, object]] = {}
 
 
