@@ -93,7 +93,7 @@ class Settings:
     token: Secret | None = None
     command_prefix: str = "\\"
     log_level: str = "INFO"
-    idle_timeout: float = 300.0  # 0 disables leaving voice when idle or alone
+    idle_timeout: float = 300.0  # leave voice after this long alone or with nothing playing
     extract_timeout: float = 30.0
     playlist_limit: int = 100
     max_queue_length: int = 500
@@ -185,7 +185,7 @@ def load_settings(
         token=token,
         command_prefix=_prefix(values),
         log_level=_log_level(values),
-        idle_timeout=_number(values, "IDLE_TIMEOUT", 300.0, minimum=0.0, maximum=7 * 86400.0),
+        idle_timeout=_number(values, "IDLE_TIMEOUT", 300.0, minimum=10.0, maximum=7 * 86400.0),
         extract_timeout=_number(values, "EXTRACT_TIMEOUT", 30.0, minimum=1.0, maximum=600.0),
         playlist_limit=_integer(values, "PLAYLIST_LIMIT", 100, minimum=1, maximum=5000),
         max_queue_length=_integer(values, "MAX_QUEUE_LENGTH", 500, minimum=1, maximum=100_000),

@@ -64,7 +64,7 @@ def test_every_variable_is_parsed(tmp_path: Path) -> None:
                 f"CLIENT_TOKEN={FAKE_TOKEN}",
                 "COMMAND_PREFIX=!",
                 "LOG_LEVEL=debug",
-                "IDLE_TIMEOUT=0",
+                "IDLE_TIMEOUT=10",
                 "EXTRACT_TIMEOUT=12.5",
                 "PLAYLIST_LIMIT=25",
                 "MAX_QUEUE_LENGTH=50",
@@ -84,7 +84,7 @@ def test_every_variable_is_parsed(tmp_path: Path) -> None:
     settings = load_settings(env, environ={})
     assert settings.command_prefix == "!"
     assert settings.log_level == "DEBUG"
-    assert settings.idle_timeout == 0.0
+    assert settings.idle_timeout == 10.0
     assert settings.extract_timeout == 12.5
     assert settings.playlist_limit == 25
     assert settings.max_queue_length == 50
@@ -131,6 +131,7 @@ def test_database_url_is_kept_out_of_repr(tmp_path: Path) -> None:
         ("LOG_LEVEL=loud", "LOG_LEVEL"),
         ("IDLE_TIMEOUT=soon", "IDLE_TIMEOUT"),
         ("IDLE_TIMEOUT=-1", "IDLE_TIMEOUT"),
+        ("IDLE_TIMEOUT=0", "IDLE_TIMEOUT"),
         ("IDLE_TIMEOUT=nan", "IDLE_TIMEOUT"),
         ("EXTRACT_TIMEOUT=0", "EXTRACT_TIMEOUT"),
         ("EXTRACT_TIMEOUT=inf", "EXTRACT_TIMEOUT"),
