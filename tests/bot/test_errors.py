@@ -10,8 +10,8 @@ import pytest
 from discord.ext import commands
 
 from audio.errors import QueueError
-from bot.bot import BrentBot, create_bot
 from audio.player import LoopMode
+from bot.bot import BrentBot, create_bot
 from bot.converters import LoopModeConverter, Volume
 from bot.errors import APOLOGY, CheckRefused
 from bot.settings import Settings
