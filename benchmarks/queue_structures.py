@@ -20,7 +20,6 @@ sortedcontainers) is the one plausible structure whose middle-of-the-queue opera
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import logging
 import random
@@ -250,20 +249,21 @@ class LinkedListQueue(Generic[T]):
 class ChunkedList(Generic[T]):
     """A list of short lists (the layout of blist and sortedcontainers), without any sorting.
 
-    Finding index ``i`` is a bisect over cached running chunk lengths, then one short-list operation,
-    so the middle costs O(n / chunk + chunk) instead of O(n). The cache is rebuilt lazily (in C,
-    by ``itertools.accumulate``) only when an indexed operation follows a change.
+    A Fenwick tree over the chunk lengths (sortedcontainers calls it the positional index) finds
+    index ``i`` in O(log(n / chunk)) steps; then one short-list operation does the work. So the
+    middle of the queue costs about as much as its ends, at the price of some bookkeeping on every
+    change and a rebuild of the index, O(n / chunk), whenever a chunk splits or empties.
     """
 
     name = "chunked list"
 
-    def __init__(self, items: Iterable[T] = (), *, chunk_size: int = 512) -> None:
+    def __init__(self, items: Iterable[T] = (), *, chunk_size: int = 1024) -> None:
         if chunk_size < 2:
             raise ValueError("chunk_size must be at least 2")
         self._chunk_size = chunk_size
         self._chunks: list[list[T]] = []
         self._length = 0
-        self._ends: list[int] | None = None  # running totals of chunk lengths; None when stale
+        self._tree: list[int] = [0]  # 1-based Fenwick tree of chunk lengths
         self._fill(items)
 
     def _fill(self, items: Iterable[T]) -> None:
@@ -271,54 +271,76 @@ class ChunkedList(Generic[T]):
         half = max(1, self._chunk_size // 2)
         self._chunks = [flat[i : i + half] for i in range(0, len(flat), half)]
         self._length = len(flat)
-        self._ends = None
+        self._reindex()
+
+    def _reindex(self) -> None:
+        tree = [0, *map(len, self._chunks)]
+        size = len(tree)
+        for i in range(1, size):
+            parent = i + (i & -i)
+            if parent < size:
+                tree[parent] += tree[i]
+        self._tree = tree
+
+    def _grew(self, chunk: int, delta: int) -> None:
+        tree = self._tree
+        i = chunk + 1
+        while i < len(tree):
+            tree[i] += delta
+            i += i & -i
 
     def _locate(self, index: int) -> tuple[int, int]:
-        if self._ends is None:
-            self._ends = list(itertools.accumulate(map(len, self._chunks)))
-        chunk = bisect.bisect_right(self._ends, index)
-        offset = index - (self._ends[chunk - 1] if chunk else 0)
-        return chunk, offset
+        """(chunk, offset) of ``index``; needs ``0 <= index < len``."""
+        tree = self._tree
+        chunk = 0
+        step = 1 << ((len(tree) - 1).bit_length() - 1)
+        while step:
+            probe = chunk + step
+            if probe < len(tree) and tree[probe] <= index:
+                chunk = probe
+                index -= tree[probe]
+            step >>= 1
+        return chunk, index
 
     def _split_if_full(self, chunk: int) -> None:
         items = self._chunks[chunk]
         if len(items) > self._chunk_size:
             half = len(items) // 2
             self._chunks[chunk : chunk + 1] = [items[:half], items[half:]]
+            self._reindex()
 
     def _take(self, chunk: int, offset: int) -> T:
         items = self._chunks[chunk]
         item = items.pop(offset)
-        if not items:
-            del self._chunks[chunk]
         self._length -= 1
-        self._ends = None
+        if items:
+            self._grew(chunk, -1)
+        else:
+            del self._chunks[chunk]
+            self._reindex()
         return item
 
     def _insert(self, index: int, item: T) -> None:
         if not self._chunks:
             self._chunks.append([item])
-        elif index >= self._length:
-            self._chunks[-1].append(item)
-            self._split_if_full(len(self._chunks) - 1)
+            self._length += 1
+            self._reindex()
+            return
+        if index >= self._length:
+            chunk = len(self._chunks) - 1
+            self._chunks[chunk].append(item)
         else:
             chunk, offset = self._locate(index)
             self._chunks[chunk].insert(offset, item)
-            self._split_if_full(chunk)
         self._length += 1
-        self._ends = None
+        self._grew(chunk, 1)
+        self._split_if_full(chunk)
 
     def add(self, item: T) -> None:
         self._insert(self._length, item)
 
     def add_next(self, item: T) -> None:
-        if self._chunks:
-            self._chunks[0].insert(0, item)
-            self._split_if_full(0)
-            self._length += 1
-            self._ends = None
-        else:
-            self._insert(0, item)
+        self._insert(0, item)
 
     def pop_front(self) -> T:
         if not self._length:

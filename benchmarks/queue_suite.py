@@ -11,14 +11,15 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
+import itertools
 import logging
 import math
 import random
 import time
 import tracemalloc
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from audio.track import Provider, Track
@@ -32,9 +33,9 @@ NAME = "queue"
 ORDER = 10
 
 FULL_SIZES = (10, 100, 1_000, 10_000, 100_000)
-QUICK_SIZES = (10, 1_000, 100_000)
+QUICK_SIZES = (10, 1_000, 10_000)
 PAGE_SIZE = 10
-MEMORY_ENTRIES = 100_000
+MEMORY_ENTRIES = 100_000  # memory is reported per this many entries
 SEED = 6
 
 
@@ -174,10 +175,11 @@ class Plan:
     target_s: float  # wall time one repeat aims for
     max_ops: int
     budget_s: float  # per (structure, operation, size) cell
+    memory_entries: int  # measured at this length, reported scaled to MEMORY_ENTRIES
 
 
-FULL_PLAN = Plan(FULL_SIZES, repeats=9, target_s=0.01, max_ops=2_000, budget_s=2.0)
-QUICK_PLAN = Plan(QUICK_SIZES, repeats=3, target_s=0.001, max_ops=300, budget_s=0.3)
+FULL_PLAN = Plan(FULL_SIZES, repeats=9, target_s=0.01, max_ops=2_000, budget_s=2.0, memory_entries=MEMORY_ENTRIES)
+QUICK_PLAN = Plan(QUICK_SIZES, repeats=3, target_s=0.001, max_ops=100, budget_s=0.3, memory_entries=10_000)
 
 
 class _NullQueue:
@@ -212,8 +214,7 @@ def time_cell(subject: Subject, op: Op, size: int, tracks: Sequence[Track], extr
     wanted = max(1, min(plan.max_ops, math.ceil(plan.target_s / estimate)))
 
     if not op.changes_size:
-        target = subject.build(items)
-        calls = [subject.call(target, op.key, size, extras[0], rng)] * wanted
+        calls = [subject.call(probe, op.key, size, extras[0], rng)] * wanted
 
         def prepare() -> None:
             return None
@@ -259,76 +260,75 @@ def traced_bytes(build: Callable[[], object]) -> int:
 Results = dict[tuple[str, str, int], Timing]
 
 
-def _fmt_us(value: float) -> str:
-    if value >= 1000:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
+@dataclass(frozen=True, slots=True)
+class QueueStudy:
+    """Everything measured in one run; ``benchmarks.queue_report`` turns it into text and plots."""
+
+    quick: bool
+    plan: Plan
+    names: tuple[str, ...]
+    results: Results
+    floor: Timing
+    memory: dict[str, int]  # bytes per MEMORY_ENTRIES entries
+    track_bytes: int  # the Track objects themselves, per MEMORY_ENTRIES
+    pitfalls: dict[tuple[str, int], Timing]
+    shipped_note: str
+    skipped: tuple[str, ...]
 
 
-def _fmt_size(size: int) -> str:
-    return f"{size:,}".replace(",", " ")
+PITFALLS = (
+    "shuffle: rng.shuffle(deque) in place",
+    "shuffle: list round trip",
+    "page (middle): islice",
+    "page (middle): index per item",
+)
 
 
-def _plot_op(op: Op, names: Sequence[str], sizes: Sequence[int], results: Results, path: Path) -> None:
-    import matplotlib
+def deque_pitfalls(plan: Plan, tracks: Sequence[Track]) -> dict[tuple[str, int], Timing]:
+    """Two easy ways to write TrackQueue slowly, timed against the way it is written.
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    ``random.shuffle`` accepts a deque but indexes it 2n times (each lookup walks blocks), and
+    ``itertools.islice`` pages step item by item from the left end.
+    """
+    out: dict[tuple[str, int], Timing] = {}
+    rng = random.Random(SEED)
+    for size in plan.sizes[1:]:
+        queue: deque[Track] = deque(tracks[:size])
+        start = (size // 2) // PAGE_SIZE * PAGE_SIZE
 
-    fig, ax = plt.subplots(figsize=(5.2, 3.6), dpi=100)
-    for name in names:
-        points = [(n, results[(name, op.key, n)]) for n in sizes if (name, op.key, n) in results]
-        if not points:
-            continue
-        xs = [n for n, _ in points]
-        line = ax.plot(xs, [t.median_us for _, t in points], marker="o", label=name)[0]
-        ax.fill_between(xs, [t.min_us for _, t in points], [t.median_us for _, t in points], color=line.get_color(), alpha=0.15)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("queue length (entries)")
-    ax.set_ylabel("µs per operation (median)")
-    ax.set_title(op.label)
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+        def round_trip(queue: deque[Track] = queue) -> None:
+            items = list(queue)
+            rng.shuffle(items)
+            queue.clear()
+            queue.extend(items)
 
-
-def _plot_memory(memory: dict[str, int], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.2, 3.0), dpi=100)
-    names = list(memory)
-    ax.barh(names, [memory[n] / 1e6 for n in names])
-    ax.set_xlabel(f"MB held by the structure for {MEMORY_ENTRIES:,} entries (tracks excluded)")
-    ax.invert_yaxis()
-    ax.grid(True, axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+        cases: dict[str, Callable[[], object]] = {
+            PITFALLS[0]: functools.partial(rng.shuffle, queue),
+            PITFALLS[1]: round_trip,
+            PITFALLS[2]: lambda q=queue, s=start: tuple(itertools.islice(q, s, s + PAGE_SIZE)),
+            PITFALLS[3]: lambda q=queue, s=start: tuple(q[i] for i in range(s, s + PAGE_SIZE)),
+        }
+        for label, case in cases.items():
+            out[(label, size)] = measure(case, repeats=plan.repeats, budget_s=plan.budget_s)
+    return out
 
 
 def run(options: SuiteOptions) -> Section:
+    from benchmarks import queue_report  # imports matplotlib; it needs this module's types
+
     plan = QUICK_PLAN if options.quick else FULL_PLAN
     shipped, shipped_note = shipped_subject()
     subjects: list[Subject] = [CandidateSubject(factory) for factory in CANDIDATES]
     if shipped is not None:
         subjects.append(shipped)
-    names = [s.name for s in subjects]
 
-    largest = max(max(plan.sizes), MEMORY_ENTRIES)
-    tracks = make_tracks(largest)
+    tracks = make_tracks(max(max(plan.sizes), plan.memory_entries))
     extras = make_tracks(1_000, prefix="x")
 
     results: Results = {}
     skipped: list[str] = []
     for subject in subjects:
+        subject_started = time.perf_counter()
         for op in OPS:
             for size in plan.sizes:
                 try:
@@ -336,155 +336,37 @@ def run(options: SuiteOptions) -> Section:
                 except Exception as exc:  # a shipped queue with other limits must not sink the study
                     log.warning("%s %s at %d failed: %r", subject.name, op.key, size, exc)
                     skipped.append(f"{subject.name} {op.label} at {size}: {type(exc).__name__}")
-            log.info("timed %s", subject.name)
+        log.info("timed %s in %.1f s", subject.name, time.perf_counter() - subject_started)
     floor = harness_floor(plan, extras[0])
+    pitfalls = deque_pitfalls(plan, tracks)
 
     memory: dict[str, int] = {}
     for subject in subjects:
         try:
-            memory[subject.name] = traced_bytes(lambda s=subject: s.grow(tracks[:MEMORY_ENTRIES]))
+            held = traced_bytes(lambda s=subject: s.grow(tracks[: plan.memory_entries]))
         except Exception as exc:
             log.warning("memory of %s failed: %r", subject.name, exc)
-    track_bytes = traced_bytes(lambda: make_tracks(MEMORY_ENTRIES, prefix="m"))
+            continue
+        memory[subject.name] = round(held * MEMORY_ENTRIES / plan.memory_entries)
+    track_bytes = traced_bytes(lambda: make_tracks(plan.memory_entries, prefix="m"))
+    log.info("measured memory and pitfalls")
 
-    options.img_dir.mkdir(parents=True, exist_ok=True)
-    plots: list[Path] = []
-    for op in OPS:
-        path = options.img_dir / f"queue-{op.key.replace('_', '-')}.png"
-        _plot_op(op, names, plan.sizes, results, path)
-        plots.append(path)
-    memory_path = options.img_dir / "queue-memory.png"
-    _plot_memory(memory, memory_path)
-    plots.append(memory_path)
-
-    markdown = render_markdown(
-        options, plan, names, results, floor, memory, track_bytes, plots, shipped_note, skipped
+    study = QueueStudy(
+        quick=options.quick,
+        plan=plan,
+        names=tuple(s.name for s in subjects),
+        results=results,
+        floor=floor,
+        memory=memory,
+        track_bytes=track_bytes * MEMORY_ENTRIES // plan.memory_entries,
+        pitfalls=pitfalls,
+        shipped_note=shipped_note,
+        skipped=tuple(skipped),
     )
+    plots = queue_report.draw_plots(study, options.img_dir)
     return Section(
         title="Queue data structures",
-        markdown=markdown,
-        console=render_console(names, plan.sizes, results, floor, memory),
-        plots=tuple(plots),
+        markdown=queue_report.render_markdown(study, plots, options.doc_dir),
+        console=queue_report.render_console(study),
+        plots=tuple(plots.values()),
     )
-
-
-def render_console(names: Sequence[str], sizes: Sequence[int], results: Results, floor: Timing, memory: dict[str, int]) -> str:
-    width = max(len(n) for n in names) + 2
-    lines = [f"median µs per operation (harness floor {floor.median_us:.3f} µs)"]
-    header = f"{'operation':24}{'structure':{width}}" + "".join(f"{_fmt_size(n):>12}" for n in sizes)
-    lines.append(header)
-    lines.append("-" * len(header))
-    for op in OPS:
-        for name in names:
-            cells = "".join(
-                f"{_fmt_us(results[(name, op.key, n)].median_us) if (name, op.key, n) in results else '-':>12}" for n in sizes
-            )
-            lines.append(f"{op.label:24}{name:{width}}{cells}")
-    lines.append("")
-    lines.append(f"memory for {MEMORY_ENTRIES:,} entries: " + ", ".join(f"{n} {b / 1e6:.2f} MB" for n, b in memory.items()))
-    return "\n".join(lines)
-
-
-def _cell(results: Results, name: str, op: str, size: int) -> str:
-    timing = results.get((name, op, size))
-    if timing is None:
-        return "–"
-    return f"{_fmt_us(timing.median_us)} ({_fmt_us(timing.min_us)})"
-
-
-def _median(results: Results, name: str, op: str, size: int) -> float:
-    timing = results.get((name, op, size))
-    return math.nan if timing is None else timing.median_us
-
-
-def render_markdown(
-    options: SuiteOptions,
-    plan: Plan,
-    names: Sequence[str],
-    results: Results,
-    floor: Timing,
-    memory: dict[str, int],
-    track_bytes: int,
-    plots: Sequence[Path],
-    shipped_note: str,
-    skipped: Sequence[str],
-) -> str:
-    sizes = plan.sizes
-    realistic = 1_000 if 1_000 in sizes else sizes[len(sizes) // 2]
-    out: list[str] = []
-    mode = "quick" if options.quick else "full"
-    out.append(
-        f"Generated by `python -m benchmarks.run{' --quick' if options.quick else ''} --only queue` ({mode} mode, "
-        f"{plan.repeats} repeats per cell). Numbers are **median (min) µs per operation**; "
-        f"the harness itself costs about {floor.median_us:.3f} µs per operation (loop step plus a bound-method call), "
-        "so anything near that is free."
-    )
-    if shipped_note:
-        out.append(f"\n> Note: {shipped_note}")
-    out.append("\n### How the tests are set up\n")
-    out.append(
-        "- **Same operations, same interface.** Each candidate lives in `benchmarks/queue_structures.py` behind one "
-        "tiny interface (`add`, `add_next`, `pop_front`, `remove(i)`, `move(i, j)`, `shuffle(rng)`, `page(k, size)`). "
-        "`tests/benchmarks/test_queue_structures.py` checks that they all behave exactly like the shipped queue, so "
-        "the timings compare structures, not different semantics. The shipped `TrackQueue` is timed through its own "
-        "public API (1-based positions, bounds checks, `QueuePage`), so its row includes that overhead.\n"
-        "- **Realistic items.** Entries are `Track` objects shaped like YouTube results, created once and shared, so "
-        "neither timing nor memory counts building them.\n"
-        "- **timeit with repeats.** `timeit.Timer` runs a prepared batch of bound calls (GC disabled while timing); "
-        f"each cell is repeated {plan.repeats} times and reported as median and minimum. The batch is sized so one "
-        f"repeat lasts about {plan.target_s * 1000:g} ms (at most {plan.max_ops} operations).\n"
-        "- **Size held steady.** Operations that change the length (add, add-next, pop-front, remove) run at most "
-        "`N // 100` times (at least once) on each fresh copy, and the copies are built untimed before every repeat, "
-        "so every timed call sees a queue within 1 % of N. Move, shuffle and page keep the length and reuse one queue.\n"
-        "- **Where in the queue.** remove and move take the middle entry (the worst case for deque and the linked "
-        "list, which walk from the nearer end); move puts it at the front; pages are 10 entries, one near the middle, "
-        "one at the end.\n"
-        "- **Memory.** `tracemalloc` counts the bytes a structure still holds after 100 000 `add` calls, the way a "
-        "queue really grows (so list over-allocation is included), excluding the tracks themselves.\n"
-        "- **CI times nothing.** The test suite checks behaviour only; timings come from this command on a quiet machine."
-    )
-    out.append(f"\n### At a realistic queue length ({_fmt_size(realistic)} entries)\n")
-    out.append("| operation | how often | " + " | ".join(names) + " |")
-    out.append("|---|---|" + "---:|" * len(names))
-    for op in OPS:
-        out.append(f"| {op.label} | {op.when} | " + " | ".join(_cell(results, n, op.key, realistic) for n in names) + " |")
-
-    out.append("\n### Growth with queue length\n")
-    rel = {p.name: p for p in plots}
-    for op in OPS:
-        out.append(f"#### {op.label}\n")
-        out.append("| structure | " + " | ".join(_fmt_size(n) for n in sizes) + " |")
-        out.append("|---|" + "---:|" * len(sizes))
-        for name in names:
-            out.append(f"| {name} | " + " | ".join(_cell(results, name, op.key, n) for n in sizes) + " |")
-        image = rel[f"queue-{op.key.replace('_', '-')}.png"]
-        out.append(f"\n![{op.label}: µs per operation against queue length, log-log]({_relative(image, options.doc_dir)})\n")
-
-    out.append(f"### Memory for {_fmt_size(MEMORY_ENTRIES)} entries\n")
-    out.append("| structure | MB held | bytes per entry |")
-    out.append("|---|---:|---:|")
-    for name, held in memory.items():
-        out.append(f"| {name} | {held / 1e6:.2f} | {held / MEMORY_ENTRIES:.1f} |")
-    out.append(
-        f"\nFor scale: the {_fmt_size(MEMORY_ENTRIES)} `Track` objects themselves (with their strings) take "
-        f"{track_bytes / 1e6:.1f} MB ({track_bytes / MEMORY_ENTRIES:.0f} bytes each)."
-    )
-    out.append(f"\n![memory per structure]({_relative(rel['queue-memory.png'], options.doc_dir)})\n")
-    if skipped:
-        out.append("Cells that could not be measured: " + "; ".join(skipped) + ".\n")
-
-    out.append(conclusion(names=names, results=results, sizes=sizes, memory=memory, track_bytes=track_bytes))
-    return "\n".join(out)
-
-
-def _relative(path: Path, doc_dir: Path) -> str:
-    try:
-        return path.relative_to(doc_dir).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def conclusion(
-    *, names: Sequence[str], results: Results, sizes: Sequence[int], memory: dict[str, int], track_bytes: int
-) -> str:
-    return "### Conclusion\n\nTODO"
