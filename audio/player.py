@@ -173,6 +173,7 @@ class GuildPlayer:
         self._preparing: Track | None = None  # a prefetch of this track is in flight
         self._prepare_task: asyncio.Task[Any] | None = None
         self._opening: Track | None = None  # _open() is waiting for that prefetch
+        self._prestart_task: asyncio.Task[Any] | None = None
         self._seek_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cleanups: set[asyncio.Task[Any]] = set()  # never cancelled: they kill ffmpeg
@@ -285,9 +286,16 @@ class GuildPlayer:
         self._emit("track_started", track)
         self._emit_state_changed()
         self._refresh_prepared()
-        if track.duration is not None:
-            self._spawn_task(self._prestart_near_end(generation), name=f"prestart-{self.guild_id}")
+        self._arm_prestart(generation)
         self._spawn_task(self._checkpoints(generation), name=f"checkpoints-{self.guild_id}")
+
+    def _arm_prestart(self, generation: int) -> None:
+        task = self._prestart_task
+        if self._current is None or self._current.duration is None or (task is not None and not task.done()):
+            return
+        self._prestart_task = self._spawn_task(
+            self._prestart_near_end(generation), name=f"prestart-{self.guild_id}"
+        )
 
     async def _open(self, track: Track, start: float) -> TimedAudio:
         """A running source for ``track``: the pre-started one if still good, else a fresh one."""
@@ -477,8 +485,17 @@ class GuildPlayer:
             self._source = new_source
             self._volume_source = volume_source
             await self._retire(source)
+            self._after_seek(generation)
             log.info("guild %s: seeked %r to %.3f s", self.guild_id, track.title, target)
             self._emit_state_changed()
+
+    def _after_seek(self, generation: int) -> None:
+        """A seek back from near the end: the pre-started next ffmpeg would idle for minutes."""
+        prepared = self._prepared
+        if prepared is not None and prepared.source is not None and not self._near_end():
+            source, prepared.source = prepared.source, None
+            self._cleanup_later(source)
+        self._arm_prestart(generation)
 
     async def rewind(self, seconds: float) -> None:
         position = self._require_position()

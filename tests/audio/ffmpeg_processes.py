@@ -1,14 +1,22 @@
-"""Leak checks: the ffmpeg children of the test process."""
+"""Leak checks: the ffmpeg children of the test process.
+
+The OS gives no event for "a child started" or "a child was reaped", so these poll psutil until a
+condition holds or the timeout passes. Polling (not ``psutil.wait_procs``) on purpose: waiting
+would reap zombies and hide exactly the leak this looks for.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import psutil
 
+_POLL = 0.02
+
 
 def ffmpeg_children() -> list[psutil.Process]:
-    """Our ffmpeg child processes that are still alive (zombies count: they were never reaped)."""
+    """Our ffmpeg child processes that still exist (zombies count: they were never reaped)."""
     found = []
     for child in psutil.Process().children(recursive=True):
         try:
@@ -19,16 +27,22 @@ def ffmpeg_children() -> list[psutil.Process]:
     return found
 
 
-async def wait_no_ffmpeg(timeout: float = 10.0) -> list[psutil.Process]:
-    """Poll until no ffmpeg child is left; returns the leftovers on timeout.
+def ffmpeg_pids() -> set[int]:
+    return {p.pid for p in ffmpeg_children()}
 
-    Polling (not ``psutil.wait_procs``) on purpose: waiting would reap zombies and hide exactly
-    the leak this looks for.
-    """
+
+async def wait_for_ffmpeg(predicate: Callable[[set[int]], bool], timeout: float = 10.0) -> set[int]:
+    """Poll until ``predicate(pids of our ffmpeg children)`` holds; returns the last pid set."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        left = ffmpeg_children()
-        if not left or loop.time() >= deadline:
-            return left
-        await asyncio.sleep(0.05)
+        pids = ffmpeg_pids()
+        if predicate(pids) or loop.time() >= deadline:
+            return pids
+        await asyncio.sleep(_POLL)
+
+
+async def wait_no_ffmpeg(timeout: float = 10.0) -> list[psutil.Process]:
+    """Wait until no ffmpeg child is left; returns the leftovers on timeout."""
+    await wait_for_ffmpeg(lambda pids: not pids, timeout)
+    return ffmpeg_children()

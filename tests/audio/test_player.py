@@ -20,7 +20,7 @@ from audio.errors import ExtractionError, PlayerError
 from audio.player import EndReason, GuildPlayer, LoopMode
 from audio.timed_audio import TimedAudio
 from audio.track import Stream, Track
-from tests.audio.ffmpeg_processes import ffmpeg_children, wait_no_ffmpeg
+from tests.audio.ffmpeg_processes import ffmpeg_children, wait_for_ffmpeg, wait_no_ffmpeg
 from tests.audio.pcm_analysis import dominant_frequency, rms
 from tests.audio.player_doubles import TONES, Catalog, RecordingListener, make_track
 from tests.audio.voice_collector import VoiceCollector
@@ -336,11 +336,7 @@ async def test_next_stream_is_prefetched_and_its_ffmpeg_prestarted(
     assert await collector.wait_held()
     # 1 s tracks are always within the pre-start lead, so the next ffmpeg starts right away.
     await listener.wait_for(lambda r: catalog.resolver.calls.count(second) == 1)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
-    while len(ffmpeg_children()) < 2 and loop.time() < deadline:
-        await asyncio.sleep(0.02)
-    before_end = {p.pid for p in ffmpeg_children()}
+    before_end = await wait_for_ffmpeg(lambda pids: len(pids) >= 2)
     assert len(before_end) == 2
     collector.release()
     await listener.wait_started(2)
@@ -572,3 +568,20 @@ async def test_the_next_track_follows_with_almost_no_silence(
     finally:
         await gp.close()
         await voice.close()
+
+
+async def test_seeking_back_from_the_end_drops_the_prestarted_ffmpeg(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
+    collector.hold_at(460)  # 9.2 s into the 10 s clock: inside the pre-start lead
+    await player.enqueue([catalog.clock, catalog.tones[0]])
+    assert await collector.wait_held()
+    prestarted = await wait_for_ffmpeg(lambda pids: len(pids) >= 2) - {current_source(collector).pid}
+    assert len(prestarted) == 1
+    await player.seek(1.0)
+    assert not prestarted & await wait_for_ffmpeg(lambda pids: not prestarted & pids)
+    collector.release()
+    started = await listener.wait_started(2)
+    assert titles(started) == ["clock", "tone330"]
+    await listener.wait_ended(2)
+    assert pitch_of_play(collector, 1) == pytest.approx(330, abs=3)
