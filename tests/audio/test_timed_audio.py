@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import cast
+
 import discord
 import psutil
 import pytest
@@ -120,7 +123,7 @@ def test_argv_is_a_list_headers_survive_and_are_sanitised(player_server: MediaSe
     seen = player_server.request_count()
     source = TimedAudio(stream, start=2.0)
     try:
-        argv = source._process.args
+        argv = cast(list[str], source._process.args)  # we passed a list of str
         assert argv[0] == "ffmpeg"
         i = argv.index("-i")
         before = argv[:i]
@@ -180,9 +183,9 @@ def test_bad_start_is_refused(clock_stream: Stream) -> None:
 
 def test_a_404_ends_at_once_with_ffmpegs_error_and_logs_to_stderr_file(
     player_server: MediaServer,
-    tmp_path: object,
+    tmp_path: Path,
 ) -> None:
-    log_path = tmp_path / "ffmpeg.log"  # type: ignore[operator]
+    log_path = tmp_path / "ffmpeg.log"
     with open(log_path, "wb") as log_file:
         source = TimedAudio(Stream(player_server.url("missing.mp3"), {}), stderr=log_file)
         try:
