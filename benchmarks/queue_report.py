@@ -300,7 +300,7 @@ def conclusion(study: QueueStudy) -> str:
         f"cap, a raw deque takes {m('deque', 'remove_middle')} µs to remove the middle entry, "
         f"{m('deque', 'move_middle_to_front')} µs to move it to the front, and {m('deque', 'page_middle')} µs "
         f"to list a page from the middle. The slowest of these, {fmt_us(worst_command)} µs, is about "
-        f"{10_000 / worst_command:,.0f} times shorter than even a fast 10 ms Discord round trip, which the same "
+        f"{_round2(10_000 / worst_command)} times shorter than even a fast 10 ms Discord round trip, which the same "
         "command waits for anyway."
         + (
             f" The shipped `TrackQueue` adds its position checks and the `on_change` hook, and its slowest "
@@ -309,8 +309,8 @@ def conclusion(study: QueueStudy) -> str:
             else ""
         )
         + f" deque's `insert` and `del` at index i walk 64-entry blocks from the nearer end, so even at "
-        f"{fmt_size(high)} entries a middle remove takes only {m('deque', 'remove_middle', high)} µs. Paging "
-        f"{fmt_size(high)} entries by index per item takes {m('deque', 'page_middle', high)} µs.\n",
+        f"{fmt_size(high)} entries a middle remove takes only {m('deque', 'remove_middle', high)} µs, and a middle "
+        f"page, read by index one entry at a time, takes {m('deque', 'page_middle', high)} µs.\n",
         "**The alternatives.**\n",
         f"- *list*: has O(1) indexing, so a page costs {m('list', 'page_middle')} µs. It pays at the front "
         f"instead: pop-front and add-next shift every entry, so they cost {m('list', 'pop_front', high)} and "
@@ -359,6 +359,16 @@ def conclusion(study: QueueStudy) -> str:
         "and then the chunked list is the one to take.",
     ]
     return "\n".join(lines)
+
+
+def _round2(value: float) -> str:
+    """Two significant figures: a ratio of timings is not more precise than that."""
+    if not math.isfinite(value) or value <= 0:
+        return "many"
+    if value < 10:
+        return f"{value:.1f}"
+    unit = 10 ** (int(math.floor(math.log10(value))) - 1)
+    return fmt_size(round(value / unit) * unit)
 
 
 def _pitfall_summary(study: QueueStudy, size: int) -> str:
