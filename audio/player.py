@@ -17,6 +17,7 @@ import contextlib
 import enum
 import inspect
 import logging
+import math
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -460,6 +461,8 @@ class GuildPlayer:
                 raise PlayerError("Nothing is playing.")
             if source.stream.is_live:
                 raise PlayerError("You can't seek in a live stream.")
+            if not math.isfinite(seconds):
+                raise PlayerError("That is not a time I can seek to.")
             target = max(0.0, float(seconds))
             if track.duration is not None and target >= track.duration:
                 await self.skip()

@@ -209,6 +209,9 @@ async def test_seek_lands_on_the_second_asked_for(
     assert await collector.wait_held()
     old = current_source(collector)
     assert player.position == pytest.approx(0.2)
+    for nonsense in (float("nan"), float("inf")):
+        with pytest.raises(PlayerError, match="not a time"):
+            await player.seek(nonsense)
     await player.seek(6.3)
     assert player.position == pytest.approx(6.3)
     assert collector.swaps == [10]
