@@ -109,6 +109,9 @@ class Settings:
     ffmpeg_path: str | None = None
     default_volume: int = 100
     owner_ids: frozenset[int] = frozenset()
+    play_cooldown: tuple[int, float] = (5, 15.0)  # uses per member, per seconds
+    search_cooldown: tuple[int, float] = (3, 30.0)
+    extractions_per_guild: int = 2
     env_file: Path | None = None  # the file actually read, if any
 
 
@@ -200,6 +203,9 @@ def load_settings(
         ffmpeg_path=values.get("FFMPEG_PATH", "").strip() or None,
         default_volume=_integer(values, "DEFAULT_VOLUME", 100, minimum=0, maximum=200),
         owner_ids=_owner_ids(values),
+        play_cooldown=_rate(values, "PLAY_COOLDOWN", (5, 15.0)),
+        search_cooldown=_rate(values, "SEARCH_COOLDOWN", (3, 30.0)),
+        extractions_per_guild=_integer(values, "EXTRACTIONS_PER_GUILD", 2, minimum=1, maximum=20),
         env_file=env_file if env_file is not None and env_file.is_file() else None,
     )
 
@@ -321,3 +327,18 @@ def _owner_ids(values: Mapping[str, str]) -> frozenset[int]:
             raise SettingsError("OWNER_IDS must be a comma list of Discord user ids (15-20 digits each)")
         ids.add(int(part))
     return frozenset(ids)
+
+
+def _rate(values: Mapping[str, str], name: str, default: tuple[int, float]) -> tuple[int, float]:
+    """``uses/seconds`` such as ``5/15``: at most 5 uses per member in 15 seconds."""
+    raw = values.get(name, "").strip()
+    if not raw:
+        return default
+    uses, sep, seconds = raw.partition("/")
+    try:
+        parsed = (int(uses), float(seconds))
+    except ValueError:
+        parsed = (0, 0.0)
+    if not sep or not (1 <= parsed[0] <= 1000) or not (0.1 <= parsed[1] <= 86400.0):
+        raise SettingsError(f"{name} must look like 5/15 (uses per member / seconds), not {raw[:40]!r}.")
+    return parsed
