@@ -18,6 +18,7 @@ from audio.extractor import Extractor
 from audio.player import GuildPlayer, PlayerListener
 from audio.queue import TrackQueue
 from audio.url_policy import UrlPolicy
+from bot.admission import ExtractionSlots, Limits
 from bot.errors import handle_command_error
 from bot.help import BrentHelp
 from bot.settings import Settings
@@ -49,6 +50,9 @@ class BrentBot(commands.Bot):
     player_listeners: list[PlayerListener]
     voice_connector: VoiceConnector
     text_channels: dict[int, int]  # guild id -> the channel music was last requested from
+    limits: Limits
+    extraction_slots: ExtractionSlots
+    blocked_users: set[int]
     store: Store | None  # None until start-up wiring opens one (see bot.store.open_store)
     ffmpeg: str
     ffmpeg_stderr: IO[bytes] | None
@@ -80,6 +84,15 @@ class BrentBot(commands.Bot):
         self.players = {}
         self.player_listeners = []
         self.text_channels = {}
+        self.limits = Limits(
+            max_queue_length=settings.max_queue_length,
+            max_user_tracks=settings.max_user_tracks,
+            max_track_duration=settings.max_track_duration,
+            extractions_per_guild=settings.extractions_per_guild,
+        )
+        self.extraction_slots = ExtractionSlots(settings.extractions_per_guild)
+        self.blocked_users = set()
+        self.add_check(self._not_blocked)
         self.voice_connector = VoiceConnector(self)
         self.store = None
         self._extractor_closed = False
@@ -94,6 +107,10 @@ class BrentBot(commands.Bot):
                 log.exception("could not load extension %s; its commands are unavailable", name)
             else:
                 log.info("loaded extension %s", name)
+
+    async def _not_blocked(self, ctx: commands.Context[Any]) -> bool:
+        """Blocked members are ignored without a reply, so blocking does not invite arguments."""
+        return ctx.author.id not in self.blocked_users
 
     def player_for(self, guild: discord.Guild | discord.Object) -> GuildPlayer:
         """The guild's player, created on first use with the configured limits and listeners."""
