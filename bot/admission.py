@@ -6,9 +6,12 @@ Every refusal names the limit it hit, so members know what to change. Limits of 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from typing import Any
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+
+from discord.ext import commands
 
 from audio.errors import LimitReached
 from audio.track import Track
@@ -72,3 +75,13 @@ class ExtractionSlots:
                 self._busy[guild_id] = left
             else:
                 del self._busy[guild_id]
+
+
+def member_cooldown(setting: str) -> Callable[[commands.Context[Any]], commands.Cooldown | None]:
+    """A discord.py cooldown factory reading ``uses/seconds`` from the named setting at call time."""
+
+    def factory(ctx: commands.Context[Any]) -> commands.Cooldown | None:
+        rate, per = getattr(ctx.bot.settings, setting)
+        return commands.Cooldown(rate, per)
+
+    return factory

@@ -19,7 +19,7 @@ from audio.player import GuildPlayer, PlayerListener
 from audio.queue import TrackQueue
 from audio.url_policy import UrlPolicy
 from bot.admission import ExtractionSlots, Limits
-from bot.errors import handle_command_error
+from bot.errors import UserBlocked, handle_command_error
 from bot.help import BrentHelp
 from bot.settings import Settings
 from bot.voice_connect import VoiceConnector
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.voice", "cogs.playback", "cogs.queue", "cogs.search")
+EXTENSIONS: tuple[str, ...] = ("cogs.voice", "cogs.playback", "cogs.queue", "cogs.search", "cogs.admin")
 
 
 def bot_intents() -> discord.Intents:
@@ -110,7 +110,9 @@ class BrentBot(commands.Bot):
 
     async def _not_blocked(self, ctx: commands.Context[Any]) -> bool:
         """Blocked members are ignored without a reply, so blocking does not invite arguments."""
-        return ctx.author.id not in self.blocked_users
+        if ctx.author.id in self.blocked_users:
+            raise UserBlocked()
+        return True
 
     def player_for(self, guild: discord.Guild | discord.Object) -> GuildPlayer:
         """The guild's player, created on first use with the configured limits and listeners."""

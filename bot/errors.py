@@ -35,6 +35,10 @@ class CheckRefused(commands.CheckFailure):
         self.user_message = user_message
 
 
+class UserBlocked(commands.CheckFailure):
+    """The bot owner blocked this member; they get no reply at all."""
+
+
 def unwrap(error: BaseException) -> BaseException:
     """The exception that actually happened, out of discord.py's invoke/conversion wrappers."""
     while isinstance(error, (commands.CommandInvokeError, commands.ConversionError)) and error.original:
@@ -49,7 +53,7 @@ def reply_for(ctx: commands.Context[Any], error: BaseException) -> str | None:
     error = unwrap(error)
     if isinstance(error, BrentError | CheckRefused):
         return safe_text(error.user_message, MESSAGE_LIMIT, markdown=False)
-    if isinstance(error, commands.CommandNotFound):
+    if isinstance(error, commands.CommandNotFound | UserBlocked):
         return None
     if isinstance(error, commands.UserInputError):
         return _input_reply(ctx, error)

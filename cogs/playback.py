@@ -12,6 +12,7 @@ from discord.ext import commands
 from audio.errors import PlayerError
 from audio.player import EndReason, GuildPlayer, LoopMode
 from audio.track import Track
+from bot.admission import admit, member_cooldown
 from bot.checks import listeners, member_voice_channel, require_listener
 from bot.permissions import SkipVote, is_dj, require_dj
 from bot.converters import LoopModeConverter, Seconds, Timestamp, Volume
@@ -43,6 +44,7 @@ class PlaybackCog(commands.Cog, name="Playback"):
 
     @commands.command(name="play", aliases=["p"], usage="<url or words>")
     @commands.guild_only()
+    @commands.dynamic_cooldown(member_cooldown("play_cooldown"), commands.BucketType.member)
     async def play(self, ctx: Ctx, *, query: str) -> None:
         """Play a link (YouTube, SoundCloud, Bandcamp, an audio file) or the first search hit.
 
@@ -51,16 +53,18 @@ class PlaybackCog(commands.Cog, name="Playback"):
         """
         assert ctx.guild is not None
         channel = member_voice_channel(ctx.author)
-        # Resolve while the voice connection is being made, not after it.
-        connecting = asyncio.ensure_future(self.bot.voice_connector.connect(ctx.guild, channel))
-        try:
-            tracks = await self.bot.extractor.resolve_all(query, requester_id=ctx.author.id)
-        except BaseException:
-            connecting.cancel() if not connecting.done() else None
-            await asyncio.gather(connecting, return_exceptions=True)
-            raise
-        player = await connecting
+        async with self.bot.extraction_slots.take(ctx.guild.id):
+            # Resolve while the voice connection is being made, not after it.
+            connecting = asyncio.ensure_future(self.bot.voice_connector.connect(ctx.guild, channel))
+            try:
+                tracks = await self.bot.extractor.resolve_all(query, requester_id=ctx.author.id)
+            except BaseException:
+                connecting.cancel()
+                await asyncio.gather(connecting, return_exceptions=True)
+                raise
+            player = await connecting
         self.bot.text_channels[ctx.guild.id] = ctx.channel.id
+        tracks = admit(tracks, queued=player.queue, requester_id=ctx.author.id, limits=self.bot.limits)
         position = await player.enqueue(tracks)
         if len(tracks) > 1:
             await ctx.send(f"Queued {len(tracks)} tracks, starting with {describe(tracks[0])}.")

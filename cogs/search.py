@@ -10,6 +10,7 @@ import discord
 from discord.ext import commands
 
 from audio.track import Track
+from bot.admission import admit, member_cooldown
 from bot.checks import member_voice_channel
 from bot.search_pick import PICK_TIMEOUT, Pick, PickOutcome, PickWaiter, parse_reply
 from bot.text import format_duration, safe_text
@@ -59,13 +60,15 @@ class SearchCog(commands.Cog, name="Search"):
     @commands.command(name="search", aliases=["find", "sr"], usage="<words>")
     @commands.guild_only()
     @commands.max_concurrency(1, commands.BucketType.member)
+    @commands.dynamic_cooldown(member_cooldown("search_cooldown"), commands.BucketType.member)
     async def search(self, ctx: Ctx, *, words: str) -> None:
         """Show the top 5 results; reply with a number (or use the menu) within 30 s, or `cancel`.
 
         Example: `search lofi hip hop`
         """
         assert ctx.guild is not None
-        tracks = await self.bot.extractor.search(words, RESULTS, requester_id=ctx.author.id)
+        async with self.bot.extraction_slots.take(ctx.guild.id):
+            tracks = await self.bot.extractor.search(words, RESULTS, requester_id=ctx.author.id)
         lines = [f"`{i}.` {describe(t)}" for i, t in enumerate(tracks, 1)]
         lines.append(f"Reply with 1-{len(tracks)} or `cancel` within {PICK_TIMEOUT:.0f} s.")
         waiter = PickWaiter()
@@ -94,7 +97,8 @@ class SearchCog(commands.Cog, name="Search"):
         channel = member_voice_channel(ctx.author)
         player = await self.bot.voice_connector.connect(ctx.guild, channel)
         self.bot.text_channels[ctx.guild.id] = ctx.channel.id
-        position = await player.enqueue([track])
+        admitted = admit([track], queued=player.queue, requester_id=ctx.author.id, limits=self.bot.limits)
+        position = await player.enqueue(admitted)
         await ctx.send(f"Playing {describe(track)}." if position == 0 else f"Queued {describe(track)} at #{position}.")
 
 
