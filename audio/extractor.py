@@ -45,6 +45,14 @@ MAX_QUERY_LENGTH = 300
 MAX_SEARCH_RESULTS = 25
 _UNPLAYABLE_TITLES = frozenset({"[private video]", "[deleted video]", "[unavailable video]"})
 _SCHEME_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+# FFmpeg protocol and other non-web schemes written without "//" (concat:a|b, data:..., file:/x):
+# they count as links so the policy refuses them, instead of becoming search words.
+_PROTOCOL_PREFIX = re.compile(
+    r"^(?:file|data|concatf?|subfile|pipe|cache|crypto|fd|javascript|ftp|sftp|gopher|rtmp\w*|rtsp|rtp|srt|udp|"
+    r"tcp|tls|hls|async|httpproxy|unix|zmq|smb|mmsh?|icecast|ipfs|ipns|bluray|sctp|android_content)[:,]",
+    re.IGNORECASE,
+)
+_LOCAL_PATH = re.compile(r"^(?:/|~|\.{1,2}[/\\]|[A-Za-z]:[/\\]|\\\\)")
 
 # yt-dlp extractor names (regexes, full match). "generic" is only added when DIRECT links are
 # allowed, and then only its direct-file result is accepted (see _require_direct_file).
@@ -74,6 +82,7 @@ MSG_MEMBERS = "That video is for channel members only."
 MSG_EMPTY = "Give me a link or some words to search for."
 MSG_QUERY_TOO_LONG = "That search is too long."
 MSG_CLOSED = "The extractor is shut down."
+MSG_LOCAL_PATH = "I only play links from the web, not files on the bot's computer."
 
 # (needle in yt-dlp's lower-cased error text, error class, user message): first match wins.
 _ERROR_RULES: tuple[tuple[str, type[ExtractionError], str], ...] = (
@@ -586,7 +595,9 @@ class Extractor:
         text = _unwrap_angle_brackets(text.strip())
         if not text or any(c.isspace() for c in text):
             return False
-        return bool(_SCHEME_PREFIX.match(text)) or bool(validators.url(text, simple_host=True))
+        if _SCHEME_PREFIX.match(text) or _PROTOCOL_PREFIX.match(text):
+            return True
+        return bool(validators.url(text, simple_host=True))
 
     async def resolve(self, text: str, *, requester_id: int | None = None) -> Track:
         """One track: the link's track (a playlist link gives its first entry) or the first search hit."""
@@ -623,6 +634,8 @@ class Extractor:
         text = _unwrap_angle_brackets(text.strip())
         if not text:
             raise NothingFound(MSG_EMPTY)
+        if _LOCAL_PATH.match(text):
+            raise UrlRefused(MSG_LOCAL_PATH, detail="local path")
         if self.is_url(text):
             job = ExtractJob(kind, text, True, self.policy, self._config, requester_id, limit)
         else:
