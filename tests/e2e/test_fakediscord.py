@@ -70,6 +70,13 @@ def minimal_bot(fake: FakeDiscord, *, members_intent: bool = False, message_cont
         await ctx.send("playing")
 
     @bot.command()
+    async def move(ctx: commands.Context[commands.Bot], name: str) -> None:
+        assert ctx.guild is not None and isinstance(ctx.voice_client, discord.VoiceClient)
+        channel = discord.utils.get(ctx.guild.voice_channels, name=name)
+        await ctx.voice_client.move_to(channel)
+        await ctx.send(f"moved to {name}")
+
+    @bot.command()
     async def leave(ctx: commands.Context[commands.Bot]) -> None:
         if ctx.voice_client is not None:
             await ctx.voice_client.disconnect(force=False)
@@ -297,6 +304,57 @@ async def test_moderator_disconnect_makes_the_bot_drop_its_voice_client(
             await wait_for_bot(lambda: not bot.voice_clients, 5, "the bot to drop its voice client")
             assert fake_discord.bot_voice_channel(fake_guild) is None
             assert not fake_discord.voice_sessions(fake_guild)
+
+
+async def test_moving_the_bot_renegotiates_voice_and_audio_keeps_flowing(
+    fake_discord: FakeDiscord, fake_guild: FakeGuild, e2e_media: MediaServer
+) -> None:
+    """A move (op 4 to another channel) gets VOICE_STATE_UPDATE + VOICE_SERVER_UPDATE and the old
+    voice websocket closed with 4014; discord.py identifies a new voice session and streams on.
+
+    discord.py 2.7.1 finishes such a move only after a 30 s ``select`` on its old UDP socket times
+    out (nothing arrives there on a real server either), so this test pokes that socket once; see
+    ``FakeDiscord.poke_old_voice_sockets``. A bot that moves itself in production will stall.
+    """
+    bot = minimal_bot(fake_discord)
+    recorder = fake_discord.voice_log(fake_guild)
+    lounge = fake_guild.channel("Lounge")
+    with pointed_at(fake_discord):
+        async with running(bot):
+            await play_in(fake_discord, fake_guild, e2e_media.url("tone880.mp3"))
+            await recorder.wait_for_audio(0.3)
+            first_ssrc = recorder.audio_packets()[0].ssrc
+            command = await fake_discord.inject_message(
+                fake_guild, fake_guild.text_channel, fake_guild.member("alice"), "!move Lounge"
+            )
+            await fake_discord.wait_until(
+                lambda: [s.ssrc for s in fake_discord.voice.active_sessions(fake_guild.id)] not in ([], [first_ssrc]),
+                10, "a new voice session after the move",
+            )
+            await fake_discord.poke_old_voice_sockets(fake_guild)
+            reply = await fake_discord.wait_for_message(fake_guild.text_channel, "moved to Lounge", 10, after=command)
+            await fake_discord.wait_for_bot_voice(fake_guild, lounge)
+            moved_at = fake_discord.message_time(reply)
+            await recorder.wait_for_audio(0.5, after=moved_at)
+            sessions = fake_discord.voice_sessions(fake_guild)
+    assert len(sessions) == 1 and sessions[0].ssrc != first_ssrc
+    assert {p.ssrc for p in recorder.audio_packets(after=moved_at)} == {sessions[0].ssrc}
+    assert recorder.dominant_frequency(after=moved_at) == pytest.approx(880, abs=2.0)
+    assert recorder.errors == []
+    moves = [op.d for op in fake_discord.gateway_log if op.op == 4 and op.d["channel_id"] is not None]
+    assert [int(d["channel_id"]) for d in moves] == [fake_guild.voice_channel.id, lounge.id]
+
+
+async def test_gateway_reconnect_resumes_and_commands_still_work(fake_discord: FakeDiscord, fake_guild: FakeGuild) -> None:
+    bot = minimal_bot(fake_discord)
+    with pointed_at(fake_discord):
+        async with running(bot):
+            await fake_discord.request_reconnect()
+            await fake_discord.wait_until(lambda: fake_discord.gateway.resume_count == 1, 10, "a RESUME")
+            command = await fake_discord.inject_message(fake_guild, fake_guild.text_channel, fake_guild.member("bob"), "!leave")
+            await fake_discord.wait_for_message(fake_guild.text_channel, "bye", after=command)
+    assert fake_discord.gateway.identify_count == 1
+    assert [op.op for op in fake_discord.gateway_log].count(6) == 1
 
 
 async def test_member_voice_moves_reach_the_bot(fake_discord: FakeDiscord, fake_guild: FakeGuild) -> None:

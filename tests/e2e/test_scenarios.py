@@ -79,7 +79,8 @@ def start_brent(fake_discord: FakeDiscord, tmp_path: Path) -> StartBrent:
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[BrentBot]:
         settings = Settings(
-            command_prefix=PREFIX, allow_private_network=True, idle_timeout=overrides.pop("idle_timeout", 60.0),
+            command_prefix=PREFIX, allow_private_network=overrides.pop("allow_private_network", True),
+            idle_timeout=overrides.pop("idle_timeout", 60.0),
             dj_role=DJ_ROLE, data_dir=tmp_path, **overrides,
         )
         bot = create_bot(settings, connector=fake_discord.connector(), guild_ready_timeout=0.1)

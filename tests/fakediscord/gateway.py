@@ -71,8 +71,11 @@ class GatewaySession:
 
 
 class Gateway:
-    def __init__(self, world: World, voice: VoiceServer, *, require_token: str | None = None) -> None:
+    def __init__(
+        self, world: World, voice: VoiceServer, *, require_token: str | None = None, voice_state_latency: float = 0.02
+    ) -> None:
         self.world = world
+        self.voice_state_latency = voice_state_latency
         self.voice = voice
         self.require_token = require_token
         self.url = ""  # set once the site is listening
@@ -133,7 +136,7 @@ class Gateway:
                 elif session is None:
                     await ws.close(code=4003, message=b"Not authenticated.")
                 elif op == 4:
-                    self._voice_state(d)
+                    self._answer_later(self._voice_state, d)
                 elif op == 8:
                     self._request_members(session, d)
         finally:
@@ -192,6 +195,15 @@ class Gateway:
         self.world.changed()
         return session
 
+    def _answer_later(self, answer: Any, d: dict[str, Any]) -> None:
+        """Answer a voice state change after a short delay, as Discord does.
+
+        Real answers take tens of milliseconds; discord.py sets its own connection state only
+        after its op 4 send returns, so a reply that overtook that would test an ordering real
+        Discord never produces.
+        """
+        asyncio.get_running_loop().call_later(self.voice_state_latency, answer, d)
+
     def _voice_state(self, d: dict[str, Any]) -> None:
         """Op 4 from the bot: join, move or leave, answered the way Discord answers it."""
         world = self.world
@@ -240,6 +252,11 @@ class Gateway:
             if user_ids:
                 chunk["not_found"] = [str(u) for u in user_ids - {m.id for m in members}]
             session.dispatch("GUILD_MEMBERS_CHUNK", chunk)
+
+    def request_reconnect(self) -> None:
+        """Op 7 RECONNECT on every connection: Discord's polite "resume elsewhere"."""
+        for conn in self.connections:
+            conn.send({"op": 7, "s": None, "t": None, "d": None})
 
     async def close_all(self, code: int = 4000) -> None:
         """Drop every gateway connection (the bot should RESUME); for reconnect tests."""

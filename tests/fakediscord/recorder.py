@@ -51,11 +51,14 @@ class GapStats:
     max_ms: float
     mean_ms: float
     over_40ms: int  # stalls a listener would hear as a hiccup
+    min_ms: float = float("nan")
+    under_10ms: int = 0  # catch-up bursts: AudioPlayer sends back-to-back after a slow read
 
     def as_dict(self) -> dict[str, float]:
         return {
-            "count": self.count, "p50_ms": self.p50_ms, "p99_ms": self.p99_ms,
-            "max_ms": self.max_ms, "mean_ms": self.mean_ms, "over_40ms": self.over_40ms,
+            "count": self.count, "p50_ms": self.p50_ms, "p99_ms": self.p99_ms, "max_ms": self.max_ms,
+            "mean_ms": self.mean_ms, "min_ms": self.min_ms, "over_40ms": self.over_40ms,
+            "under_10ms": self.under_10ms,
         }
 
 
@@ -182,6 +185,8 @@ class VoiceRecorder:
             max_ms=float(g.max()),
             mean_ms=float(g.mean()),
             over_40ms=int((g > 40.0).sum()),
+            min_ms=float(g.min()),
+            under_10ms=int((g < 10.0).sum()),
         )
 
     def sequence_breaks(self, *, after: float | None = None) -> list[tuple[int, int]]:

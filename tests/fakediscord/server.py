@@ -298,9 +298,29 @@ class FakeDiscord:
 
         await self.notifier.run(self._act(act))
 
+    async def poke_old_voice_sockets(self, guild: FakeGuild | int) -> None:
+        """Wake a discord.py 2.7.1 socket reader parked on a replaced UDP socket after a move.
+
+        discord.py's reader thread sits in a 30 s ``select`` on the socket it had before the move
+        and only then looks at the new one, where the IP discovery reply waits. One datagram to each
+        closed session's address ends that wait. Real Discord sends nothing there, so a bot that
+        moves will see the 30 s stall; tests that need a finished move call this deliberately.
+        """
+
+        def act() -> None:
+            for session in self.voice.sessions:
+                if session.guild_id == _id(guild) and session.closed and session.client_address:
+                    self.voice.poke(session.client_address)
+
+        await self.notifier.run(self._act(act))
+
     async def close_gateway(self, code: int = 4000) -> None:
         """Drop the bot's main gateway connection; discord.py should reconnect and RESUME."""
         await self.notifier.run(self.gateway.close_all(code))
+
+    async def request_reconnect(self) -> None:
+        """Send op 7 RECONNECT; discord.py closes and RESUMEs at once (``gateway.resume_count``)."""
+        await self.notifier.run(self._act(self.gateway.request_reconnect))
 
     @staticmethod
     async def _act(fn: Callable[[], Any]) -> Any:

@@ -254,6 +254,11 @@ class VoiceServer:
             return
         recorder.add_packet(VoicePacket(arrival, sequence, timestamp, ssrc, False, pcm))
 
+    def poke(self, address: tuple[str, int]) -> None:
+        """Send one meaningless datagram to a client's UDP address (see FakeDiscord.poke_old_voice_sockets)."""
+        assert self._udp is not None and self._udp.transport is not None
+        self._udp.transport.sendto(b"\x00" * 8, address)
+
     def _answer_ip_discovery(self, data: bytes, addr: tuple[str, int]) -> None:
         ssrc = struct.unpack_from(">I", data, 4)[0]
         reply = struct.pack(">HHI", 2, 70, ssrc) + addr[0].encode().ljust(64, b"\x00") + struct.pack(">H", addr[1])
