@@ -3,7 +3,8 @@
 Everything that can be checked offline (settings, token shape, libopus, ffmpeg) is checked before the
 first network call, so a misconfigured bot stops at once with the fix instead of a traceback.
 Exit codes: 0 stopped normally, 1 missing native dependency or unexpected crash, 2 configuration
-(bad setting, missing/malformed token, token refused by Discord, privileged intents not enabled).
+(bad setting, missing/malformed token, token refused by Discord, privileged intents not enabled,
+a database written by a newer BRENT). An unreachable database is not fatal: BRENT plays from memory.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import discord
 
+from audio.errors import StoreError
 from bot.settings import (
     DEFAULT_ENV_FILE,
     Settings,
@@ -28,6 +30,9 @@ from bot.settings import (
     permission_warning,
     shadowed_keys,
 )
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 log = logging.getLogger("brent")
 
@@ -101,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except discord.PrivilegedIntentsRequired:
         log.error("%s", INTENTS_MISSING)
         return EXIT_CONFIG
+    except StoreError as exc:  # SchemaTooNew, or a DATABASE_URL no backend accepts
+        log.error("%s", exc.user_message)
+        return EXIT_CONFIG
     except KeyboardInterrupt:  # platforms without loop signal handlers (Windows)
         log.info("interrupted; BRENT stopped")
         return EXIT_OK
@@ -112,31 +120,70 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def serve(settings: Settings, *, ffmpeg: str, ffmpeg_stderr: IO[bytes] | None) -> None:
-    """Run the bot until it fails or SIGINT/SIGTERM asks it to stop; then close it in order."""
+    """Run the bot until it fails or SIGINT/SIGTERM asks it to stop; then close it in order.
+
+    The store is opened here rather than in ``setup_hook`` so that a database written by a newer
+    BRENT stops the process before it logs in. Shutdown order: final player snapshots and the
+    state writer (Persistence.close), then players, extractor and store (BrentBot.close).
+    """
     from bot.bot import create_bot
+    from bot.persistence import Persistence
 
     assert settings.token is not None, "load_settings(require_token=True) guarantees a token"
+    store = await open_configured_store(settings)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     installed = _install_signal_handlers(loop, stop)
     bot = create_bot(settings, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr)
+    bot.store = store
+    persistence = Persistence(bot, store) if store is not None else None
     try:
         async with bot:
-            runner = asyncio.create_task(bot.start(settings.token.reveal()), name="brent-bot")
-            stopper = asyncio.create_task(stop.wait(), name="brent-stop")
-            await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            if runner.done():
-                stopper.cancel()
-                runner.result()  # LoginFailure and friends propagate to main()
-                return
-            log.info("shutting down: closing players, voice connections and the gateway")
-            await bot.close()
-            runner.cancel()
-            # Whatever the interrupted login/connection raises on its way out no longer matters.
-            await asyncio.gather(runner, return_exceptions=True)
+            if persistence is not None:
+                await bot.add_cog(persistence)
+            try:
+                runner = asyncio.create_task(bot.start(settings.token.reveal()), name="brent-bot")
+                stopper = asyncio.create_task(stop.wait(), name="brent-stop")
+                await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if runner.done():
+                    stopper.cancel()
+                    runner.result()  # LoginFailure and friends propagate to main()
+                    return
+                log.info("shutting down: saving player state, closing players, voice connections and the gateway")
+                if persistence is not None:
+                    await persistence.close()
+                await bot.close()
+                runner.cancel()
+                # Whatever the interrupted login/connection raises on its way out no longer matters.
+                await asyncio.gather(runner, return_exceptions=True)
+            finally:
+                if persistence is not None:
+                    await persistence.close()
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+async def open_configured_store(settings: Settings) -> Store | None:
+    """The store named by DATABASE_URL, or None (logged) when the database cannot be used right now.
+
+    SchemaTooNew and a malformed URL propagate: running on would risk someone else's data.
+    """
+    from bot.store import DatabaseUnavailable, StoreLimits, open_store
+
+    limits = StoreLimits(
+        max_playlist_tracks=settings.max_playlist_tracks,
+        max_guild_playlists=settings.max_guild_playlists,
+        max_guild_playlist_tracks=settings.max_guild_playlist_tracks,
+    )
+    try:
+        return await open_store(settings.database_url, settings.data_dir, limits=limits)
+    except DatabaseUnavailable as exc:
+        log.error(
+            "The database is unavailable (%s); BRENT plays from memory without saving queues, and the "
+            "playlist commands are off until it is restarted with a working database.", exc
+        )
+        return None
 
 
 def _install_signal_handlers(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> list[signal.Signals]:

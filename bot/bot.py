@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.voice", "cogs.playback", "cogs.queue", "cogs.search", "cogs.admin")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.voice", "cogs.playback", "cogs.queue", "cogs.search", "cogs.admin", "cogs.playlists"
+)
 
 
 def bot_intents() -> discord.Intents:

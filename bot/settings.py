@@ -112,6 +112,9 @@ class Settings:
     play_cooldown: tuple[int, float] = (5, 15.0)  # uses per member, per seconds
     search_cooldown: tuple[int, float] = (3, 30.0)
     extractions_per_guild: int = 2
+    max_playlist_tracks: int = 500
+    max_guild_playlists: int = 50
+    max_guild_playlist_tracks: int = 10_000
     env_file: Path | None = None  # the file actually read, if any
 
 
@@ -206,6 +209,9 @@ def load_settings(
         play_cooldown=_rate(values, "PLAY_COOLDOWN", (5, 15.0)),
         search_cooldown=_rate(values, "SEARCH_COOLDOWN", (3, 30.0)),
         extractions_per_guild=_integer(values, "EXTRACTIONS_PER_GUILD", 2, minimum=1, maximum=20),
+        max_playlist_tracks=_integer(values, "MAX_PLAYLIST_TRACKS", 500, minimum=1, maximum=100_000),
+        max_guild_playlists=_integer(values, "MAX_GUILD_PLAYLISTS", 50, minimum=1, maximum=10_000),
+        max_guild_playlist_tracks=_integer(values, "MAX_GUILD_PLAYLIST_TRACKS", 10_000, minimum=1, maximum=1_000_000),
         env_file=env_file if env_file is not None and env_file.is_file() else None,
     )
 

@@ -1,0 +1,171 @@
+"""Bringing each guild's player back after a restart or a crash, from the saved GuildStates.
+
+Rules (docs/persistence.md): a guild the bot is no longer in is forgotten; otherwise loop mode,
+volume, announce channel and queue are rebuilt. The bot rejoins the saved voice channel only if a
+human is in it; then the current track resumes at its checkpoint (and is paused again if it was
+paused). If the channel is empty or gone, the queue waits in memory, as after ``leave``: the
+interrupted track goes back to the front and the next ``join``/``play`` carries on from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import discord
+
+from audio.errors import StoreError
+from audio.player import LoopMode
+from audio.track import Track
+from bot.checks import listeners
+from bot.persistence.recorder import StateRecorder
+from bot.store import GuildState, StateWriter, Store
+
+if TYPE_CHECKING:
+    from audio.player import GuildPlayer
+    from bot.bot import BrentBot
+
+log = logging.getLogger(__name__)
+
+CONNECT_ATTEMPTS = 3
+RETRY_DELAY = 2.0  # seconds before the second attempt; doubled for each further one
+
+
+class RestoreOutcome(enum.StrEnum):
+    RESUMED = "resumed"  # rejoined voice and playing (or paused) where it was
+    WAITING = "waiting"  # settings and queue rebuilt in memory; not in voice
+    FORGOTTEN = "forgotten"  # the guild is gone; its state was dropped
+    SKIPPED = "skipped"  # left alone (guild unavailable, or already in use again)
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreResult:
+    guild_id: int
+    outcome: RestoreOutcome
+    reason: str
+
+
+class Restorer:
+    """Runs the restore once per process; also a player listener, to re-pause a restored paused track."""
+
+    def __init__(
+        self,
+        bot: BrentBot,
+        recorder: StateRecorder,
+        writer: StateWriter,
+        *,
+        attempts: int = CONNECT_ATTEMPTS,
+        retry_delay: float = RETRY_DELAY,
+    ) -> None:
+        self._bot = bot
+        self._recorder = recorder
+        self._writer = writer
+        self._attempts = max(1, attempts)
+        self._retry_delay = retry_delay
+        self._pause_when_started: set[int] = set()
+
+    async def track_started(self, player: GuildPlayer, track: Track) -> None:
+        if player.guild_id in self._pause_when_started:
+            self._pause_when_started.discard(player.guild_id)
+            try:
+                player.pause()
+            except Exception:
+                log.warning("guild %s: could not pause the restored track again", player.guild_id)
+
+    async def restore_all(self, store: Store) -> list[RestoreResult]:
+        """Restore every saved guild; a bad row or an unreachable database never raises."""
+        try:
+            states = await store.load_states()
+        except StoreError as exc:
+            log.error("Could not load saved player state; nothing restored: %s", exc)
+            return []
+        except Exception:
+            log.exception("Could not load saved player state; nothing restored")
+            return []
+        log.info("Restoring the player state of %d guild(s)", len(states))
+        results = await asyncio.gather(*(self.restore(state) for state in states))
+        for result in results:
+            log.info("guild %s: restore %s (%s)", result.guild_id, result.outcome.value, result.reason)
+        return list(results)
+
+    async def restore(self, state: GuildState) -> RestoreResult:
+        guild_id = state.guild_id
+        try:
+            return await self._restore(state)
+        except Exception as exc:
+            log.exception("guild %s: restoring the saved state failed", guild_id)
+            return RestoreResult(guild_id, RestoreOutcome.FAILED, type(exc).__name__)
+        finally:
+            self._recorder.resume(guild_id)
+
+    async def _restore(self, state: GuildState) -> RestoreResult:
+        guild_id = state.guild_id
+        guild = self._bot.get_guild(guild_id)
+        if guild is None:
+            self._writer.forget(guild_id)
+            return RestoreResult(guild_id, RestoreOutcome.FORGOTTEN, "the bot is no longer in this guild")
+        if guild.unavailable:
+            return RestoreResult(guild_id, RestoreOutcome.SKIPPED, "the guild is unavailable")
+        self._recorder.suspend(guild_id)
+        player = self._bot.player_for(guild)
+        if player.current is not None or player.queue:
+            return RestoreResult(guild_id, RestoreOutcome.SKIPPED, "already playing again")
+
+        player.set_volume(state.volume)
+        player.set_loop(LoopMode(state.loop_mode))
+        if state.text_channel_id is not None and guild.get_channel(state.text_channel_id) is not None:
+            self._bot.text_channels.setdefault(guild_id, state.text_channel_id)
+        tracks = ([state.current] if state.current is not None else []) + list(state.queue)
+        room = player.queue.max_length
+        if room is not None and len(tracks) > room:
+            log.warning("guild %s: %d saved tracks, the queue holds %d; the rest are dropped",
+                        guild_id, len(tracks), room)
+            tracks = tracks[:room]
+        if tracks:
+            player.queue.extend(tracks)
+
+        channel = guild.get_channel(state.voice_channel_id) if state.voice_channel_id is not None else None
+        if not tracks:
+            return self._waiting(player, state, "nothing to play")
+        if state.voice_channel_id is None:
+            return self._waiting(player, state, "it was not in voice")
+        if not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
+            return self._waiting(player, state, "the voice channel is gone")
+        if not listeners(channel):
+            return self._waiting(player, state, "nobody is in the voice channel")
+
+        if not await self._connect(guild, channel):
+            return self._waiting(player, state, "could not connect to voice")
+        position = state.position if state.current is not None else 0.0
+        if state.paused and state.current is not None:
+            self._pause_when_started.add(guild_id)
+        self._recorder.seed(state)
+        self._recorder.resume(guild_id)
+        if not player.start(position=position):
+            self._pause_when_started.discard(guild_id)
+            return RestoreResult(guild_id, RestoreOutcome.FAILED, "the player did not start")
+        self._recorder.record(player)
+        return RestoreResult(guild_id, RestoreOutcome.RESUMED, f"at {position:.1f} s")
+
+    def _waiting(self, player: GuildPlayer, state: GuildState, reason: str) -> RestoreResult:
+        self._recorder.resume(state.guild_id)
+        self._recorder.record(player)
+        return RestoreResult(state.guild_id, RestoreOutcome.WAITING, reason)
+
+    async def _connect(self, guild: discord.Guild, channel: discord.VoiceChannel | discord.StageChannel) -> bool:
+        delay = self._retry_delay
+        for attempt in range(1, self._attempts + 1):
+            try:
+                await self._bot.voice_connector.connect(guild, channel)
+                return True
+            except Exception as exc:
+                log.warning("guild %s: rejoining voice failed (attempt %d of %d): %s",
+                            guild.id, attempt, self._attempts, getattr(exc, "user_message", exc))
+            if attempt < self._attempts:
+                await asyncio.sleep(delay)  # back off before trying again
+                delay *= 2
+        return False
