@@ -31,6 +31,11 @@ def describe(track: Track) -> str:
     return f"**{safe_text(track.title, 200)}** ({format_duration(track.duration)})"
 
 
+def _log_connect_failure(task: asyncio.Future[GuildPlayer]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.info("voice connection for a failed play did not complete: %s", task.exception())
+
+
 class PlaybackCog(commands.Cog, name="Playback"):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
@@ -59,8 +64,9 @@ class PlaybackCog(commands.Cog, name="Playback"):
             try:
                 tracks = await self.bot.extractor.resolve_all(query, requester_id=ctx.author.id)
             except BaseException:
-                connecting.cancel()
-                await asyncio.gather(connecting, return_exceptions=True)
+                # Cancelling a voice handshake half-way breaks discord.py's socket; let it finish
+                # (the idle timer leaves later if nothing gets played) and keep its error quiet.
+                connecting.add_done_callback(_log_connect_failure)
                 raise
             player = await connecting
         self.bot.text_channels[ctx.guild.id] = ctx.channel.id
