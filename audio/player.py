@@ -167,6 +167,8 @@ class GuildPlayer:
         self._current: Track | None = None
         self._source: TimedAudio | None = None
         self._volume_source: discord.PCMVolumeTransformer[TimedAudio] | None = None
+        # A seek while paused: discord's set_source would un-pause, so the swap waits for resume().
+        self._unswapped: TimedAudio | None = None  # still in the voice player, to retire on resume
         # Bumped whenever the buffer gets a new track or is emptied: late callbacks and tasks
         # from an older generation see the mismatch and do nothing.
         self._generation = 0
@@ -448,6 +450,10 @@ class GuildPlayer:
 
     def resume(self) -> None:
         voice = self._require_playing()
+        old, self._unswapped = self._unswapped, None
+        if old is not None and self._volume_source is not None:
+            voice.source = self._volume_source  # swaps and resumes
+            self._retire_later(old)
         voice.resume()
         self._emit_state_changed()
 
@@ -475,19 +481,23 @@ class GuildPlayer:
             if generation != self._generation or self._source is not source:
                 await self._discard(new_source)
                 return
-            was_paused = voice.is_paused()
             volume_source = discord.PCMVolumeTransformer(new_source, volume=self._volume / 100)
-            try:
-                # The setter swaps sources without firing ``after``; the old one is ours to clean.
-                voice.source = volume_source
-            except Exception:
-                await self._discard(new_source)
-                raise PlayerError("Nothing is playing.") from None
-            if was_paused:
-                voice.pause()
+            if voice.is_paused():
+                # Swapped in by resume(); the one the voice player holds is retired then.
+                if self._unswapped is None:
+                    self._unswapped = source
+                else:
+                    await self._discard(source)  # an earlier paused seek that never played
+            else:
+                try:
+                    # The setter swaps sources without firing ``after``; the old one is ours to clean.
+                    voice.source = volume_source
+                except Exception:
+                    await self._discard(new_source)
+                    raise PlayerError("Nothing is playing.") from None
+                await self._retire(source)
             self._source = new_source
             self._volume_source = volume_source
-            await self._retire(source)
             self._after_seek(generation)
             log.info("guild %s: seeked %r to %.3f s", self.guild_id, track.title, target)
             self._emit_state_changed()
@@ -707,16 +717,23 @@ class GuildPlayer:
     def _drop_current_source(self) -> None:
         """Stop the voice player and kill the current ffmpeg (in a worker thread)."""
         source = self._source
-        self._source = None
-        self._volume_source = None
+        unswapped = self._unswapped
+        self._source = self._volume_source = self._unswapped = None
         voice = self.voice
         if voice is not None and (voice.is_playing() or voice.is_paused()):
             voice.stop()
-        if source is not None:
-            self._cleanup_later(source)
+        for leftover in (source, unswapped):
+            if leftover is not None:
+                self._cleanup_later(leftover)
 
     def _cleanup_later(self, source: TimedAudio) -> None:
-        task = self._loop.create_task(_log_failure(self._discard(source), "cleanup"), name="ffmpeg-cleanup")
+        self._track_cleanup(self._discard(source))
+
+    def _retire_later(self, source: TimedAudio) -> None:
+        self._track_cleanup(self._retire(source))
+
+    def _track_cleanup(self, coro: Awaitable[None]) -> None:
+        task = self._loop.create_task(_log_failure(coro, "cleanup"), name="ffmpeg-cleanup")
         self._cleanups.add(task)
         task.add_done_callback(self._cleanups.discard)
 

@@ -238,14 +238,15 @@ async def test_forward_and_rewind_are_relative_to_the_position(
     assert player.position == pytest.approx(5.5)
     await player.rewind(4)
     assert player.position == pytest.approx(1.5)
-    collector.release()
-    assert await collector.wait_for_frames(125 + 40)
+    collector.release(hold_next_at=125 + 40)
+    assert await collector.wait_held()
     assert collector.swaps == [100, 125]
     assert pitch_of(collector, 102, 20) == pytest.approx(clock_frequency(5), abs=5)
     assert pitch_of(collector, 126, 20) == pytest.approx(clock_frequency(1), abs=5)
     assert abs(first_frame_with_pitch(collector, 125, clock_frequency(2)) * 0.02 - 0.5) <= 0.1
     await player.rewind(600)  # before the start clamps to 0
     assert player.position == pytest.approx(0.0)
+    collector.release()
 
 
 async def test_seek_past_the_end_moves_to_the_next_track(
@@ -263,7 +264,7 @@ async def test_seek_past_the_end_moves_to_the_next_track(
     assert pitch_of_play(collector, 1) == pytest.approx(330, abs=3)
 
 
-async def test_seek_while_paused_stays_paused(
+async def test_seek_while_paused_stays_paused_and_silent(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector
 ) -> None:
     collector.hold_at(10)
@@ -271,15 +272,26 @@ async def test_seek_while_paused_stays_paused(
     assert await collector.wait_held()
     player.pause()
     collector.release()
-    assert await collector.wait_for(lambda c: c.is_paused())
     assert player.is_paused
+    assert await collector.wait_for(
+        lambda c: c.silence_packets >= 5, timeout=5
+    )  # discord's pause: 5 silences
+    first = current_source(collector)
     await player.seek(4.0)
+    await player.seek(6.0)  # twice while paused: the middle one never plays
     assert collector.is_paused() and player.is_paused
-    assert player.position == pytest.approx(4.0, abs=0.05)
+    assert player.position == pytest.approx(6.0)
+    assert collector.frame_count() == 10 and collector.swaps == []  # nothing heard while paused
+    assert not first.closed  # discord's player still holds it until resume
+    collector.hold_at(10 + 30)
     player.resume()
-    assert await collector.wait_for_frames(len(collector.frames) + 30)
+    assert await collector.wait_held()
     assert not player.is_paused
-    assert pitch_of(collector, len(collector.frames) - 25, 20) == pytest.approx(clock_frequency(4), abs=5)
+    assert collector.swaps == [10]
+    assert pitch_of(collector, 12, 25) == pytest.approx(clock_frequency(6), abs=5)
+    assert await wait_for_ffmpeg(lambda pids: len(pids) == 1) == {current_source(collector).pid}
+    assert first.closed
+    collector.release()
 
 
 async def test_a_404_stream_fails_and_the_queue_goes_on(
@@ -574,17 +586,29 @@ async def test_the_next_track_follows_with_almost_no_silence(
 
 
 async def test_seeking_back_from_the_end_drops_the_prestarted_ffmpeg(
-    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+    catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
-    collector.hold_at(460)  # 9.2 s into the 10 s clock: inside the pre-start lead
-    await player.enqueue([catalog.clock, catalog.tones[0]])
-    assert await collector.wait_held()
-    prestarted = await wait_for_ffmpeg(lambda pids: len(pids) >= 2) - {current_source(collector).pid}
-    assert len(prestarted) == 1
-    await player.seek(1.0)
-    assert not prestarted & await wait_for_ffmpeg(lambda pids: not prestarted & pids)
-    collector.release()
-    started = await listener.wait_started(2)
-    assert titles(started) == ["clock", "tone330"]
-    await listener.wait_ended(2)
-    assert pitch_of_play(collector, 1) == pytest.approx(330, abs=3)
+    # A 9.5 s lead on the 10 s clock: the pre-start timer fires after 0.5 s instead of minutes.
+    gp = GuildPlayer(
+        10,
+        extractor=catalog.resolver,
+        loop=asyncio.get_running_loop(),
+        listeners=[listener],
+        prestart_lead=9.5,
+    )
+    gp.voice = collector
+    try:
+        collector.hold_at(460)  # 9.2 s in: inside the lead
+        await gp.enqueue([catalog.clock, catalog.tones[0]])
+        assert await collector.wait_held()
+        prestarted = await wait_for_ffmpeg(lambda pids: len(pids) >= 2) - {current_source(collector).pid}
+        assert len(prestarted) == 1
+        await gp.seek(0.0)  # 10 s left: far outside the lead again
+        assert not prestarted & await wait_for_ffmpeg(lambda pids: not prestarted & pids)
+        collector.release()
+        started = await listener.wait_started(2)
+        assert titles(started) == ["clock", "tone330"]
+        await listener.wait_ended(2)
+        assert pitch_of_play(collector, 1) == pytest.approx(330, abs=3)
+    finally:
+        await gp.close()

@@ -151,6 +151,7 @@ class VoiceCollector:
         if not encode:
             with self._cond:
                 self.silence_packets += 1  # discord's OPUS_SILENCE after a stop or pause
+                self._cond.notify_all()
             return
         thread = threading.current_thread()
         index = getattr(thread, "play_index", -1)
