@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from bot.settings import Settings
+from bot.settings import TOKEN_PATTERN, Settings
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ MASK = "[REDACTED]"
 FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
 
 # A token anywhere (3 base64url parts), an Authorization value, and the password part of a URL.
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{18,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}")
+_TOKEN = TOKEN_PATTERN
 _BOT_HEADER = re.compile(r"\b(Bot|Bearer)\s+[A-Za-z0-9_.\-]{20,}")
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@", re.IGNORECASE)
 

@@ -13,6 +13,8 @@ import re
 
 import discord
 
+from bot.settings import TOKEN_PATTERN
+
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 2000
@@ -38,6 +40,7 @@ def safe_text(text: str, limit: int = MESSAGE_LIMIT, *, markdown: bool = True, s
     if single_line:
         text = _LINE_BREAKS.sub(" ", text)
     text = _CONTROL.sub("", text)
+    text = TOKEN_PATTERN.sub("[token hidden]", text)  # a pasted bot token is never echoed back
     if markdown:
         text = discord.utils.escape_markdown(text)
     text = discord.utils.escape_mentions(text)

@@ -75,6 +75,11 @@ async def test_main_py_plays_and_sigterm_leaves_no_ffmpeg_behind(
             stderr_files = {f.path for p in ffmpeg_seen for f in p.open_files() if f.fd == 2}
             assert stderr_files == {str(tmp_path / "logs" / "ffmpeg.log")}
 
+        # Failing commands that carry the token (a member pasting it) must not echo it anywhere.
+        for command in (f"\\seek {FAKE_TOKEN}", f"\\volume {FAKE_TOKEN}", f"\\loop {FAKE_TOKEN}"):
+            sent = await fake.inject_message(guild, guild.text_channel, alice, command)
+            await fake.wait_for_message(guild.text_channel, "", 15, after=sent)
+
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     finally:
@@ -88,5 +93,9 @@ async def test_main_py_plays_and_sigterm_leaves_no_ffmpeg_behind(
     assert FAKE_TOKEN not in text
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in ffmpeg_seen)
     await fake.wait_for_bot_voice(guild, None, timeout=10)
-    log_text = (tmp_path / "logs" / "brent.log").read_text(encoding="utf-8")
-    assert FAKE_TOKEN not in log_text
+    for log_file in (tmp_path / "logs").iterdir():
+        assert FAKE_TOKEN not in log_file.read_text(encoding="utf-8", errors="replace"), log_file
+    replies = fake.bot_messages(guild.text_channel)
+    assert len(replies) >= 4
+    for reply in replies:
+        assert FAKE_TOKEN[:24] not in str(reply), reply  # not even its first part

@@ -113,3 +113,9 @@ def test_masked_links_and_headers_from_titles_do_not_render() -> None:
     assert safe_text("[Free Nitro](https://evil.example/x)").startswith("\\[Free Nitro]")
     assert safe_text("# Big header") == "\\# Big header"
     assert safe_text("> quote") == "\\> quote"
+
+
+def test_a_pasted_bot_token_is_never_echoed() -> None:
+    token = "MTA1NjQ4OTk5OTk5OTk5OTk5OQ.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
+    shown = safe_text(f"you typed {token} here", 500)
+    assert "MTA1NjQ4OTk5" not in shown and "[token hidden]" in shown
