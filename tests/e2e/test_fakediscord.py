@@ -176,6 +176,41 @@ async def test_command_reply_is_recorded_and_awaitable(fake_discord: FakeDiscord
     assert bot.seen_contents.empty()  # type: ignore[attr-defined]
 
 
+async def test_injected_rest_failure_reaches_the_bot_as_forbidden(fake_discord: FakeDiscord, fake_guild: FakeGuild) -> None:
+    bot = minimal_bot(fake_discord)
+    errors: asyncio.Queue[BaseException] = asyncio.Queue()
+
+    @bot.event
+    async def on_command_error(ctx: commands.Context[commands.Bot], error: commands.CommandError) -> None:
+        errors.put_nowait(getattr(error, "original", error))
+
+    fake_discord.fail_rest("POST", f"/channels/{fake_guild.text_channel.id}/messages")
+    with pointed_at(fake_discord):
+        async with running(bot):
+            bob = fake_guild.member("bob")
+            await fake_discord.inject_message(fake_guild, fake_guild.text_channel, bob, "!play u")
+            error = await asyncio.wait_for(errors.get(), 5)
+            assert isinstance(error, discord.Forbidden) and error.code == 50013
+            command = await fake_discord.inject_message(fake_guild, fake_guild.text_channel, bob, "!play u")
+            await fake_discord.wait_for_message(fake_guild.text_channel, "voice channel first", after=command)
+    assert len(fake_discord.bot_messages(fake_guild.text_channel)) == 1
+
+
+async def test_removing_the_bot_from_a_guild_reaches_it(fake_discord: FakeDiscord, fake_guild: FakeGuild) -> None:
+    bot = minimal_bot(fake_discord)
+    removed: asyncio.Queue[discord.Guild] = asyncio.Queue()
+
+    @bot.event
+    async def on_guild_remove(guild: discord.Guild) -> None:
+        removed.put_nowait(guild)
+
+    with pointed_at(fake_discord):
+        async with running(bot):
+            await fake_discord.remove_bot_from_guild(fake_guild)
+            assert (await asyncio.wait_for(removed.get(), 5)).id == fake_guild.id
+            assert bot.get_guild(fake_guild.id) is None
+
+
 async def test_wait_for_message_times_out_with_what_the_bot_said(fake_discord: FakeDiscord, fake_guild: FakeGuild) -> None:
     bot = minimal_bot(fake_discord)
     with pointed_at(fake_discord):

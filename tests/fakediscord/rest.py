@@ -10,6 +10,7 @@ import json
 import logging
 import time
 import urllib.parse
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -38,12 +39,28 @@ def error(status: int, message: str, code: int = 0) -> web.Response:
     return json_response({"message": message, "code": code}, status)
 
 
+@dataclass
+class InjectedFailure:
+    """Answer matching calls with an error instead of handling them (``times`` left; None = always)."""
+
+    method: str
+    path_contains: str
+    status: int
+    code: int
+    message: str
+    times: int | None = 1
+
+    def matches(self, call: RestCall) -> bool:
+        return call.method == self.method and self.path_contains in call.path and self.times != 0
+
+
 class RestApi:
     def __init__(self, world: World, *, gateway_url: str, require_token: str | None = None) -> None:
         self.world = world
         self.gateway_url = gateway_url
         self.require_token = require_token
         self.unhandled: list[RestCall] = []
+        self.failures: list[InjectedFailure] = []
 
     def routes(self) -> list[web.RouteDef]:
         p = API_PREFIX
@@ -91,6 +108,11 @@ class RestApi:
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bot ") or (self.require_token is not None and auth != f"Bot {self.require_token}"):
             return error(401, "401: Unauthorized")
+        for failure in self.failures:
+            if failure.matches(call):
+                if failure.times is not None:
+                    failure.times -= 1
+                return error(failure.status, failure.message, failure.code)
         return await handler(request)
 
     async def _read_body(self, request: web.Request) -> tuple[Any, list[dict[str, Any]]]:

@@ -27,7 +27,7 @@ from tests.fakediscord import model
 from tests.fakediscord.gateway import Gateway
 from tests.fakediscord.model import FakeChannel, FakeGuild, FakeUser
 from tests.fakediscord.recorder import GapStats, VoiceRecorder
-from tests.fakediscord.rest import RestApi
+from tests.fakediscord.rest import InjectedFailure, RestApi
 from tests.fakediscord.tls import TestCertificateAuthority
 from tests.fakediscord.voice import VoiceServer, VoiceSession
 from tests.fakediscord.waiting import Notifier
@@ -317,6 +317,29 @@ class FakeDiscord:
     async def close_gateway(self, code: int = 4000) -> None:
         """Drop the bot's main gateway connection; discord.py should reconnect and RESUME."""
         await self.notifier.run(self.gateway.close_all(code))
+
+    def fail_rest(
+        self, method: str, path_contains: str, *, status: int = 403, code: int = 50013,
+        message: str = "Missing Permissions", times: int | None = 1,
+    ) -> None:
+        """Make the next ``times`` matching REST calls fail (default: 403 Missing Permissions once)."""
+        failure = InjectedFailure(method, path_contains, status, code, message, times)
+        self.notifier.call(lambda: self.rest.failures.append(failure))
+
+    async def remove_bot_from_guild(self, guild: FakeGuild | int) -> None:
+        """The bot is kicked: its voice state goes and GUILD_DELETE (without ``unavailable``) arrives."""
+
+        def act() -> None:
+            guild_id = _id(guild)
+            if self.world.voice_channel_of(guild_id, self.world.bot.id) is not None:
+                self.world.set_voice(guild_id, self.world.bot, None)
+                self.voice.forget_guild(guild_id)
+                self.voice.close_guild(guild_id, 4014)
+            self.world.dispatch("GUILD_DELETE", {"id": str(guild_id)}, 1)
+            del self.world.guilds[guild_id]  # a later IDENTIFY must not list it again
+            self.world.changed()
+
+        await self.notifier.run(self._act(act))
 
     async def request_reconnect(self) -> None:
         """Send op 7 RECONNECT; discord.py closes and RESUMEs at once (``gateway.resume_count``)."""

@@ -1,0 +1,115 @@
+"""Issue 4 restart test: the real ``python main.py`` is killed with SIGKILL mid-track and started again.
+
+The second process must rejoin the voice channel by itself, bring the queue back and resume the
+clock track within one checkpoint interval of where the first one died; both are checked by what
+the fake Discord hears (the pitch of the clock says which second is playing) and by ``\\queue``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from bot.persistence import CHECKPOINT_INTERVAL
+from tests.e2e.test_scenarios import MADE_UP_TOKEN, MAIN_PY, PREFIX, Member, add_music_guild, clock_runs
+from tests.fakediscord import FakeDiscord
+from tests.media import MediaServer, generate_clock, generate_tone, media_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+CLOCK_SECONDS = 60
+SEEK_TO = 42
+
+
+@pytest.fixture(scope="module")
+def restart_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("restart-media")
+    generate_clock(root / "clock60.mp3", CLOCK_SECONDS)
+    generate_tone(root / "next500.mp3", 500, 1.5)
+    return root
+
+
+@pytest.fixture
+def media(restart_media: Path) -> AsyncIterator[MediaServer]:
+    with media_server(restart_media) as server:
+        yield server  # type: ignore[misc]
+
+
+def write_credentials(workdir: Path) -> None:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "credentials.env").write_text(
+        f"CLIENT_TOKEN={MADE_UP_TOKEN}\nCOMMAND_PREFIX={PREFIX}\nALLOW_PRIVATE_NETWORK=1\n"
+        f"DATA_DIR={workdir / 'data'}\nLOG_LEVEL=INFO\n"
+    )
+    (workdir / "credentials.env").chmod(0o600)
+
+
+@asynccontextmanager
+async def brent_process(fake: FakeDiscord, workdir: Path, name: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``python main.py`` in ``workdir``; whatever the test did to it, it is gone afterwards."""
+    env = fake.subprocess_env()
+    env.pop("CLIENT_TOKEN", None)
+    with (workdir / f"{name}.out").open("wb") as out, (workdir / f"{name}.err").open("wb") as err:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(MAIN_PY), cwd=workdir, env=env, stdout=out, stderr=err
+        )
+        try:
+            yield proc
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+
+
+def heard_seconds(pcm_runs: list[tuple[float, int]]) -> list[int]:
+    return [k for _, k in pcm_runs if 0 <= k < CLOCK_SECONDS]
+
+
+async def test_kill_9_then_restart_rejoins_and_resumes_queue_and_position(
+    fake_discord: FakeDiscord, media: MediaServer, tmp_path: Path
+) -> None:
+    guild = add_music_guild(fake_discord)
+    alice = Member(fake_discord, guild, guild.member("alice"))
+    workdir = tmp_path / "brent"
+    write_credentials(workdir)
+    recorder = fake_discord.voice_log(guild)
+
+    async with brent_process(fake_discord, workdir, "first") as first:
+        await fake_discord.wait_for_ready(timeout=30)
+        await alice.join_voice()
+        await alice.ask(f"play {media.url('clock60.mp3')}", "Playing", timeout=30)
+        await alice.ask(f"play {media.url('next500.mp3')}", "#1", timeout=30)
+        seek_cmd, _ = await alice.ask(f"seek 0:{SEEK_TO}", "Now at", timeout=30)
+        await recorder.wait_for_audio(2.5, timeout=20, after=seek_cmd.sent_at)
+        first.kill()
+        assert await first.wait() == -9
+        killed_at = time.perf_counter()
+    before = heard_seconds(clock_runs(recorder.pcm(after=seek_cmd.sent_at)))
+    assert SEEK_TO in before, before  # (the tail of second 0 may come before the seek lands)
+    before = before[before.index(SEEK_TO):]
+    assert before == list(range(SEEK_TO, before[-1] + 1)) and before[-1] >= SEEK_TO + 2, before
+    last_heard = before[-1]
+
+    async with brent_process(fake_discord, workdir, "second") as second:
+        await fake_discord.wait_until(lambda: fake_discord.gateway.identify_count >= 2, 30, "a second IDENTIFY")
+        # Nobody typed anything: the bot rejoins and plays because of what it saved.
+        await recorder.wait_for_audio(3.0, timeout=40, after=killed_at)
+        after = heard_seconds(clock_runs(recorder.pcm(after=killed_at)))
+        assert after, "the restarted bot played no clock audio"
+        resumed_at = after[0]
+        assert last_heard - CHECKPOINT_INTERVAL - 1 <= resumed_at <= last_heard, (before, after)
+        assert after == list(range(resumed_at, resumed_at + len(after))), after
+        _, queue_reply = await alice.ask("queue", "Up next", timeout=20)
+        assert "clock60" in queue_reply["content"] and "next500" in queue_reply["content"]
+        assert queue_reply["content"].count("`1.`") == 1 and "`2.`" not in queue_reply["content"]
+        second.terminate()
+        assert await asyncio.wait_for(second.wait(), 20) == 0
+    logs = "".join((workdir / f"{n}.{s}").read_text(errors="replace") for n in ("first", "second") for s in ("out", "err"))
+    assert "restore resumed" in logs
+    assert MADE_UP_TOKEN not in logs
