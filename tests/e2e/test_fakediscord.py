@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import struct
 import subprocess
 import sys
 import textwrap
@@ -153,6 +154,39 @@ async def test_rest_answers_with_exact_json_content_type(fake_discord: FakeDisco
             assert resp.status == 401
 
 
+async def test_voice_gateway_refuses_an_identify_it_did_not_hand_out(fake_discord: FakeDiscord, fake_guild: FakeGuild) -> None:
+    url = f"wss://{fake_discord.voice_endpoint}/?v=8"
+    async with aiohttp.ClientSession(connector=fake_discord.connector()) as http, http.ws_connect(url) as ws:
+        hello = await ws.receive_json(timeout=5)
+        assert hello["op"] == 8 and hello["d"]["heartbeat_interval"] > 0
+        await ws.send_json({"op": 0, "d": {"server_id": str(fake_guild.id), "user_id": str(fake_discord.bot_user.id),
+                                           "session_id": "made-up", "token": "made-up", "max_dave_protocol_version": 1}})
+        closing = await ws.receive(timeout=5)
+        assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+        assert ws.close_code == 4004
+
+
+async def test_udp_ip_discovery_answers_in_discords_74_byte_format(fake_discord: FakeDiscord) -> None:
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[bytes] = loop.create_future()
+
+    class Client(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+            answer.set_result(data)
+
+    transport, _ = await loop.create_datagram_endpoint(Client, remote_addr=("127.0.0.1", fake_discord.voice.udp_port))
+    try:
+        transport.sendto(struct.pack(">HHI", 1, 70, 1234) + bytes(66))
+        data = await asyncio.wait_for(answer, 5)
+        own_port = transport.get_extra_info("sockname")[1]
+    finally:
+        transport.close()
+    assert len(data) == 74 and data[1] == 0x02
+    assert struct.unpack_from(">HHI", data) == (2, 70, 1234)
+    assert data[8 : data.index(0, 8)] == b"127.0.0.1"
+    assert struct.unpack_from(">H", data, 72)[0] == own_port
+
+
 async def test_wrong_token_is_a_login_failure() -> None:
     async with FakeDiscord(require_token="the-right-one") as fake:
         fake.add_guild()
@@ -227,7 +261,10 @@ async def test_without_message_content_intent_commands_arrive_blank(fake_discord
             alice = fake_guild.member("alice")
             await fake_discord.inject_message(fake_guild, fake_guild.text_channel, alice, "!leave")
             seen = await asyncio.wait_for(bot.seen_contents.get(), 5)  # type: ignore[attr-defined]
+            await fake_discord.inject_message(fake_guild, fake_guild.text_channel, alice, f"{fake_discord.bot_user.mention} hi")
+            mentioned = await asyncio.wait_for(bot.seen_contents.get(), 5)  # type: ignore[attr-defined]
     assert seen == ""
+    assert mentioned == f"<@{fake_discord.bot_user.id}> hi"
     assert not fake_discord.rest_calls("POST")
 
 

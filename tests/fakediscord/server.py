@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -36,6 +37,7 @@ from tests.fakediscord.world import GatewayOp, InjectedMessage, RestCall, World
 log = logging.getLogger(__name__)
 
 SITECUSTOMIZE_DIR = Path(__file__).parent / "sitecustomize_dir"
+_MENTION = re.compile(r"<@!?(\d+)>")
 
 MessagePredicate = str | Callable[[dict[str, Any]], bool] | None
 
@@ -272,12 +274,17 @@ class FakeDiscord:
     async def inject_message(
         self, guild: FakeGuild | int, channel: FakeChannel | int, author: FakeUser | int, content: str
     ) -> InjectedMessage:
-        """A member types ``content`` in ``channel``: MESSAGE_CREATE goes to the bot."""
+        """A member types ``content`` in ``channel``: MESSAGE_CREATE goes to the bot.
+
+        ``<@id>`` mentions in the text are listed in ``mentions`` as Discord does (a bot without
+        the message-content intent still sees messages that mention it).
+        """
 
         def act() -> InjectedMessage:
             user = self.world.users[_id(author)]
+            mentioned = [self.world.users[int(m)] for m in _MENTION.findall(content) if int(m) in self.world.users]
             sent_at = time.perf_counter()
-            data = self.world.create_message(_id(channel), user, content)
+            data = self.world.create_message(_id(channel), user, content, mentions=mentioned)
             return InjectedMessage(int(data["id"]), _id(guild), _id(channel), user.id, content, sent_at)
 
         return await self.notifier.run(self._act(act))
