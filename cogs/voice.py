@@ -34,10 +34,12 @@ class VoiceCog(commands.Cog, name="Voice"):
         """
         assert ctx.guild is not None
         target: VoiceLike = channel or member_voice_channel(ctx.author)
-        await self.bot.voice_connector.connect(ctx.guild, target)
+        player = await self.bot.voice_connector.connect(ctx.guild, target)
         self.bot.text_channels[ctx.guild.id] = ctx.channel.id
+        resumed = player.start()  # a queue kept by `leave` picks up where it was
         self.idle.update(ctx.guild.id)
-        await ctx.send(f"Joined {target.mention}.")
+        note = f" Resuming the queue ({len(player.queue) + 1} tracks)." if resumed else ""
+        await ctx.send(f"Joined {target.mention}.{note}")
 
     @commands.command(name="leave", aliases=["dc", "disconnect"])
     @commands.guild_only()
