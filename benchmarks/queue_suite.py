@@ -14,6 +14,8 @@ import importlib
 import itertools
 import logging
 import math
+import os
+import platform
 import random
 import time
 import tracemalloc
@@ -180,7 +182,7 @@ class Plan:
     memory_entries: int  # measured at this length, reported scaled to MEMORY_ENTRIES
 
 
-FULL_PLAN = Plan(FULL_SIZES, repeats=9, target_s=0.01, max_ops=2_000, budget_s=2.0, memory_entries=MEMORY_ENTRIES)
+FULL_PLAN = Plan(FULL_SIZES, repeats=15, target_s=0.01, max_ops=2_000, budget_s=2.0, memory_entries=MEMORY_ENTRIES)
 QUICK_PLAN = Plan(QUICK_SIZES, repeats=3, target_s=0.001, max_ops=100, budget_s=0.3, memory_entries=10_000)
 
 
@@ -223,7 +225,7 @@ def time_cell(subject: Subject, op: Op, size: int, tracks: Sequence[Track], extr
 
     else:
         per_copy = max(1, min(100, size // 100))
-        copies = max(1, min(math.ceil(wanted / per_copy), max(1, 200_000 // size)))
+        copies = max(1, min(math.ceil(wanted / per_copy), max(1, 50_000 // size)))
         wanted = min(wanted, copies * per_copy)
         calls = []
 
@@ -276,6 +278,7 @@ class QueueStudy:
     pitfalls: dict[tuple[str, int], Timing]
     shipped_note: str
     skipped: tuple[str, ...]
+    machine: str  # where the numbers come from, load included: they are only valid there
 
 
 PITFALLS = (
@@ -315,10 +318,23 @@ def deque_pitfalls(plan: Plan, tracks: Sequence[Track]) -> dict[tuple[str, int],
     return out
 
 
+def describe_machine() -> str:
+    """Platform, CPUs, Python and the load when the run started (a busy machine widens the medians)."""
+    try:
+        load = f", load average {os.getloadavg()[0]:.1f} at start"
+    except (AttributeError, OSError):  # not on Windows
+        load = ""
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{platform.python_implementation()} {platform.python_version()}{load}"
+    )
+
+
 def run(options: SuiteOptions) -> Section:
     from benchmarks import queue_report  # imports matplotlib; it needs this module's types
 
     plan = QUICK_PLAN if options.quick else FULL_PLAN
+    machine = describe_machine()
     shipped, shipped_note = shipped_subject()
     subjects: list[Subject] = [CandidateSubject(factory) for factory in CANDIDATES]
     if shipped is not None:
@@ -329,16 +345,18 @@ def run(options: SuiteOptions) -> Section:
 
     results: Results = {}
     skipped: list[str] = []
-    for subject in subjects:
-        subject_started = time.perf_counter()
+    # Structures take turns within each (size, operation), so a burst of other work on the machine
+    # hits them all rather than one structure's whole row.
+    for size in plan.sizes:
+        size_started = time.perf_counter()
         for op in OPS:
-            for size in plan.sizes:
+            for subject in subjects:
                 try:
                     results[(subject.name, op.key, size)] = time_cell(subject, op, size, tracks, extras, plan)
                 except Exception as exc:  # a shipped queue with other limits must not sink the study
                     log.warning("%s %s at %d failed: %r", subject.name, op.key, size, exc)
                     skipped.append(f"{subject.name} {op.label} at {size}: {type(exc).__name__}")
-        log.info("timed %s in %.1f s", subject.name, time.perf_counter() - subject_started)
+        log.info("timed N=%d in %.1f s", size, time.perf_counter() - size_started)
     floor = harness_floor(plan, extras[0])
     pitfalls = deque_pitfalls(plan, tracks)
 
@@ -364,6 +382,7 @@ def run(options: SuiteOptions) -> Section:
         pitfalls=pitfalls,
         shipped_note=shipped_note,
         skipped=tuple(skipped),
+        machine=machine,
     )
     plots = queue_report.draw_plots(study, options.img_dir)
     return Section(

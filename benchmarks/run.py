@@ -1,7 +1,8 @@
 """Entry point: ``python -m benchmarks.run [--quick] [--only NAME ...]``.
 
 Finds every ``benchmarks/*_suite.py`` module, runs the chosen ones, prints their tables and writes
-each one's section into ``docs/benchmarks.md`` between markers. Text outside the markers (the
+each one's section into ``docs/benchmarks.md`` between markers (``--quick`` writes to the git-ignored
+``benchmarks/results/`` instead, so smoke numbers never replace the committed ones). Text outside the markers (the
 hand-written introduction) and sections of suites that did not run are kept as they are, so suites
 written by different people, run at different times, share one document.
 """
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent
 SUFFIX = "_suite"
 DEFAULT_ORDER = 100
+FULL_DOC = REPO / "docs" / "benchmarks.md"
+QUICK_DOC = REPO / "benchmarks" / "results" / "benchmarks-quick.md"  # git-ignored
 _MARKER = re.compile(r"<!-- benchmark:(?P<name>[a-z0-9_]+):(?P<order>-?\d+):start -->")
 _NEW_DOC = "# Benchmarks\n\nGenerated sections below come from `python -m benchmarks.run`.\n"
 
@@ -83,8 +86,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small repeats and sizes: a smoke run in seconds")
     parser.add_argument("--only", action="append", metavar="NAME", help="run only this suite (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the suites and exit")
-    parser.add_argument("--doc", type=Path, default=REPO / "docs" / "benchmarks.md", help="markdown file to update")
-    parser.add_argument("--img-dir", type=Path, default=REPO / "docs" / "img", help="where suites save PNGs")
+    parser.add_argument(
+        "--doc", type=Path, help="markdown file to update (default docs/benchmarks.md; with --quick, under benchmarks/results/)"
+    )
+    parser.add_argument("--img-dir", type=Path, help="where suites save PNGs (default: img/ next to the doc)")
     parser.add_argument("--no-doc", action="store_true", help="print results without touching the doc")
     return parser.parse_args(argv)
 
@@ -102,8 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"unknown suite(s): {', '.join(unknown)}; available: {', '.join(available)}", file=sys.stderr)
         return 2
 
-    doc_path: Path = args.doc.resolve()
-    options = SuiteOptions(quick=args.quick, img_dir=args.img_dir.resolve(), doc_dir=doc_path.parent)
+    # Quick numbers must never replace the committed full ones by accident.
+    default_doc = QUICK_DOC if args.quick else FULL_DOC
+    doc_path: Path = (args.doc or default_doc).resolve()
+    img_dir: Path = (args.img_dir or doc_path.parent / "img").resolve()
+    options = SuiteOptions(quick=args.quick, img_dir=img_dir, doc_dir=doc_path.parent)
     document = doc_path.read_text(encoding="utf-8") if doc_path.exists() else _NEW_DOC
     failed: list[str] = []
     for name in chosen:

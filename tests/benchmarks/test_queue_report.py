@@ -34,6 +34,7 @@ def synthetic_study(cost: dict[str, float], *, names: tuple[str, ...] = NAMES, m
         pitfalls={(label, n): Timing(1.0, 2.0, 9, 1) for label in PITFALLS for n in FULL_PLAN.sizes[1:]},
         shipped_note="",
         skipped=(),
+        machine="Linux x86_64, 2 CPUs, CPython 3.11.2",
     )
 
 
@@ -50,14 +51,14 @@ def test_growth_exponent_tells_constant_from_linear() -> None:
 def test_markdown_quotes_the_measured_cells_and_links_plots_relative_to_the_doc(tmp_path: Path) -> None:
     study = synthetic_study({"deque": 0.1, "list": 0.001, "linked list": 1.0, "chunked list": 0.5})
     text = render_markdown(study, plots(tmp_path), tmp_path)
-    assert "| deque | 0.10 (0.09) | 0.10 (0.09) |" in text
-    assert "| list | 0.01 (0.01) | 0.10 (0.09) | 1.00 (0.90) | 10.0 (9.00) | 100.0 (90.0) |" in text
+    assert "| deque | 0.09 (0.10) | 0.09 (0.10) |" in text
+    assert "| list | 0.01 (0.01) | 0.09 (0.10) | 0.90 (1.00) | 9.00 (10.0) | 90.0 (100.0) |" in text
     assert "](img/pop_front.png)" in text
 
 
 def test_missing_cells_and_absent_shipped_queue_still_render(tmp_path: Path) -> None:
     study = synthetic_study({"deque": 0.1, "list": 0.001, "linked list": 1.0, "chunked list": 0.5}, missing=100_000)
     text = render_markdown(study, plots(tmp_path), tmp_path)
-    assert "| list | 0.01 (0.01) | 0.10 (0.09) | 1.00 (0.90) | 10.0 (9.00) | – |" in text
+    assert "| list | 0.01 (0.01) | 0.09 (0.10) | 0.90 (1.00) | 9.00 (10.0) | – |" in text
     rows = [line.split() for line in render_console(study).splitlines() if line.startswith("pop-front")]
-    assert [row[-1] for row in rows] == ["0.10", "–", "1.00", "0.50"]
+    assert [row[-1] for row in rows] == ["0.09", "–", "0.90", "0.45"]
