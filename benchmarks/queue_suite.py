@@ -31,7 +31,6 @@ from benchmarks.timing import Timing, measure
 
 log = logging.getLogger(__name__)
 
-NAME = "queue"
 ORDER = 10
 
 FULL_SIZES = (10, 100, 1_000, 10_000, 100_000)
@@ -66,8 +65,7 @@ class Subject(Protocol):
 
     name: str
 
-    def build(self, items: Sequence[Track]) -> Any: ...
-    def grow(self, items: Iterable[Track]) -> Any: ...
+    def build(self, items: Iterable[Track]) -> Any: ...
     def call(self, target: Any, op: str, size: int, item: Track, rng: random.Random) -> Callable[[], object]: ...
 
 
@@ -78,12 +76,9 @@ class CandidateSubject:
         self._factory = factory
         self.name: str = factory.name  # type: ignore[attr-defined]
 
-    def build(self, items: Sequence[Track]) -> Any:
+    def build(self, items: Iterable[Track]) -> Any:
         # Grown by add, like a real queue: a list made by list(items) has no spare room, and its
         # first append would reallocate and be charged to the benchmark.
-        return self.grow(items)
-
-    def grow(self, items: Iterable[Track]) -> Any:
         target = self._factory(())
         for item in items:
             target.add(item)
@@ -121,10 +116,7 @@ class TrackQueueSubject:
             queue.max_length = None  # the cap is policy, not structure; the study goes past it
         return queue
 
-    def build(self, items: Sequence[Track]) -> Any:
-        return self.grow(items)
-
-    def grow(self, items: Iterable[Track]) -> Any:
+    def build(self, items: Iterable[Track]) -> Any:
         queue = self._empty()
         for item in items:
             queue.add(item)
@@ -363,7 +355,7 @@ def run(options: SuiteOptions) -> Section:
     memory: dict[str, int] = {}
     for subject in subjects:
         try:
-            held = traced_bytes(lambda s=subject: s.grow(tracks[: plan.memory_entries]))
+            held = traced_bytes(lambda s=subject: s.build(tracks[: plan.memory_entries]))
         except Exception as exc:
             log.warning("memory of %s failed: %r", subject.name, exc)
             continue
