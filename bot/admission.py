@@ -7,9 +7,9 @@ Every refusal names the limit it hit, so members know what to change. Limits of 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from typing import Any
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from discord.ext import commands
 

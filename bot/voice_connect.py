@@ -65,7 +65,7 @@ class VoiceConnector:
             raise VoiceRuleError(f"I need the Connect and Speak permissions in {channel.mention}.")
         try:
             return await channel.connect(timeout=CONNECT_TIMEOUT, self_deaf=True)
-        except (TimeoutError, asyncio.TimeoutError) as exc:
+        except TimeoutError as exc:
             raise VoiceRuleError("I couldn't connect to voice in time. Try again in a moment.") from exc
         except discord.ClientException as exc:
             raise VoiceRuleError("I'm already connecting to voice; try again in a moment.") from exc

@@ -14,8 +14,8 @@ from audio.player import EndReason, GuildPlayer, LoopMode
 from audio.track import Track
 from bot.admission import admit, member_cooldown
 from bot.checks import listeners, member_voice_channel, require_listener
-from bot.permissions import SkipVote, is_dj, require_dj
 from bot.converters import LoopModeConverter, Seconds, Timestamp, Volume
+from bot.permissions import SkipVote, is_dj, require_dj
 from bot.text import format_duration, progress_bar, safe_text
 
 if TYPE_CHECKING:

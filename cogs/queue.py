@@ -11,7 +11,7 @@ from audio.player import GuildPlayer
 from bot.checks import require_listener
 from bot.converters import Position
 from bot.permissions import require_dj
-from bot.text import MESSAGE_LIMIT, format_duration, safe_text
+from bot.text import MESSAGE_LIMIT, format_duration
 from cogs.playback import describe
 
 if TYPE_CHECKING:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import re
 import os
+import re
 import stat
 import sys
 from pathlib import Path

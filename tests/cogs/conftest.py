@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import discord.ext.test as dpytest
@@ -26,8 +27,6 @@ async def bot() -> AsyncIterator[BrentBot]:
 
 async def reply_to(text: str) -> str:
     """Send a command and return the bot's reply (dpytest re-raises errors after our handler replied)."""
-    try:
+    with contextlib.suppress(commands.CommandError):
         await dpytest.message(text)
-    except commands.CommandError:
-        pass
     return dpytest.get_message().content

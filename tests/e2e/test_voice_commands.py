@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import SHORT_SECONDS, SHORT_TONES
 from tests.e2e.test_scenarios import Member, StartBrent, alice, start_brent  # noqa: F401 (fixtures)
 from tests.fakediscord import FakeDiscord
 from tests.media import MediaServer
