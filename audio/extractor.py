@@ -21,13 +21,17 @@ import dataclasses
 import enum
 import logging
 import math
+import multiprocessing
 import os
+import pickle
 import posixpath
 import re
 import shutil
 import subprocess
+import sys
+import threading
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -542,6 +546,109 @@ def run_job(job: ExtractJob) -> JobResult:
         return JobResult(failure=JobFailure(ExtractionError, MSG_GENERIC, f"{type(exc).__name__}: {exc}"))
 
 
+class ExecutorMode(enum.StrEnum):
+    """Where the blocking yt-dlp work runs.
+
+    THREAD shares the bot's interpreter (and its GIL with the audio threads); PROCESS keeps warm
+    worker interpreters (yt-dlp imported once per worker); SUBPROCESS starts a fresh interpreter per
+    lookup (full isolation, pays the interpreter and yt-dlp import every time).
+    """
+
+    THREAD = "thread"
+    PROCESS = "process"
+    SUBPROCESS = "subprocess"
+
+
+DEFAULT_EXECUTOR_MODE = ExecutorMode.THREAD
+
+
+def default_workers() -> int:
+    return min(4, (os.cpu_count() or 1) + 1)
+
+
+def make_executor(mode: ExecutorMode | str, workers: int | None = None) -> concurrent.futures.Executor:
+    """An executor for :func:`run_job` (or any picklable module-level function) in ``mode``.
+
+    Process pools use the ``spawn`` start method: forking a process that runs threads (discord.py's
+    audio and socket threads) can copy a held lock into the child; spawn is also macOS's default.
+    """
+    mode = ExecutorMode(mode)
+    count = workers or default_workers()
+    if count < 1:
+        raise ValueError("workers must be at least 1")
+    if mode is ExecutorMode.THREAD:
+        return concurrent.futures.ThreadPoolExecutor(max_workers=count, thread_name_prefix="extractor")
+    if mode is ExecutorMode.PROCESS:
+        return concurrent.futures.ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+    return SubprocessExecutor(max_workers=count)
+
+
+_CHILD_CODE = "from audio.extractor import _subprocess_child_main; _subprocess_child_main()"
+
+
+def _subprocess_child_main() -> None:
+    """Entry point of a SUBPROCESS lookup: a pickled (fn, args, kwargs) on stdin, (ok, value) on stdout."""
+    fn, args, kwargs = pickle.loads(sys.stdin.buffer.read())
+    try:
+        outcome: tuple[bool, Any] = (True, fn(*args, **kwargs))
+    except Exception as exc:  # noqa: BLE001  (carried back to the caller as the future's exception)
+        outcome = (False, exc)
+    sys.stdout.buffer.write(pickle.dumps(outcome))
+    sys.stdout.buffer.flush()
+
+
+class SubprocessExecutor(concurrent.futures.Executor):
+    """Runs every call in a new ``python`` process; a thread per running call waits for it.
+
+    The function and its arguments must be picklable and importable by module name in the child,
+    which gets this interpreter's ``sys.path``. A child that outlives ``job_timeout`` is killed.
+    """
+
+    def __init__(self, max_workers: int | None = None, *, job_timeout: float = 120.0) -> None:
+        self._threads = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max_workers or default_workers(), thread_name_prefix="extractor-subprocess"
+        )
+        self._job_timeout = job_timeout
+        self._children: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+        self._env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        payload = pickle.dumps((fn, args, kwargs))
+        return self._threads.submit(self._run_child, payload)
+
+    def _run_child(self, payload: bytes) -> Any:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD_CODE],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self._env,
+        )
+        with self._lock:
+            self._children.add(child)
+        try:
+            out, _ = child.communicate(payload, timeout=self._job_timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            raise TimeoutError(f"extractor subprocess exceeded {self._job_timeout}s") from None
+        finally:
+            with self._lock:
+                self._children.discard(child)
+        if child.returncode != 0 or not out:
+            raise RuntimeError(f"extractor subprocess exited with {child.returncode}")
+        ok, value = pickle.loads(out)
+        if ok:
+            return value
+        raise value
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Without ``wait``, running children are killed: nobody is left to read their answer."""
+        if not wait:
+            with self._lock:
+                for child in list(self._children):
+                    child.kill()
+        self._threads.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
 def _unwrap_angle_brackets(text: str) -> str:
     """Discord users write ``<https://...>`` to suppress the embed."""
     if len(text) > 2 and text.startswith("<") and text.endswith(">"):
@@ -552,8 +659,8 @@ def _unwrap_angle_brackets(text: str) -> str:
 class Extractor:
     """Turns user text into Tracks and Tracks into fresh Streams, off the event loop.
 
-    Owns a small thread pool unless an executor is given (a benchmark swaps in a process pool);
-    a given executor is not shut down by :meth:`close`.
+    Owns an executor made by :func:`make_executor` in ``mode`` (see :class:`ExecutorMode`) unless
+    ``executor`` is given; a given executor is not shut down by :meth:`close`.
     """
 
     def __init__(
@@ -565,6 +672,8 @@ class Extractor:
         search_provider: str = "ytsearch",
         executor: concurrent.futures.Executor | None = None,
         ffprobe: str | None = None,
+        mode: ExecutorMode | str = DEFAULT_EXECUTOR_MODE,
+        workers: int | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
@@ -576,10 +685,9 @@ class Extractor:
         self.timeout = timeout
         self.playlist_limit = playlist_limit
         self.search_provider = search_provider
+        self.mode = ExecutorMode(mode)
         self._owns_executor = executor is None
-        self._executor = executor or concurrent.futures.ThreadPoolExecutor(
-            max_workers=min(4, (os.cpu_count() or 1) + 1), thread_name_prefix="extractor"
-        )
+        self._executor = executor or make_executor(self.mode, workers)
         self._config = ExtractorConfig(
             timeout=timeout,
             playlist_limit=playlist_limit,

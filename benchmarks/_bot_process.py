@@ -1,0 +1,106 @@
+"""One bot under test in its own process: ``python -m benchmarks._bot_process --kind brent|baseline``.
+
+Why a process of its own: its CPU time, resident memory, descriptors and children are then the
+bot's alone (the fake Discord decodes every packet and keeps the PCM, which would swamp the
+numbers), and the fake's work does not contend for the bot's GIL. The environment comes from
+``FakeDiscord.subprocess_env()``, which points discord.py at the fake and trusts its test CA.
+
+Both kinds get one extra command, ``lookup [entries]``: one yt-dlp lookup's worth of CPU work
+(:func:`benchmarks._lookup_job.heavy_lookup`) run where that bot runs its yt-dlp work (BRENT: the
+executor of its Extractor, in the chosen :class:`ExecutorMode`; baseline: the loop's default
+thread pool, like ``YTDLSource.from_url``). Other guilds send it to load the bot while one streams.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from discord.ext import commands
+
+from benchmarks._lookup_job import heavy_lookup
+
+log = logging.getLogger(__name__)
+
+PREFIX = "\\"
+FAKE_TOKEN = "fake.bot.token-for-benchmarks"
+
+
+class LookupLoad(commands.Cog):
+    def __init__(self, executor: concurrent.futures.Executor | None) -> None:
+        self.executor = executor
+
+    @commands.command(name="lookup")
+    async def lookup(self, ctx: commands.Context[Any], entries: int = 10) -> None:
+        cpu = await asyncio.get_running_loop().run_in_executor(self.executor, heavy_lookup, entries)
+        await ctx.send(f"looked up {entries} in {cpu:.3f}s cpu")
+
+
+def build_brent(mode: str, data_dir: Path) -> tuple[commands.Bot, concurrent.futures.Executor]:
+    from audio.extractor import Extractor, make_executor
+    from audio.url_policy import UrlPolicy
+    from bot.bot import create_bot
+    from bot.settings import Settings
+
+    settings = Settings(
+        command_prefix=PREFIX, allow_private_network=True, idle_timeout=3600.0, data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'brent.db'}", dj_role="DJ", max_user_tracks=None,
+        max_queue_length=1000, play_cooldown=(1_000_000, 1.0), search_cooldown=(1_000_000, 1.0),
+        extractions_per_guild=8,
+    )
+    executor = make_executor(mode)
+    extractor = Extractor(
+        policy=UrlPolicy(allow_private_network=True, allowed_providers=settings.allowed_providers),
+        timeout=settings.extract_timeout, playlist_limit=settings.playlist_limit, executor=executor,
+    )
+    bot = create_bot(settings, extractor=extractor, guild_ready_timeout=0.1)
+    return bot, executor
+
+
+async def serve(kind: str, mode: str, data_dir: Path) -> int:
+    executor: concurrent.futures.Executor | None = None
+    if kind == "brent":
+        bot, executor = build_brent(mode, data_dir)
+    else:
+        from benchmarks.baseline_bot import create_baseline_bot
+
+        bot = create_baseline_bot(PREFIX, guild_ready_timeout=0.1)
+    await bot.add_cog(LookupLoad(executor))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runner = asyncio.create_task(bot.start(FAKE_TOKEN))
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if not bot.is_closed():
+        await bot.close()
+    stopper.cancel()
+    try:
+        await asyncio.wait_for(runner, 15)
+    except Exception:
+        log.exception("bot ended with an error")
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kind", choices=("brent", "baseline"), required=True)
+    parser.add_argument("--mode", default="thread")
+    parser.add_argument("--data-dir", type=Path, required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return asyncio.run(serve(args.kind, args.mode, args.data_dir))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

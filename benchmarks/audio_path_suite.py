@@ -1,0 +1,276 @@
+"""Never stutter (issue 6), part 1 of 3: latency, gaps between tracks, and pacing under lookups.
+
+BRENT and the basic_voice.py baseline (``benchmarks/baseline_bot.py``) each run in a process of
+their own against a fresh loopback fake Discord, in the same run, with the same generated media
+from the same loopback HTTP server. Measured from the fake's packet arrival times:
+
+* command-to-first-packet latency, joining voice first and already in voice;
+* the interval from the last packet of a track to the first packet of the queued next one;
+* inter-packet gaps of one stream alone, and while four other guilds each run ``lookup`` back to
+  back (one yt-dlp search/playlist lookup's worth of CPU, see ``benchmarks/_lookup_job.py``), with
+  BRENT's extractor work in threads, a process pool and a subprocess per lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from audio.extractor import DEFAULT_EXECUTOR_MODE, ExecutorMode
+from benchmarks import Section, SuiteOptions
+from benchmarks._figures import Spread, pyplot, ratio, table, verdict
+from benchmarks._voice_rig import (
+    BotUnderTest,
+    Listener,
+    Media,
+    audio_packets,
+    late_bursts,
+    percentile,
+    serve_media,
+    stream_gaps_ms,
+    wait_playing,
+)
+from tests.fakediscord import FakeDiscord
+
+log = logging.getLogger(__name__)
+
+NAME = "audio_path"
+ORDER = 20
+LOOKUP_GUILDS = 4
+LOOKUP_ENTRIES = 10
+
+TARGET_IN_VOICE_MS = 60.0
+TARGET_JOIN_MS = 300.0
+TARGET_TRANSITION_MS = 20.0
+TARGET_P99_ALONE_MS = 25.0
+TARGET_P99_LOADED_MS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    reps: int  # latency and transition repeats
+    transitions: int
+    window_s: float  # each gap-measurement window
+
+    @classmethod
+    def of(cls, quick: bool) -> Plan:
+        return cls(reps=3, transitions=2, window_s=4.0) if quick else cls(reps=8, transitions=5, window_s=15.0)
+
+
+@dataclass
+class PathResult:
+    label: str
+    join_ms: list[float] = field(default_factory=list)
+    in_voice_ms: list[float] = field(default_factory=list)
+    transition_ms: list[float] = field(default_factory=list)
+    gaps_alone: np.ndarray = field(default_factory=lambda: np.empty(0))
+    gaps_loaded: np.ndarray = field(default_factory=lambda: np.empty(0))
+    lookups: int = 0
+    lookup_s: float = 0.0  # wall time of the loaded window, for lookups per second
+
+
+def gap_summary(gaps: np.ndarray) -> str:
+    if not gaps.size:
+        return "n/a"
+    return f"{percentile(gaps, 50):.1f} / {percentile(gaps, 99):.1f} / {gaps.max():.1f}"
+
+
+def transition_interval_ms(bot: BotUnderTest, who: Listener, since: float) -> float:
+    """The longest interval between consecutive audio packets across a two-track play: the changeover."""
+    arrivals = np.asarray([p.arrival for p in audio_packets(bot, who, since)])
+    return float(np.diff(arrivals).max() * 1000.0) if arrivals.size > 1 else float("nan")
+
+
+async def latencies(bot: BotUnderTest, media: Media, plan: Plan, result: PathResult) -> None:
+    listeners = await bot.add_listeners(plan.reps)
+    for i, who in enumerate(listeners):
+        recorder = bot.fake.voice_log(who.guild)
+        sent = await bot.say(who, f"play {media.url('tone_a.mp3', f'j{i}')}")
+        first = await wait_playing(bot, who, sent.sent_at)
+        result.join_ms.append((first - sent.sent_at) * 1000)
+        await recorder.wait_for_silence(timeout=20, after=first)
+    for i, who in enumerate(listeners):
+        recorder = bot.fake.voice_log(who.guild)
+        sent = await bot.say(who, f"play {media.url('tone_a.mp3', f'v{i}')}")
+        first = await wait_playing(bot, who, sent.sent_at)
+        result.in_voice_ms.append((first - sent.sent_at) * 1000)
+        await recorder.wait_for_silence(timeout=20, after=first)
+    for i, who in enumerate(listeners[: plan.transitions]):
+        recorder = bot.fake.voice_log(who.guild)
+        sent = await bot.say(who, f"play {media.url('tone_a.mp3', f't{i}')}")
+        await bot.ask(who, f"play {media.url('tone_b.mp3', f't{i}')}")
+        await recorder.wait_for_audio(2 * media.short_seconds - 0.15, timeout=30, after=sent.sent_at)
+        await recorder.wait_for_silence(timeout=20, after=sent.sent_at)
+        result.transition_ms.append(transition_interval_ms(bot, who, sent.sent_at))
+
+
+async def pacing(bot: BotUnderTest, media: Media, plan: Plan, result: PathResult) -> None:
+    [player, *others] = await bot.add_listeners(1 + LOOKUP_GUILDS)
+    sent = await bot.say(player, f"play {media.url('long.mp3')}")
+    first = await wait_playing(bot, player, sent.sent_at, seconds=1.0)
+    start = first + 1.0
+    await asyncio.sleep(plan.window_s)  # the measurement window itself: nothing to wait for
+    result.gaps_alone = stream_gaps_ms(audio_packets(bot, player, start, start + plan.window_s))
+
+    stop_at = time.perf_counter() + plan.window_s + 0.5
+    done = 0
+
+    async def keep_looking_up(who: Listener) -> None:
+        nonlocal done
+        while time.perf_counter() < stop_at:
+            await bot.ask(who, f"lookup {LOOKUP_ENTRIES}", "looked up", timeout=120)
+            done += 1
+
+    load_started = time.perf_counter()
+    await asyncio.gather(*(keep_looking_up(who) for who in others))
+    load_ended = time.perf_counter()
+    # From the first lookup's start (plus a beat for the commands to arrive) to the window's end.
+    result.gaps_loaded = stream_gaps_ms(audio_packets(bot, player, load_started + 0.2, min(stop_at, load_ended)))
+    result.lookups = done
+    result.lookup_s = load_ended - load_started
+    await bot.ask(player, "stop", None)
+
+
+async def measure(kind: str, mode: str, media: Media, plan: Plan, *, with_latency: bool) -> PathResult:
+    async with FakeDiscord() as fake:
+        async with BotUnderTest.start(fake, kind, mode=mode) as bot:
+            result = PathResult(bot.label)
+            if with_latency:
+                await latencies(bot, media, plan, result)
+            await pacing(bot, media, plan, result)
+            log.info("%s: join %s, in voice %s, transition %s, gaps alone %s, loaded %s (%d lookups)", bot.label,
+                     Spread.of(result.join_ms).text(), Spread.of(result.in_voice_ms).text(),
+                     Spread.of(result.transition_ms).text(), gap_summary(result.gaps_alone),
+                     gap_summary(result.gaps_loaded), result.lookups)
+            return result
+
+
+async def measure_all(plan: Plan) -> tuple[PathResult, PathResult, list[PathResult]]:
+    long_s = 2 * plan.window_s + 30
+    with serve_media(long_seconds=long_s) as media:
+        baseline = await measure("baseline", "thread", media, plan, with_latency=True)
+        brent = await measure("brent", DEFAULT_EXECUTOR_MODE.value, media, plan, with_latency=True)
+        modes = [brent]
+        for mode in ExecutorMode:
+            if mode is not DEFAULT_EXECUTOR_MODE:
+                modes.append(await measure("brent", mode.value, media, plan, with_latency=False))
+        return baseline, brent, modes
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def latency_plot(baseline: PathResult, brent: PathResult, path: Path) -> Path:
+    plt = pyplot()
+    figures = (("join + play", "join_ms", TARGET_JOIN_MS), ("play, in voice", "in_voice_ms", TARGET_IN_VOICE_MS),
+               ("track changeover", "transition_ms", TARGET_TRANSITION_MS))
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
+    for ax, (title, attr, target) in zip(axes, figures, strict=True):
+        for x, result in enumerate((baseline, brent)):
+            values = getattr(result, attr)
+            spread = Spread.of(values)
+            ax.bar(x, spread.p50, color=("#999999", "#2a7ab9")[x])
+            ax.scatter([x] * len(values), values, color="black", s=10, zorder=3)
+        ax.axhline(target, color="#c0392b", linestyle="--", linewidth=1, label=f"target {target:.0f} ms")
+        ax.set_xticks([0, 1], ["baseline", "BRENT"])
+        ax.set_title(title)
+        ax.set_ylabel("ms")
+        ax.legend(fontsize=8)
+    fig.suptitle("Command to first packet, and silence between queued tracks (bars p50, dots each run)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def gap_plot(baseline: PathResult, modes: list[PathResult], path: Path) -> Path:
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    series = [(baseline.label, baseline, "#999999")] + [
+        (r.label, r, c) for r, c in zip(modes, ("#2a7ab9", "#27ae60", "#8e44ad"), strict=False)
+    ]
+    for ax, attr, title in ((axes[0], "gaps_alone", "one stream alone"),
+                            (axes[1], "gaps_loaded", f"during {LOOKUP_GUILDS} concurrent lookups")):
+        for label, result, color in series:
+            gaps = np.sort(getattr(result, attr))
+            if gaps.size:
+                ax.plot(gaps, 1.0 - np.arange(gaps.size) / gaps.size, label=label, color=color)
+        ax.set_yscale("log")
+        ax.set_xlabel("inter-packet gap (ms)")
+        ax.set_ylabel("fraction of gaps longer")
+        ax.axvline(20, color="black", linewidth=0.5)
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+    fig.suptitle("Inter-packet gap distribution (complementary CDF; 20 ms is on time)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def report(baseline: PathResult, brent: PathResult, modes: list[PathResult], plan: Plan, options: SuiteOptions) -> Section:
+    options.img_dir.mkdir(parents=True, exist_ok=True)
+    plots = (latency_plot(baseline, brent, options.img_dir / "audio-latency.png"),
+             gap_plot(baseline, modes, options.img_dir / "audio-gaps.png"))
+    rel = [p.relative_to(options.doc_dir).as_posix() if p.is_relative_to(options.doc_dir) else str(p) for p in plots]
+
+    def p50(values: list[float]) -> float:
+        return Spread.of(values).p50
+
+    rows = []
+    for name, attr, target in (("\\play to first packet, joining voice", "join_ms", TARGET_JOIN_MS),
+                               ("\\play to first packet, already in voice", "in_voice_ms", TARGET_IN_VOICE_MS),
+                               ("last packet of a track to first of the queued next", "transition_ms", TARGET_TRANSITION_MS)):
+        b, r = getattr(baseline, attr), getattr(brent, attr)
+        rows.append([name, Spread.of(b).text(), Spread.of(r).text(), ratio(p50(r), p50(b)),
+                     f"<= {target:.0f} ms p50", verdict(p50(r), target)])
+    for name, attr, target in (("gap p99, one stream alone", "gaps_alone", TARGET_P99_ALONE_MS),
+                               (f"gap p99, during {LOOKUP_GUILDS} lookups", "gaps_loaded", TARGET_P99_LOADED_MS)):
+        b99, r99 = percentile(getattr(baseline, attr), 99), percentile(getattr(brent, attr), 99)
+        rows.append([name, f"{b99:.1f} ms", f"{r99:.1f} ms", ratio(r99, b99), f"<= {target:.0f} ms",
+                     verdict(r99, target)])
+    headline = table(["figure", "baseline", f"{brent.label}", "ratio", "target", "BRENT"], rows)
+
+    gap_rows = []
+    for result in [baseline, *modes]:
+        for attr, what in (("gaps_alone", "alone"), ("gaps_loaded", "4 lookups")):
+            gaps = getattr(result, attr)
+            gap_rows.append([result.label, what, gap_summary(gaps), str(int((gaps > 40).sum())) if gaps.size else "n/a",
+                             str(late_bursts(gaps)) if gaps.size else "n/a",
+                             f"{result.lookups / result.lookup_s:.2f}/s" if attr == "gaps_loaded" and result.lookup_s else ""])
+    gaps_table = table(["bot", "load", "gap p50 / p99 / max (ms)", "gaps > 40 ms", "late bursts", "lookups done"], gap_rows)
+
+    markdown = f"""
+Mode: {"quick" if options.quick else "full"} run. Latency: {plan.reps} runs per figure, transitions: {plan.transitions};
+gap windows {plan.window_s:.0f} s each. Each bot runs in its own process against its own loopback fake Discord;
+media (MP3, 48 kHz stereo tones) come from one loopback HTTP server. Lower is better everywhere; "ratio" is
+BRENT / baseline.
+
+{headline}
+
+![latency]({rel[0]})
+
+**Pacing and where yt-dlp runs.** The "lookup" load: four other guilds each send `lookup` back to back for
+the whole window; one lookup is `json.loads` of a page-sized JSON document plus yt-dlp's `process_ie_result`
+on a {LOOKUP_ENTRIES}-entry playlist of YouTube-shaped entries (format sorting and selection), about the CPU
+of a real search or playlist resolve, with no network. The baseline runs it in the loop's default thread pool
+(as `YTDLSource.from_url` does); BRENT runs it on its Extractor's executor in each mode.
+
+{gaps_table}
+
+![gaps]({rel[1]})
+"""
+    console = "\n".join([headline, "", gaps_table])
+    return Section(title="Audio path: latency, changeovers, pacing (issue 6)", markdown=markdown, console=console,
+                   plots=plots)
+
+
+def run(options: SuiteOptions) -> Section:
+    plan = Plan.of(options.quick)
+    baseline, brent, modes = asyncio.run(measure_all(plan))
+    return report(baseline, brent, modes, plan, options)
