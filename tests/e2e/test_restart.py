@@ -113,3 +113,81 @@ async def test_kill_9_then_restart_rejoins_and_resumes_queue_and_position(
     logs = "".join((workdir / f"{n}.{s}").read_text(errors="replace") for n in ("first", "second") for s in ("out", "err"))
     assert "restore resumed" in logs
     assert MADE_UP_TOKEN not in logs
+
+
+# --- the restore rules, in-process (faster to vary than a subprocess) ---------------------------------
+
+from audio.track import Provider, Track  # noqa: E402
+from bot.bot import create_bot  # noqa: E402
+from bot.persistence import Persistence, RestoreOutcome  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.store import GuildState, open_store  # noqa: E402
+from tests.fakediscord import pointed_at, running  # noqa: E402
+
+
+def media_track(media: MediaServer, name: str, duration: float) -> Track:
+    return Track(name, media.url(f"{name}.mp3"), duration, None, None, Provider.DIRECT)
+
+
+async def test_restore_rejoins_where_people_are_waits_where_nobody_is_and_forgets_lost_guilds(
+    fake_discord: FakeDiscord, media: MediaServer, tmp_path: Path
+) -> None:
+    playing = add_music_guild(fake_discord, "Playing Guild")
+    paused = add_music_guild(fake_discord, "Paused Guild")
+    empty = add_music_guild(fake_discord, "Empty Guild")
+    gone_id = 987_654_321
+    clock, after = media_track(media, "clock60", 60.0), media_track(media, "next500", 1.5)
+    for guild in (playing, paused):
+        await fake_discord.member_join_voice(guild, guild.member("alice"), guild.voice_channel)
+
+    database = f"sqlite:///{tmp_path / 'brent.db'}"
+    store = await open_store(database, tmp_path)
+    for guild_id, state in (
+        (playing.id, dict(position=20.0, loop_mode="queue", volume=80)),
+        (paused.id, dict(position=5.0, paused=True)),
+        (empty.id, dict(position=30.0)),
+        (gone_id, dict(position=1.0)),
+    ):
+        channel = None if guild_id == gone_id else next(g for g in (playing, paused, empty) if g.id == guild_id).voice_channel.id
+        await store.save_state(GuildState(guild_id, voice_channel_id=channel, current=clock, queue=(after,), **state))  # type: ignore[arg-type]
+    await store.close()
+
+    recorder = fake_discord.voice_log(playing)
+    settings = Settings(command_prefix=PREFIX, allow_private_network=True, data_dir=tmp_path, database_url=database)
+    reopened = await open_store(database, tmp_path)
+    bot = create_bot(settings, connector=fake_discord.connector(), guild_ready_timeout=0.1)
+    bot.store = reopened
+    persistence = Persistence(bot, reopened, retry_delay=0.1)
+    await bot.add_cog(persistence)
+    started = time.perf_counter()
+    with pointed_at(fake_discord):
+        async with running(bot):
+            await asyncio.wait_for(persistence.restored.wait(), 30)
+            bot.dispatch("ready")  # READY again (a reconnect): no second restore
+            outcomes = {r.guild_id: r.outcome for r in persistence.restore_results}
+            assert outcomes == {
+                playing.id: RestoreOutcome.RESUMED, paused.id: RestoreOutcome.RESUMED,
+                empty.id: RestoreOutcome.WAITING, gone_id: RestoreOutcome.FORGOTTEN,
+            }
+            await recorder.wait_for_audio(1.5, timeout=20, after=started)
+            heard = heard_seconds(clock_runs(recorder.pcm(after=started)))
+            assert heard[0] in (20, 21), heard
+            player = bot.players[playing.id]
+            assert (player.loop_mode.value, player.volume, list(player.queue)) == ("queue", 80, [after])
+
+            paused_player = bot.players[paused.id]
+            await fake_discord.wait_for_bot_voice(paused, paused.voice_channel, timeout=20)
+            np_member = Member(fake_discord, paused, paused.member("alice"))
+            _, reply = await np_member.ask("np", "paused", timeout=20)
+            assert "0:05" in reply["content"] or "0:06" in reply["content"]
+            assert paused_player.is_paused
+
+            assert fake_discord.bot_voice_channel(empty) is None
+            waiting = Member(fake_discord, empty, empty.member("bob"))
+            _, listing = await waiting.ask("queue", "Up next", timeout=20)
+            assert "`1.` **clock60**" in listing["content"] and "`2.` **next500**" in listing["content"]
+
+            await persistence.writer.flush()
+            assert await reopened.load_state(gone_id) is None
+            assert len(persistence.restore_results) == 4
+            await persistence.close()
