@@ -20,8 +20,6 @@ from aiohttp import WSMsgType, web
 
 from tests.fakediscord import model
 from tests.fakediscord.world import (
-    INTENT_GUILD_MESSAGES,
-    INTENT_GUILD_VOICE_STATES,
     INTENT_MESSAGE_CONTENT,
     GatewayOp,
     World,
@@ -263,5 +261,3 @@ class Gateway:
         for conn in list(self.connections):
             await conn.ws.close(code=code)
 
-
-__all__ = ["Gateway", "GatewaySession", "INTENT_GUILD_MESSAGES", "INTENT_GUILD_VOICE_STATES"]

@@ -93,6 +93,7 @@ class VoiceServer:
         self._ssrcs = itertools.count(1000)
         self.stray_packets: list[tuple[float, tuple[str, int], int]] = []
         self._udp: _UdpProtocol | None = None
+        self._closing: set[asyncio.Future[bool]] = set()
 
     async def start_udp(self) -> None:
         loop = asyncio.get_running_loop()
@@ -118,7 +119,9 @@ class VoiceServer:
         for session in self.sessions:
             if session.guild_id == guild_id and not session.closed:
                 session.closed = True
-                asyncio.ensure_future(session.ws.close(code=code))
+                task = asyncio.ensure_future(session.ws.close(code=code))
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
         self.world.changed()
 
     def active_sessions(self, guild_id: int) -> list[VoiceSession]:

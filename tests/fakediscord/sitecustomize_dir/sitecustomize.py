@@ -9,8 +9,11 @@ Only loopback URLs are accepted, so a stray variable can never send a token else
 
 from __future__ import annotations
 
+import logging
 import os
 import urllib.parse
+
+log = logging.getLogger(__name__)
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -30,6 +33,7 @@ def _point_at_fake() -> None:
 
     discord.http.Route.BASE = rest.rstrip("/") + "/api/v10"
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    log.debug("discord.py pointed at the fake: %s, %s", rest, gateway)
 
 
 _point_at_fake()
