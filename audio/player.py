@@ -28,7 +28,7 @@ import discord
 
 from audio.errors import BrentError, LimitReached, PlayerError
 from audio.queue import TrackQueue
-from audio.timed_audio import TimedAudio
+from audio.timed_audio import DEFAULT_RW_TIMEOUT, TimedAudio
 from audio.track import Stream, Track
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,10 @@ STREAM_EXPIRY_MARGIN = 120.0  # refetch when the provider's expiry is closer tha
 PRESTART_LEAD = 3.0  # start the next ffmpeg this many seconds before the current track ends
 PRESTARTED_MAX_AGE = 30.0  # a pre-started ffmpeg older than this is not trusted to still be connected
 CHECKPOINT_INTERVAL = 15.0  # state_changed while playing, so the saved position stays recent
+RECOVERY_ATTEMPTS = 2  # fresh-stream restarts per track after its source broke off mid-way
+END_TOLERANCE = 1.5  # a source ending this close to the known duration simply finished
+STALL_TIMEOUT = 10.0  # seconds of no progress while playing before ffmpeg is presumed stuck
+RECONNECT_WAIT = 30.0  # how long a track cut off by a voice drop waits for the reconnect
 
 
 class LoopMode(enum.StrEnum):
@@ -135,6 +139,18 @@ class GuildPlayer:
         Seconds before the end of the current track at which the next ffmpeg is started.
     checkpoint_interval:
         While a track plays, ``state_changed`` fires this often (position checkpoints).
+    rw_timeout:
+        Seconds of network silence after which ffmpeg gives up on a source.
+    recovery_attempts, end_tolerance:
+        A source that ends (cleanly or not) more than ``end_tolerance`` seconds before the track's
+        known duration broke off: the track is restarted where it was, on a freshly resolved
+        stream, at most ``recovery_attempts`` times; then it fails.
+    stall_timeout:
+        A source whose position has not moved for this long while playing (not paused, voice
+        connected) is killed, which lands in the same recovery.
+    reconnect_wait:
+        A source cut off while the voice connection is down waits this long for the reconnect
+        and then resumes at its position; otherwise the player detaches (queue kept).
     """
 
     def __init__(
@@ -149,6 +165,11 @@ class GuildPlayer:
         listeners: Sequence[PlayerListener] = (),
         prestart_lead: float = PRESTART_LEAD,
         checkpoint_interval: float = CHECKPOINT_INTERVAL,
+        rw_timeout: float = DEFAULT_RW_TIMEOUT,
+        recovery_attempts: int = RECOVERY_ATTEMPTS,
+        end_tolerance: float = END_TOLERANCE,
+        stall_timeout: float = STALL_TIMEOUT,
+        reconnect_wait: float = RECONNECT_WAIT,
     ) -> None:
         self.guild_id = guild_id
         self.voice: VoiceTarget | None = None
@@ -161,6 +182,13 @@ class GuildPlayer:
         self._listeners: list[PlayerListener] = list(listeners)
         self._prestart_lead = prestart_lead
         self._checkpoint_interval = checkpoint_interval
+        self.rw_timeout = rw_timeout
+        self.recovery_attempts = recovery_attempts
+        self.end_tolerance = end_tolerance
+        self.stall_timeout = stall_timeout
+        self.reconnect_wait = reconnect_wait
+        self._recoveries = 0  # restarts of the current track so far
+        self._resume_at: float | None = None  # position of a track being restarted after a break
 
         self._loop_mode = LoopMode.OFF
         self._volume = 100
@@ -177,6 +205,7 @@ class GuildPlayer:
         self._prepare_task: asyncio.Task[Any] | None = None
         self._opening: Track | None = None  # _open() is waiting for that prefetch
         self._prestart_task: asyncio.Task[Any] | None = None
+        self._prestart_generation = -1
         self._seek_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cleanups: set[asyncio.Task[Any]] = set()  # never cancelled: they kill ffmpeg
@@ -206,7 +235,9 @@ class GuildPlayer:
     def position(self) -> float | None:
         """Seconds into the current track, or None when nothing is playing."""
         source = self._source
-        return source.position if source is not None else None
+        if source is not None:
+            return source.position
+        return self._resume_at if self._current is not None else None
 
     @property
     def is_paused(self) -> bool:
@@ -241,14 +272,20 @@ class GuildPlayer:
         if previous is not None and track is not None:
             self._emit_track_ended(previous, EndReason.REPLACED, None)
         self._current = track
+        self._recoveries = 0
+        self._resume_at = None
         if track is not None:
             self._spawn_task(
                 self._start(track, self._generation, start=position), name=f"start-{self.guild_id}"
             )
 
-    async def _start(self, track: Track, generation: int, *, start: float = 0.0) -> None:
+    async def _start(self, track: Track, generation: int, *, start: float = 0.0, resumed: bool = False) -> None:
+        """Open a source for ``track`` and play it; ``resumed`` restarts it after a break (fresh URL)."""
         try:
-            source = await self._open(track, start)
+            if resumed:
+                source = await self._spawn(await self._resolver.stream(track), start)
+            else:
+                source = await self._open(track, start)
         except BrentError as exc:
             if generation == self._generation:
                 log.info("guild %s: track %r failed to start: %s", self.guild_id, track.title, exc)
@@ -283,19 +320,29 @@ class GuildPlayer:
             return
         self._source = source
         self._volume_source = volume_source
+        self._resume_at = None
         log.info(
-            "guild %s: playing %r from %.1f s (ffmpeg pid %s)", self.guild_id, track.title, start, source.pid
-        )
-        self._emit("track_started", track)
+            "guild %s: %s %r from %.1f s (ffmpeg pid %s)",
+            self.guild_id, "resumed" if resumed else "playing", track.title, start, source.pid,
+        )  # fmt: skip
+        if not resumed:
+            self._emit("track_started", track)
         self._emit_state_changed()
         self._refresh_prepared()
         self._arm_prestart(generation)
         self._spawn_task(self._checkpoints(generation), name=f"checkpoints-{self.guild_id}")
+        if self.stall_timeout > 0:
+            self._spawn_task(self._watch_stall(generation), name=f"stall-watch-{self.guild_id}")
 
     def _arm_prestart(self, generation: int) -> None:
         task = self._prestart_task
-        if self._current is None or self._current.duration is None or (task is not None and not task.done()):
+        if task is not None and not task.done() and self._prestart_generation != generation:
+            task.cancel()  # waiting on a source that is gone (a restart after a break)
+        elif task is not None and not task.done():
             return
+        if self._current is None or self._current.duration is None:
+            return
+        self._prestart_generation = generation
         self._prestart_task = self._spawn_task(
             self._prestart_near_end(generation), name=f"prestart-{self.guild_id}"
         )
@@ -341,18 +388,110 @@ class GuildPlayer:
         return after
 
     async def _source_ended(self, generation: int, error: Exception | None) -> None:
-        if generation != self._generation or self._current is None:
+        if generation != self._generation or self._current is None or self._closed:
             return  # a stop, skip, replace or seek already dealt with that source
         track = self._current
-        if error is None and self._source is not None:
-            error = self._source.error  # discord misses it behind the volume wrapper
+        source = self._source
+        if error is None and source is not None:
+            error = source.error  # discord misses it behind the volume wrapper
+        position = source.position if source is not None else None
+        broke_off = source is not None and self._broke_off(track, source)
         self._generation += 1
         self._drop_current_source()
+        if broke_off and position is not None:
+            voice = self.voice
+            if voice is None or not voice.is_connected():
+                # discord's player gave up waiting for the voice reconnect; the audio itself is fine.
+                log.info("guild %s: %r cut off by a voice drop at %.1f s", self.guild_id, track.title, position)
+                self._resume_at = position
+                self._spawn_task(
+                    self._resume_after_reconnect(track, self._generation, position),
+                    name=f"reconnect-wait-{self.guild_id}",
+                )
+                return
+            if self._recoveries < self.recovery_attempts:
+                self._recoveries += 1
+                self._resume_at = position
+                log.warning(
+                    "guild %s: %r broke off at %.1f s of %.1f s (%s); restart %d of %d on a fresh stream",
+                    self.guild_id, track.title, position, track.duration, error or "early end",
+                    self._recoveries, self.recovery_attempts,
+                )  # fmt: skip
+                self._spawn_task(
+                    self._start(track, self._generation, start=position, resumed=True),
+                    name=f"recover-{self.guild_id}",
+                )
+                return
+            log.warning("guild %s: %r broke off again; giving up on it", self.guild_id, track.title)
+            failure = PlayerError(
+                "The stream kept breaking off, so I skipped it.",
+                detail=f"broke off at {position:.1f} s after {self._recoveries} restarts: {error or 'early end'}",
+            )
+            if error is not None:
+                failure.__cause__ = error
+            self._track_over(track, EndReason.FAILED, failure)
+            return
         if error is not None:
             log.warning("guild %s: %r ended with an error: %s", self.guild_id, track.title, error)
             self._track_over(track, EndReason.FAILED, _playback_error(error))
         else:
             self._track_over(track, EndReason.FINISHED, None)
+
+    def _broke_off(self, track: Track, source: TimedAudio) -> bool:
+        """Did this source end well before the track's end, after the track had been playing?
+
+        A source that never gave a frame on its first try (404, refused, timeout) is a plain
+        failure, not a break: retrying it would only repeat the wait.
+        """
+        if track.duration is None or source.stream.is_live:
+            return False
+        if source.frames_read == 0 and self._recoveries == 0 and source.start == 0.0:
+            return False
+        return source.position < track.duration - self.end_tolerance
+
+    async def _resume_after_reconnect(self, track: Track, generation: int, position: float) -> None:
+        """Wait for the voice connection to come back, then go on where the track was cut off."""
+        deadline = self._loop.time() + self.reconnect_wait
+        while generation == self._generation and not self._closed:
+            voice = self.voice
+            if voice is None:
+                return  # detached meanwhile: the voice cog has dealt with it
+            if voice.is_connected():
+                log.info("guild %s: voice is back, resuming %r at %.1f s", self.guild_id, track.title, position)
+                await self._start(track, generation, start=position, resumed=True)
+                return
+            if self._loop.time() >= deadline:
+                break
+            await asyncio.sleep(0.1)  # VoiceTarget offers no async "connected" event
+        if generation == self._generation and not self._closed:
+            log.info("guild %s: voice did not come back; detaching", self.guild_id)
+            await self.detach()
+
+    async def _watch_stall(self, generation: int) -> None:
+        """Kill a source whose position stopped moving while it should be playing (a stuck ffmpeg)."""
+        watched: TimedAudio | None = None
+        last_position = -1.0
+        last_move = self._loop.time()
+        while True:
+            await asyncio.sleep(self.stall_timeout / 4)
+            if generation != self._generation or self._closed:
+                return
+            source, voice = self._source, self.voice
+            if source is None or voice is None:
+                return
+            now = self._loop.time()
+            moving = source is not watched or source.position != last_position
+            waiting = not voice.is_connected() or voice.is_paused() or not voice.is_playing()
+            if moving or waiting:
+                watched, last_position, last_move = source, source.position, now
+                continue
+            if now - last_move >= self.stall_timeout:
+                log.warning(
+                    "guild %s: no progress for %.0f s at %.1f s; killing ffmpeg pid %s",
+                    self.guild_id, now - last_move, source.position, source.pid,
+                )  # fmt: skip
+                await asyncio.to_thread(source.abort)
+                return
 
     def _track_over(self, track: Track, reason: EndReason, error: Exception | None) -> None:
         """Tell listeners and pull the next track into the buffer (the loop modes live here)."""
@@ -689,7 +828,9 @@ class GuildPlayer:
 
     def _spawn_blocking(self, stream: Stream, start: float) -> TimedAudio:
         try:
-            source = TimedAudio(stream, start=start, executable=self._ffmpeg, stderr=self._ffmpeg_stderr)
+            source = TimedAudio(
+                stream, start=start, executable=self._ffmpeg, stderr=self._ffmpeg_stderr, rw_timeout=self.rw_timeout
+            )
         except discord.ClientException as exc:
             raise _playback_error(exc) from exc
         with self._sources_lock:

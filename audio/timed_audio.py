@@ -11,6 +11,7 @@ yt-dlp (i.e. from a remote site) and must not be able to become ffmpeg flags.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -200,6 +201,18 @@ class TimedAudio(discord.FFmpegPCMAudio):
             self._wait_for_exit()
             self._check_process_returncode()
             return b""
+
+    def abort(self) -> None:
+        """Kill ffmpeg but leave the pipe to the reader: it sees the end (and the failed exit).
+
+        For a stuck process: the player thread blocked in :meth:`read` wakes up, the track ends
+        with an error as if ffmpeg had died, and the player's recovery takes over.
+        """
+        process = getattr(self, "_process", None)
+        if isinstance(process, subprocess.Popen) and not self._closed:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            log.debug("ffmpeg pid %s killed after %d frames", process.pid, self.frames_read)
 
     def retire(self) -> None:
         """Clean up a source that was just swapped out of a running player (seek).

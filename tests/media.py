@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import socketserver
 import subprocess
 import sys
@@ -91,6 +92,10 @@ class MediaServer:
     """What the :func:`media_server` context manager yields.
 
     ``hang`` paths accept the connection and never answer, for timeout tests.
+    ``truncate_paths`` maps a path to a fraction of its file: a response that would carry the byte
+    at that fraction stops just before it and the connection is dropped (a request starting
+    further on is served normally, as a Range retry would be). ``expiring_paths`` are full request
+    paths (with query) answered once; every later request gets 403, like an expired media URL.
     """
 
     root: Path
@@ -99,6 +104,9 @@ class MediaServer:
     requests: list[RecordedRequest] = field(default_factory=list)
     hang_paths: set[str] = field(default_factory=set)
     redirects: dict[str, str] = field(default_factory=dict)
+    truncate_paths: dict[str, float] = field(default_factory=dict)
+    expiring_paths: set[str] = field(default_factory=set)
+    _served_once: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _release: threading.Event = field(default_factory=threading.Event)
     _request_seen: threading.Condition = field(init=False)
@@ -145,6 +153,13 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
                 server._release.wait()
                 self.close_connection = True
                 return
+            with server._lock:
+                expired = self.path in server.expiring_paths and self.path in server._served_once
+                if self.path in server.expiring_paths:
+                    server._served_once.add(self.path)
+            if expired:
+                self.send_error(403)
+                return
             if path in server.redirects:
                 self.send_response(302)
                 self.send_header("Location", server.redirects[path])
@@ -178,6 +193,12 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
                     return
                 status = 206
             length = end - start + 1
+            send = length
+            if path in server.truncate_paths:
+                cut = int(size * server.truncate_paths[path])
+                if start < cut <= end:
+                    send = cut - start
+                    self.close_connection = True
             self.send_response(status)
             self.send_header("Content-Type", _CONTENT_TYPES.get(file.suffix.lower(), "application/octet-stream"))
             self.send_header("Accept-Ranges", "bytes")
@@ -189,7 +210,7 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
                 return
             with file.open("rb") as fh:
                 fh.seek(start)
-                remaining = length
+                remaining = send
                 try:
                     while remaining > 0:
                         chunk = fh.read(min(64 * 1024, remaining))
@@ -199,6 +220,10 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
                         remaining -= len(chunk)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # ffmpeg closes early on seek; that is normal
+            if send < length:
+                self.wfile.flush()
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
 
     return Handler
 
@@ -219,15 +244,27 @@ class _ThreadingServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 @contextlib.contextmanager
 def media_server(
-    root: Path | str, *, hang_paths: set[str] | None = None, redirects: dict[str, str] | None = None
+    root: Path | str,
+    *,
+    hang_paths: set[str] | None = None,
+    redirects: dict[str, str] | None = None,
+    truncate_paths: dict[str, float] | None = None,
+    expiring_paths: set[str] | None = None,
 ) -> Iterator[MediaServer]:
     """Serve files under ``root`` on 127.0.0.1 (random port) with HTTP Range support.
 
     Every request is recorded in ``MediaServer.requests``. Paths in ``hang_paths`` (e.g.
     ``{"/hang.mp3"}``) are accepted and never answered until the server stops. ``redirects``
     maps a path to a Location for a 302 (``server.redirects`` can also be filled in later).
+    ``truncate_paths`` and ``expiring_paths``: see :class:`MediaServer` (fault tests).
     """
-    state = MediaServer(root=Path(root), hang_paths=set(hang_paths or ()), redirects=dict(redirects or {}))
+    state = MediaServer(
+        root=Path(root),
+        hang_paths=set(hang_paths or ()),
+        redirects=dict(redirects or {}),
+        truncate_paths=dict(truncate_paths or {}),
+        expiring_paths=set(expiring_paths or ()),
+    )
     httpd = _ThreadingServer(("127.0.0.1", 0), _make_handler(state))
     state.port = httpd.server_address[1]
     thread = threading.Thread(
