@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from discord.ext import commands
 
 from bot.persistence.recorder import CHECKPOINT_INTERVAL, StateRecorder
-from bot.persistence.restore import RestoreOutcome, RestoreResult, Restorer
+from bot.persistence.restore import RestoreOutcome, Restorer, RestoreResult
 from bot.persistence.snapshot import only_position_changed, player_snapshot, voice_channel_of
 from bot.store import StateWriter, Store
 
 if TYPE_CHECKING:
-    from audio.player import GuildPlayer
+    from audio.player import GuildPlayer, PlayerListener
     from bot.bot import BrentBot
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,9 @@ class Persistence(commands.Cog, name="Persistence"):
         self._restore_task: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._closed = False
-        for listener in (self.recorder, self.restorer):
+        listeners: tuple[PlayerListener, ...] = (self.recorder, self.restorer)
+        self._listeners = listeners
+        for listener in listeners:
             bot.player_listeners.append(listener)
             for player in bot.players.values():
                 player.add_listener(listener)
@@ -105,7 +107,7 @@ class Persistence(commands.Cog, name="Persistence"):
                 with contextlib.suppress(BaseException):
                     await task
         await self.recorder.close(list(self.bot.players.values()))
-        for listener in (self.recorder, self.restorer):
+        for listener in self._listeners:
             with contextlib.suppress(ValueError):
                 self.bot.player_listeners.remove(listener)
 

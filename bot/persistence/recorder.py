@@ -19,7 +19,8 @@ from bot.persistence.snapshot import only_position_changed, player_snapshot, voi
 from bot.store import GuildState, StateWriter
 
 if TYPE_CHECKING:
-    from audio.player import GuildPlayer
+    from audio.player import EndReason, GuildPlayer
+    from audio.track import Track
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,14 @@ class StateRecorder:
         self._closed = False
 
     # PlayerListener ---------------------------------------------------------------------------------
+    async def track_started(self, player: GuildPlayer, track: Track) -> None:
+        return None  # the state_changed that follows a start carries everything
+
+    async def track_ended(
+        self, player: GuildPlayer, track: Track, reason: EndReason, error: Exception | None
+    ) -> None:
+        return None
+
     async def state_changed(self, player: GuildPlayer) -> None:
         self.record(player)
 

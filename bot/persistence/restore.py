@@ -25,7 +25,7 @@ from bot.persistence.recorder import StateRecorder
 from bot.store import GuildState, StateWriter, Store
 
 if TYPE_CHECKING:
-    from audio.player import GuildPlayer
+    from audio.player import EndReason, GuildPlayer
     from bot.bot import BrentBot
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,14 @@ class Restorer:
                 player.pause()
             except Exception:
                 log.warning("guild %s: could not pause the restored track again", player.guild_id)
+
+    async def track_ended(
+        self, player: GuildPlayer, track: Track, reason: EndReason, error: Exception | None
+    ) -> None:
+        return None
+
+    async def state_changed(self, player: GuildPlayer) -> None:
+        return None
 
     async def restore_all(self, store: Store) -> list[RestoreResult]:
         """Restore every saved guild; a bad row or an unreachable database never raises."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import discord
 import pytest
@@ -58,8 +58,11 @@ async def store(open_db: StoreOpener) -> Store:  # noqa: F811
     return await open_db()
 
 
+Rig = tuple[GuildPlayer, StateRecorder, SpyWriter, RecordingListener]
+
+
 @pytest.fixture
-async def rig(store: Store, catalog: Catalog) -> AsyncIterator[tuple[GuildPlayer, StateRecorder, SpyWriter, RecordingListener]]:
+async def rig(store: Store, catalog: Catalog) -> AsyncIterator[Rig]:
     writer = SpyWriter(store)
     recorder = StateRecorder(writer, text_channels={GUILD: TEXT_CHANNEL})
     events = RecordingListener()  # after the recorder: once it saw an event, the recorder did too
@@ -77,7 +80,7 @@ async def settled(writer: StateWriter, events: RecordingListener, count: int) ->
     await writer.flush(GUILD)
 
 
-async def test_queue_loop_and_volume_are_written_through(rig, store: Store, catalog: Catalog) -> None:  # type: ignore[no-untyped-def]
+async def test_queue_loop_and_volume_are_written_through(rig: Rig, store: Store, catalog: Catalog) -> None:
     player, _, writer, events = rig
     a, b, c = catalog.tones
     player.queue.extend([a, b])
@@ -96,7 +99,7 @@ async def test_queue_loop_and_volume_are_written_through(rig, store: Store, cata
     assert saved is not None and saved.queue == (b, c)
 
 
-async def test_voice_channel_current_track_then_leave_and_stop(rig, store: Store, catalog: Catalog) -> None:  # type: ignore[no-untyped-def]
+async def test_voice_channel_current_track_then_leave_and_stop(rig: Rig, store: Store, catalog: Catalog) -> None:
     player, _, writer, events = rig
     voice = ChannelVoice(asyncio.get_running_loop(), pace=0.02)
     player.voice = voice
@@ -124,7 +127,7 @@ async def test_voice_channel_current_track_then_leave_and_stop(rig, store: Store
         await voice.close()
 
 
-async def test_position_is_checkpointed_on_the_clock_and_on_pause(rig, store: Store, catalog: Catalog) -> None:  # type: ignore[no-untyped-def]
+async def test_position_is_checkpointed_on_the_clock_and_on_pause(rig: Rig, store: Store, catalog: Catalog) -> None:
     player, recorder, writer, events = rig
     voice = ChannelVoice(asyncio.get_running_loop(), pace=0.02)  # real time
     player.voice = voice
@@ -135,8 +138,8 @@ async def test_position_is_checkpointed_on_the_clock_and_on_pause(rig, store: St
         saves_before = len(writer.saves)
         await asyncio.wait_for(_until(lambda: len(writer.checkpoints) >= 5), 10)
         ticks = writer.checkpoints[:5]
-        gaps = [t1 - t0 for (t0, _, _), (t1, _, _) in zip(ticks, ticks[1:])]
-        steps = [p1 - p0 for (_, p0, _), (_, p1, _) in zip(ticks, ticks[1:])]
+        gaps = [t1 - t0 for (t0, _, _), (t1, _, _) in zip(ticks, ticks[1:], strict=False)]
+        steps = [p1 - p0 for (_, p0, _), (_, p1, _) in zip(ticks, ticks[1:], strict=False)]
         assert all(0.15 <= g <= 0.4 for g in gaps), gaps
         assert all(0.1 <= s <= 0.45 for s in steps), steps  # the position moves with the music
         assert len(writer.saves) == saves_before, "a position change alone must not rewrite the queue"
@@ -156,7 +159,7 @@ async def test_position_is_checkpointed_on_the_clock_and_on_pause(rig, store: St
         await voice.close()
 
 
-async def test_a_restored_track_keeps_its_checkpoint_while_it_is_starting(rig, catalog: Catalog) -> None:  # type: ignore[no-untyped-def]
+async def test_a_restored_track_keeps_its_checkpoint_while_it_is_starting(rig: Rig, catalog: Catalog) -> None:
     player, recorder, writer, _ = rig
     voice = ChannelVoice(asyncio.get_running_loop(), pace=0.02)
     player.voice = voice
@@ -174,7 +177,7 @@ async def test_a_restored_track_keeps_its_checkpoint_while_it_is_starting(rig, c
         await voice.close()
 
 
-async def test_recorder_after_close_ignores_changes(rig, store: Store, catalog: Catalog) -> None:  # type: ignore[no-untyped-def]
+async def test_recorder_after_close_ignores_changes(rig: Rig, store: Store, catalog: Catalog) -> None:
     player, recorder, writer, events = rig
     player.queue.add(catalog.long)
     await recorder.close([player])  # final snapshot, then the writer is closed
@@ -194,7 +197,7 @@ def test_only_position_changed() -> None:
         assert not only_position_changed(base, dataclasses.replace(base, **change))  # type: ignore[arg-type]
 
 
-async def _until(check) -> None:  # type: ignore[no-untyped-def]
+async def _until(check: Callable[[], bool]) -> None:
     """Poll a condition owned by another thread's output (the collector) on the loop's own rhythm."""
     while not check():
         await asyncio.sleep(0.02)
