@@ -314,6 +314,44 @@ async def test_stop_and_leave_go_quiet_and_leave_no_ffmpeg(
     assert ffmpeg_children() == []
 
 
+async def test_skip_moves_straight_to_the_next_track(
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
+) -> None:
+    recorder = fake_discord.voice_log(alice.guild)
+    async with start_brent():
+        await alice.join_voice()
+        started, _ = await alice.ask(f"play {e2e_media.url('tone880.mp3')}", "Playing")
+        await alice.ask(f"play {e2e_media.url('short2.mp3')}", "#1")
+        await recorder.wait_for_audio(0.5, after=started.sent_at)
+        skipped, reply = await alice.ask("skip", "Skipped")
+        # Skipping ends the first source (five silence frames), so wait for the next track's sound.
+        replied_at = fake_discord.message_time(reply)
+        await recorder.wait_for_audio(SHORT_SECONDS - 0.1, timeout=15, after=replied_at)
+        await recorder.wait_for_silence(timeout=10, after=replied_at)
+    heard = recorder.audio_seconds()
+    second = recorder.audio_seconds(after=skipped.sent_at)
+    assert heard < 10 - 1  # the 10 s track was cut short
+    assert recorder.dominant_frequency(heard - SHORT_SECONDS + 0.2, heard - 0.2) == pytest.approx(SHORT_TONES[1], abs=2.0)
+    assert second == pytest.approx(SHORT_SECONDS, abs=0.25)
+    assert recorder.sequence_breaks() == []  # one stream: the next track follows on the same RTP sequence
+
+
+async def test_a_member_without_the_dj_role_cannot_stop_the_music(
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
+) -> None:
+    recorder = fake_discord.voice_log(alice.guild)
+    bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
+    async with start_brent():
+        await alice.join_voice()
+        await bob.join_voice()
+        started, _ = await alice.ask(f"play {e2e_media.url('tone880.mp3')}", "Playing")
+        await recorder.wait_for_audio(0.3, after=started.sent_at)
+        refused, _ = await bob.ask("stop", DJ_ROLE)
+        await recorder.wait_for_audio(0.5, after=refused.sent_at)  # still playing afterwards
+        assert fake_discord.bot_voice_channel(alice.guild) == alice.guild.voice_channel.id
+    assert not any(p.silence for p in recorder.packets if p.arrival < refused.sent_at + 0.5)
+
+
 async def test_two_guilds_play_their_own_tracks_at_once(
     start_brent: StartBrent, fake_discord: FakeDiscord, e2e_media: MediaServer
 ) -> None:
