@@ -28,8 +28,8 @@ RESULTS = 5
 class ResultMenu(discord.ui.View):
     """A select menu that only the member who searched may use."""
 
-    def __init__(self, tracks: list[Track], author_id: int, waiter: PickWaiter) -> None:
-        super().__init__(timeout=PICK_TIMEOUT)
+    def __init__(self, tracks: list[Track], author_id: int, waiter: PickWaiter, timeout: float) -> None:
+        super().__init__(timeout=timeout)
         self._author_id = author_id
         self._waiter = waiter
         options = [
@@ -56,6 +56,7 @@ class ResultMenu(discord.ui.View):
 class SearchCog(commands.Cog, name="Search"):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
+        self.pick_timeout = PICK_TIMEOUT
 
     @commands.command(name="search", aliases=["find", "sr"], usage="<words>")
     @commands.guild_only()
@@ -70,9 +71,9 @@ class SearchCog(commands.Cog, name="Search"):
         async with self.bot.extraction_slots.take(ctx.guild.id):
             tracks = await self.bot.extractor.search(words, RESULTS, requester_id=ctx.author.id)
         lines = [f"`{i}.` {describe(t)}" for i, t in enumerate(tracks, 1)]
-        lines.append(f"Reply with 1-{len(tracks)} or `cancel` within {PICK_TIMEOUT:.0f} s.")
+        lines.append(f"Reply with 1-{len(tracks)} or `cancel` within {self.pick_timeout:.0f} s.")
         waiter = PickWaiter()
-        menu = ResultMenu(tracks, ctx.author.id, waiter)
+        menu = ResultMenu(tracks, ctx.author.id, waiter, self.pick_timeout)
         prompt = await ctx.send("\n".join(lines), view=menu)
 
         def typed(message: discord.Message) -> bool:
@@ -81,9 +82,9 @@ class SearchCog(commands.Cog, name="Search"):
             pick = parse_reply(message.content, len(tracks))
             return pick is not None and waiter.offer(pick)
 
-        listener = asyncio.ensure_future(self.bot.wait_for("message", check=typed, timeout=PICK_TIMEOUT + 1))
+        listener = asyncio.ensure_future(self.bot.wait_for("message", check=typed, timeout=self.pick_timeout + 1))
         try:
-            pick = await waiter.wait()
+            pick = await waiter.wait(self.pick_timeout)
         finally:
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)
