@@ -3,11 +3,14 @@
 The second process must rejoin the voice channel by itself, bring the queue back and resume the
 clock track within one checkpoint interval of where the first one died; both are checked by what
 the fake Discord hears (the pitch of the clock says which second is playing) and by ``\\queue``.
+Also here: the restore rules in-process (rejoin, re-pause, wait, forget) and start-up with a database
+that is too new (exit 2) or unusable (plays from memory).
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -16,9 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.persistence import CHECKPOINT_INTERVAL
+from audio.track import Provider, Track
+from bot.bot import create_bot
+from bot.persistence import CHECKPOINT_INTERVAL, Persistence, RestoreOutcome
+from bot.settings import Settings
+from bot.store import UNAVAILABLE_MESSAGE, GuildState, open_store
+from bot.store.migrations import LATEST_VERSION
 from tests.e2e.test_scenarios import MADE_UP_TOKEN, MAIN_PY, PREFIX, Member, add_music_guild, clock_runs
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import FakeDiscord, pointed_at, running
 from tests.media import MediaServer, generate_clock, generate_tone, media_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -117,12 +125,6 @@ async def test_kill_9_then_restart_rejoins_and_resumes_queue_and_position(
 
 # --- the restore rules, in-process (faster to vary than a subprocess) ---------------------------------
 
-from audio.track import Provider, Track  # noqa: E402
-from bot.bot import create_bot  # noqa: E402
-from bot.persistence import Persistence, RestoreOutcome  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from bot.store import GuildState, open_store  # noqa: E402
-from tests.fakediscord import pointed_at, running  # noqa: E402
 
 
 def media_track(media: MediaServer, name: str, duration: float) -> Track:
@@ -191,3 +193,51 @@ async def test_restore_rejoins_where_people_are_waits_where_nobody_is_and_forget
             assert await reopened.load_state(gone_id) is None
             assert len(persistence.restore_results) == 4
             await persistence.close()
+
+
+# --- start-up with a database that cannot be used --------------------------------------------------
+
+
+
+
+def _bump_schema(path: Path, version: int) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE schema_version SET version = ?", (version,))
+
+
+async def test_a_database_from_a_newer_brent_stops_start_up_with_exit_code_2(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    workdir = tmp_path / "brent"
+    write_credentials(workdir)
+    store = await open_store(None, workdir / "data")
+    await store.close()
+    await asyncio.to_thread(_bump_schema, workdir / "data" / "brent.db", LATEST_VERSION + 1)
+    async with brent_process(fake_discord, workdir, "newer") as proc:
+        assert await asyncio.wait_for(proc.wait(), 30) == 2
+    logs = (workdir / "newer.out").read_text() + (workdir / "newer.err").read_text()
+    assert "created by a newer BRENT" in logs
+    assert fake_discord.gateway.identify_count == 0  # it stopped before logging in
+
+
+async def test_an_unusable_database_is_logged_and_brent_plays_without_it(
+    fake_discord: FakeDiscord, media: MediaServer, tmp_path: Path
+) -> None:
+    guild = add_music_guild(fake_discord)
+    alice = Member(fake_discord, guild, guild.member("alice"))
+    workdir = tmp_path / "brent"
+    write_credentials(workdir)
+    blocker = workdir / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    credentials = workdir / "credentials.env"
+    credentials.write_text(credentials.read_text().replace(f"DATA_DIR={workdir / 'data'}", f"DATA_DIR={blocker / 'data'}"))
+    async with brent_process(fake_discord, workdir, "nodb") as proc:
+        await fake_discord.wait_for_ready(timeout=30)
+        _, reply = await alice.ask("pl list", "database", timeout=30)
+        assert reply["content"] == UNAVAILABLE_MESSAGE
+        await alice.join_voice()
+        await alice.ask(f"play {media.url('next500.mp3')}", "Playing", timeout=30)
+        proc.terminate()
+        assert await asyncio.wait_for(proc.wait(), 20) == 0
+    logs = (workdir / "nodb.out").read_text() + (workdir / "nodb.err").read_text()
+    assert "The database is unavailable" in logs
