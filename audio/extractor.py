@@ -579,11 +579,34 @@ def make_executor(mode: ExecutorMode | str, workers: int | None = None) -> concu
     if mode is ExecutorMode.THREAD:
         return concurrent.futures.ThreadPoolExecutor(max_workers=count, thread_name_prefix="extractor")
     if mode is ExecutorMode.PROCESS:
-        return concurrent.futures.ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=count, mp_context=multiprocessing.get_context("spawn"), initializer=lower_priority
+        )
     return SubprocessExecutor(max_workers=count)
 
 
-_CHILD_CODE = "from audio.extractor import _subprocess_child_main; _subprocess_child_main()"
+WORKER_NICENESS = 10
+
+
+def lower_priority() -> None:
+    """Make this (worker) process yield the CPU to the bot's audio threads and to ffmpeg.
+
+    A lookup finishing 50 ms later is invisible; a voice packet 50 ms late is a hiccup. Only a
+    separate process can be deprioritised like this: threads share the bot's priority and its GIL.
+    """
+    nice = getattr(os, "nice", None)  # POSIX (Linux, macOS); absent on Windows
+    if nice is not None:
+        try:
+            nice(WORKER_NICENESS)
+        except OSError:
+            log.debug("could not lower the extractor worker's priority", exc_info=True)
+
+
+# Lower the priority before importing yt-dlp: the import is most of a subprocess lookup's CPU.
+_CHILD_CODE = (
+    f"import os\nif hasattr(os, 'nice'): os.nice({WORKER_NICENESS})\n"
+    "from audio.extractor import _subprocess_child_main\n_subprocess_child_main()"
+)
 
 
 def _subprocess_child_main() -> None:

@@ -1,0 +1,283 @@
+"""Never stutter (issue 6), part 2 of 3: how many guild streams one bot process holds, and what each costs.
+
+Ramps the number of guilds playing at once (each a member in voice and ``play`` of a long tone)
+for BRENT and for the basic_voice.py baseline, measuring at every level, over a quiet window
+after the new streams settled: the pooled inter-packet gaps of all streams (p50/p99/max), late
+bursts (a stall > 40 ms followed by >= 3 packets < 5 ms apart: the sender catching up), the CPU of
+the bot process and its ffmpeg children (psutil), and resident memory. A level "holds" when
+p99 <= 40 ms and there is no late burst; the ramp stops at the first level that does not.
+Before the ramp, idle guilds (known to the bot, nobody in voice) are added to measure memory per
+idle guild.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from audio.extractor import DEFAULT_EXECUTOR_MODE
+from benchmarks import Section, SuiteOptions
+from benchmarks._figures import pyplot, ratio, table, verdict
+from benchmarks._voice_rig import (
+    BotUnderTest,
+    Listener,
+    Media,
+    audio_packets,
+    late_bursts,
+    percentile,
+    serve_media,
+    stream_gaps_ms,
+    wait_playing,
+)
+from tests.fakediscord import FakeDiscord
+
+log = logging.getLogger(__name__)
+
+NAME = "capacity"
+ORDER = 30
+P99_LIMIT_MS = 40.0
+TARGET_STREAMS = 60
+FULL_LEVELS = (1, 10, 20, 30, 40, 50, 60, 70, 80, 100, 120, 140, 160)
+QUICK_LEVELS = (1, 4, 8)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    levels: tuple[int, ...]
+    window_s: float
+    idle_guilds: int
+    budget_s: float  # per bot: stop ramping after this long
+
+    @classmethod
+    def of(cls, quick: bool) -> Plan:
+        if quick:
+            return cls(QUICK_LEVELS, 3.0, 20, 60.0)
+        return cls(FULL_LEVELS, 6.0, 100, 330.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    streams: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    over_40: int
+    bursts: int
+    cpu_cores: float  # CPU seconds per second, bot process + children
+    rss_mb: float
+    children_rss_mb: float
+    silent_streams: int  # streams that sent nothing in the window
+
+    @property
+    def holds(self) -> bool:
+        return self.p99_ms <= P99_LIMIT_MS and self.bursts == 0 and self.silent_streams == 0
+
+
+@dataclass
+class Ramp:
+    label: str
+    levels: list[Level] = field(default_factory=list)
+    idle_guilds: int = 0
+    idle_kb_per_guild: float = float("nan")
+    base_rss_mb: float = float("nan")
+
+    @property
+    def held(self) -> int:
+        """The most streams at which this and every lower level held."""
+        best = 0
+        for level in self.levels:
+            if not level.holds:
+                break
+            best = level.streams
+        return best
+
+    def cpu_ms_per_stream(self) -> float:
+        """Slope of CPU against streams (ms of CPU per second of one stream), over levels that held."""
+        good = [lv for lv in self.levels if lv.holds] or self.levels
+        if len(good) < 2:
+            return good[0].cpu_cores * 1000 / max(good[0].streams, 1) if good else float("nan")
+        x = np.array([lv.streams for lv in good], dtype=float)
+        y = np.array([lv.cpu_cores for lv in good]) * 1000
+        return float(np.polyfit(x, y, 1)[0])
+
+    def mb_per_stream(self, attr: str) -> float:
+        if len(self.levels) < 2:
+            return float("nan")
+        x = np.array([lv.streams for lv in self.levels], dtype=float)
+        y = np.array([getattr(lv, attr) for lv in self.levels])
+        return float(np.polyfit(x, y, 1)[0])
+
+
+@contextlib.contextmanager
+def arrival_times_only() -> Iterator[None]:
+    """The fake's listener skips Opus decoding (it keeps arrival times and frame sizes).
+
+    At 100 streams the fake would decode 5000 frames a second on a 2-core machine that the bot
+    needs; packets are still decrypted (so a corrupt one is still an error) and timestamped.
+    """
+    import tests.fakediscord.voice as voice
+
+    frame = bytes(3840)
+
+    class _Stub:
+        def decode(self, data: bytes | None, *, fec: bool = False) -> bytes:
+            return frame
+
+    original = voice.discord.opus.Decoder
+    voice.discord.opus.Decoder = _Stub  # type: ignore[misc,assignment]
+    try:
+        yield
+    finally:
+        voice.discord.opus.Decoder = original  # type: ignore[misc]
+
+
+async def idle_memory(bot: BotUnderTest, n: int, ramp: Ramp) -> None:
+    before = bot.usage()
+    await bot.add_listeners(n, join=False)
+    # GUILD_CREATE reaches the bot asynchronously; the fake logs nothing for it, so give it a beat.
+    await asyncio.sleep(2.0)
+    after = bot.usage()
+    ramp.idle_guilds = n
+    ramp.base_rss_mb = before.rss_bytes / 2**20
+    ramp.idle_kb_per_guild = (after.rss_bytes - before.rss_bytes) / 1024 / n
+
+
+async def measure_level(bot: BotUnderTest, streams: list[Listener], window_s: float) -> Level:
+    u0 = bot.usage()
+    start = time.perf_counter()
+    await asyncio.sleep(window_s)  # the measurement window: the bot plays, this process stays idle
+    end = time.perf_counter()
+    u1 = bot.usage()
+    pooled: list[np.ndarray] = []
+    bursts = silent = 0
+    for who in streams:
+        gaps = stream_gaps_ms(audio_packets(bot, who, start, end))
+        if gaps.size == 0:
+            silent += 1
+            continue
+        bursts += late_bursts(gaps)
+        pooled.append(gaps)
+    gaps = np.concatenate(pooled) if pooled else np.empty(0)
+    return Level(
+        streams=len(streams), p50_ms=percentile(gaps, 50), p99_ms=percentile(gaps, 99),
+        max_ms=float(gaps.max()) if gaps.size else float("nan"), over_40=int((gaps > 40).sum()), bursts=bursts,
+        cpu_cores=(u1.cpu_s - u0.cpu_s) / (u1.at - u0.at), rss_mb=u1.rss_bytes / 2**20,
+        children_rss_mb=u1.children_rss_bytes / 2**20, silent_streams=silent,
+    )
+
+
+async def ramp_bot(kind: str, media: Media, plan: Plan) -> Ramp:
+    async with FakeDiscord() as fake:
+        async with BotUnderTest.start(fake, kind, mode=DEFAULT_EXECUTOR_MODE.value) as bot:
+            ramp = Ramp(bot.label)
+            await idle_memory(bot, plan.idle_guilds, ramp)
+            started = time.perf_counter()
+            streams: list[Listener] = []
+            for target in plan.levels:
+                new = await bot.add_listeners(target - len(streams))
+                sent = await asyncio.gather(*(bot.say(who, f"play {media.url('long.mp3', who.guild.id)}") for who in new))
+                await asyncio.gather(*(wait_playing(bot, who, s.sent_at, timeout=120) for who, s in zip(new, sent, strict=True)))
+                streams += new
+                await asyncio.sleep(1.0)  # let the start-up burst of the new streams pass before measuring
+                level = await measure_level(bot, streams, plan.window_s)
+                ramp.levels.append(level)
+                log.info("%s: %d streams: p50 %.1f p99 %.1f max %.1f ms, %d bursts, %.2f cores, rss %.0f MB (+%.0f MB children)%s",
+                         bot.label, level.streams, level.p50_ms, level.p99_ms, level.max_ms, level.bursts,
+                         level.cpu_cores, level.rss_mb, level.children_rss_mb, "" if level.holds else "  <- does not hold")
+                if not level.holds or time.perf_counter() - started > plan.budget_s:
+                    break
+            return ramp
+
+
+async def measure_all(plan: Plan) -> tuple[Ramp, Ramp]:
+    long_s = plan.budget_s * 2 + 120
+    with serve_media(long_seconds=long_s) as media, arrival_times_only():
+        baseline = await ramp_bot("baseline", media, plan)
+        brent = await ramp_bot("brent", media, plan)
+    return baseline, brent
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+
+def capacity_plot(ramps: tuple[Ramp, ...], path: Path) -> Path:
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ramp, color in zip(ramps, ("#999999", "#2a7ab9"), strict=False):
+        x = [lv.streams for lv in ramp.levels]
+        axes[0].plot(x, [lv.p99_ms for lv in ramp.levels], marker="o", color=color, label=f"{ramp.label} p99")
+        axes[0].plot(x, [lv.max_ms for lv in ramp.levels], marker=".", linestyle=":", color=color, label=f"{ramp.label} max")
+        axes[1].plot(x, [lv.cpu_cores * 100 for lv in ramp.levels], marker="o", color=color, label=ramp.label)
+    axes[0].axhline(P99_LIMIT_MS, color="#c0392b", linestyle="--", linewidth=1, label="40 ms limit")
+    axes[0].set_xlabel("concurrent guild streams")
+    axes[0].set_ylabel("inter-packet gap (ms)")
+    axes[0].set_yscale("log")
+    axes[0].legend(fontsize=8)
+    axes[0].set_title("pacing as streams are added")
+    axes[1].set_xlabel("concurrent guild streams")
+    axes[1].set_ylabel("CPU, % of one core (bot + ffmpeg)")
+    axes[1].axhline(200, color="black", linewidth=0.5)
+    axes[1].legend(fontsize=8)
+    axes[1].set_title("CPU (the machine has 2 cores = 200 %)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def report(baseline: Ramp, brent: Ramp, plan: Plan, options: SuiteOptions) -> Section:
+    options.img_dir.mkdir(parents=True, exist_ok=True)
+    plot = capacity_plot((baseline, brent), options.img_dir / "audio-capacity.png")
+    rel = plot.relative_to(options.doc_dir).as_posix() if plot.is_relative_to(options.doc_dir) else str(plot)
+
+    def row(name: str, b: float, r: float, fmt: str, target: str = "", ok: str = "") -> list[str]:
+        return [name, fmt.format(b), fmt.format(r), ratio(r, b), target, ok]
+
+    held_ratio = f"{brent.held / baseline.held:.2f}x" if baseline.held else "n/a"
+    rows = [
+        ["streams held (p99 <= 40 ms, no late burst)", str(baseline.held), str(brent.held), held_ratio,
+         f">= {TARGET_STREAMS}" if not options.quick else "(quick run stops early)",
+         verdict(brent.held, TARGET_STREAMS, at_least=True) if not options.quick else ""],
+        row("CPU per stream (ms of CPU per second, slope)", baseline.cpu_ms_per_stream(), brent.cpu_ms_per_stream(), "{:.1f}"),
+        row("bot RSS per playing guild (MB, slope)", baseline.mb_per_stream("rss_mb"), brent.mb_per_stream("rss_mb"), "{:.2f}"),
+        row("ffmpeg RSS per stream (MB, slope; shared pages counted)", baseline.mb_per_stream("children_rss_mb"),
+            brent.mb_per_stream("children_rss_mb"), "{:.2f}"),
+        row(f"bot RSS per idle guild (kB, {plan.idle_guilds} guilds)", baseline.idle_kb_per_guild, brent.idle_kb_per_guild, "{:.1f}"),
+        row("bot RSS at start (MB)", baseline.base_rss_mb, brent.base_rss_mb, "{:.0f}"),
+    ]
+    headline = table(["figure", "baseline", brent.label, "ratio", "target", "BRENT"], rows)
+    level_rows = [
+        [ramp.label, str(lv.streams), f"{lv.p50_ms:.1f} / {lv.p99_ms:.1f} / {lv.max_ms:.1f}", str(lv.over_40), str(lv.bursts),
+         f"{lv.cpu_cores * 100:.0f} %", f"{lv.rss_mb:.0f} + {lv.children_rss_mb:.0f}", "yes" if lv.holds else "**no**"]
+        for ramp in (baseline, brent) for lv in ramp.levels
+    ]
+    levels = table(["bot", "streams", "gap p50 / p99 / max (ms)", "gaps > 40 ms", "late bursts", "CPU",
+                    "RSS bot + ffmpeg (MB)", "holds"], level_rows)
+    markdown = f"""
+Mode: {"quick" if options.quick else "full"} run; levels {", ".join(map(str, plan.levels))} (the ramp stops at the first
+level that does not hold, or after {plan.budget_s:.0f} s); {plan.window_s:.0f} s measurement window per level, 1 s after the
+new streams started. Every stream plays the same long MP3 from the loopback server. The fake's listener records
+arrival times only during this ramp (no Opus decoding), to leave the CPU to the bot. "ffmpeg RSS" sums each
+child's RSS, so pages shared between the ffmpeg processes are counted once per process (an upper bound).
+
+{headline}
+
+{levels}
+
+![capacity]({rel})
+"""
+    return Section(title="Audio capacity: concurrent streams, CPU and memory (issue 6)", markdown=markdown,
+                   console="\n".join([headline, "", levels]), plots=(plot,))
+
+
+def run(options: SuiteOptions) -> Section:
+    plan = Plan.of(options.quick)
+    baseline, brent = asyncio.run(measure_all(plan))
+    return report(baseline, brent, plan, options)

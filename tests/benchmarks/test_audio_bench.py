@@ -1,0 +1,129 @@
+"""The audio benchmarks' plumbing: gap and burst analysis, report rendering, executor modes, the baseline.
+
+Nothing here times anything: synthetic packets and results stand in for measurements, so these
+check what the numbers are made of and how they are reported, not how fast this machine is.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audio.extractor import ExecutorMode, SubprocessExecutor, make_executor
+from benchmarks import SuiteOptions
+from benchmarks._figures import Spread, ratio, verdict
+from benchmarks._lookup_job import heavy_lookup
+from benchmarks._voice_rig import Usage, late_bursts, stream_gaps_ms
+from tests.fakediscord import VoicePacket
+
+
+def packets(arrivals_ms: list[float], ssrcs: list[int] | None = None) -> list[VoicePacket]:
+    ssrcs = ssrcs or [1] * len(arrivals_ms)
+    return [VoicePacket(t / 1000, i, i * 960, s, False, b"") for i, (t, s) in enumerate(zip(arrivals_ms, ssrcs, strict=True))]
+
+
+def test_gaps_are_intervals_within_one_ssrc() -> None:
+    gaps = stream_gaps_ms(packets([0, 20, 41, 100, 120], [1, 1, 1, 2, 2]))
+    assert gaps.tolist() == pytest.approx([20, 21, 20])
+
+
+def test_a_stall_followed_by_a_catch_up_run_is_one_late_burst() -> None:
+    gaps = np.array([20, 20, 80, 1, 1, 1, 20, 20])
+    assert late_bursts(gaps) == 1
+
+
+def test_a_stall_without_catch_up_or_a_short_catch_up_is_not_a_burst() -> None:
+    assert late_bursts(np.array([20, 80, 20, 20])) == 0
+    assert late_bursts(np.array([20, 80, 1, 1, 20])) == 0
+    assert late_bursts(np.array([80, 1, 1, 1, 20, 60, 2, 2, 2, 2])) == 2
+
+
+def test_spread_ratio_and_verdict() -> None:
+    spread = Spread.of([30.0, 10.0, 20.0])
+    assert (spread.p50, spread.low, spread.high, spread.n) == (20.0, 10.0, 30.0, 3)
+    assert Spread.of([]).text() == "n/a"
+    assert ratio(50, 100) == "0.50x" and ratio(1, 0) == "n/a"
+    assert verdict(20, 25) == "met" and verdict(30, 25) == "**missed**"
+    assert verdict(60, 60, at_least=True) == "met" and verdict(math.nan, 1) == "n/a"
+
+
+def test_capacity_held_is_the_last_level_before_the_first_failure() -> None:
+    from benchmarks.capacity_suite import Level, Ramp
+
+    def level(n: int, p99: float, bursts: int = 0) -> Level:
+        return Level(n, 20, p99, p99 + 5, 0, bursts, n * 0.03, 80 + n, 50 * n, 0)
+
+    ramp = Ramp("x", [level(1, 22), level(10, 30), level(20, 35, bursts=1), level(30, 25)])
+    assert ramp.held == 10
+    assert ramp.cpu_ms_per_stream() == pytest.approx(30.0)
+    assert ramp.mb_per_stream("rss_mb") == pytest.approx(1.0)
+
+
+def test_subprocess_executor_runs_in_another_process_and_carries_exceptions_back() -> None:
+    executor = make_executor(ExecutorMode.SUBPROCESS, 2)
+    assert isinstance(executor, SubprocessExecutor)
+    try:
+        assert executor.submit(os.getpid).result(60) != os.getpid()
+        with pytest.raises(ValueError):
+            executor.submit(int, "not a number").result(60)
+    finally:
+        executor.shutdown()
+
+
+def test_every_mode_builds_an_executor() -> None:
+    for mode in ExecutorMode:
+        executor = make_executor(mode, 1)
+        assert isinstance(executor, concurrent.futures.Executor)
+        executor.shutdown()
+    with pytest.raises(ValueError):
+        make_executor("fork")
+
+
+def test_lookup_job_runs_yt_dlp_processing_offline() -> None:
+    assert heavy_lookup(2) > 0
+
+
+def test_baseline_bot_has_the_basic_voice_commands() -> None:
+    from benchmarks.baseline_bot import FFMPEG_OPTIONS, YTDL_FORMAT_OPTIONS, create_baseline_bot
+
+    bot = create_baseline_bot("\\")
+    assert YTDL_FORMAT_OPTIONS["format"] == "bestaudio/best" and FFMPEG_OPTIONS == {"options": "-vn"}
+    assert bot.intents.message_content
+
+
+def _options(tmp_path: Path) -> SuiteOptions:
+    return SuiteOptions(quick=False, img_dir=tmp_path / "img", doc_dir=tmp_path)
+
+
+def test_audio_path_report_compares_with_the_baseline_and_checks_targets(tmp_path: Path) -> None:
+    from benchmarks.audio_path_suite import PathResult, Plan, report
+
+    rng = np.random.default_rng(6)
+    baseline = PathResult("baseline", [400.0] * 3, [100.0] * 3, [100.0] * 3, rng.normal(20, 1, 500),
+                          rng.normal(20, 10, 500), 10, 5.0)
+    brent = PathResult("BRENT (thread)", [200.0] * 3, [80.0] * 3, [20.0] * 3, rng.normal(20, 1, 500),
+                       rng.normal(20, 2, 500), 10, 5.0)
+    section = report(baseline, brent, [brent], Plan(3, 3, 5.0), _options(tmp_path))
+    assert "| \\play to first packet, joining voice | 400 ms (400-400, n=3) | 200 ms (200-200, n=3) | 0.50x |" in section.markdown
+    assert "<= 60 ms p50 | **missed** |" in section.markdown  # 80 ms in voice
+    assert "<= 300 ms p50 | met |" in section.markdown
+    assert all(p.exists() for p in section.plots)
+    assert "](img/audio-latency.png)" in section.markdown
+
+
+def test_soak_report_flags_growth_and_leaked_children(tmp_path: Path) -> None:
+    from benchmarks.soak_suite import Plan, Soak, report
+
+    def usage(mb: float, fds: int, children: tuple[str, ...] = ()) -> Usage:
+        return Usage(0.0, 0.0, int(mb * 2**20), 0, fds, children)
+
+    soak = Soak("BRENT", usage(70, 7), usage(80, 11), usage(90, 11, ("ffmpeg",)),
+                [(0, usage(70, 7)), (10, usage(80, 11)), (20, usage(90, 11, ("ffmpeg",)))], 20.0, 10.0)
+    section = report(soak, Plan(20, 10, 0.4, 5), _options(tmp_path))
+    assert "growth after warm-up +10.0 MB | **missed** |" in section.markdown
+    assert "1 new at the end | **missed** |" in section.markdown
