@@ -148,6 +148,14 @@ class BrentBot(commands.Bot):
 
     async def close(self) -> None:
         """Stop every player (killing its ffmpeg), close the extractor and the store, then disconnect."""
+        from bot.persistence import persistence_of
+
+        # Final position snapshots and pending state writes go out while the players and store are open.
+        if (persistence := persistence_of(self)) is not None:
+            try:
+                await persistence.close()
+            except Exception:
+                log.exception("saving the player state at shutdown failed")
         players, self.players = list(self.players.values()), {}
         for player in players:
             try:
