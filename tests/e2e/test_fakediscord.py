@@ -554,4 +554,5 @@ async def test_gap_stats_skip_intended_pauses_but_count_stalls() -> None:
     assert rec.first_audio_after(0.11) == rec.packets[4]
     assert rec.latency_after(0.11) == pytest.approx(0.01)
     assert rec.audio_seconds() == pytest.approx(0.14)
+    assert rec.transitions() == [pytest.approx(5.00 - 0.12)]
     json.dumps(ScenarioMetrics(0.1, stats, 0.14, 8, 1, 0).as_dict())

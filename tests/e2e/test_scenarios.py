@@ -171,7 +171,8 @@ async def test_play_joins_names_the_track_and_plays_it(
 
 
 async def test_queue_of_three_plays_in_order(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord,
+    record_metrics: Callable[[ScenarioMetrics], None],
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent():
@@ -185,6 +186,10 @@ async def test_queue_of_three_plays_in_order(
     assert abs(recorder.audio_seconds() - 3 * SHORT_SECONDS) <= 0.2
     heard = [recorder.dominant_frequency(i * SHORT_SECONDS + 0.2, (i + 1) * SHORT_SECONDS - 0.2) for i in range(3)]
     assert heard == pytest.approx(list(SHORT_TONES), abs=2.0)
+    # The next track is prepared ahead, so the silence between tracks is a few frames, not a lookup.
+    transitions = recorder.transitions()
+    assert len(transitions) == 2 and max(transitions) < 0.25, transitions
+    record_metrics(fake_discord.metrics(alice.guild, first))
 
 
 async def test_pause_holds_the_place_and_resume_continues(

@@ -174,6 +174,27 @@ class VoiceRecorder:
             previous = p
         return np.asarray(result, dtype=np.float64)
 
+    def transitions(self, *, after: float | None = None) -> list[float]:
+        """Seconds from the last audio packet before each silence run to the first one after it.
+
+        discord.py ends every source with five silence frames, so these are the track-to-track
+        (or pause-to-resume) gaps a listener hears; ``gaps()`` leaves them out on purpose.
+        """
+        result: list[float] = []
+        last_audio: VoicePacket | None = None
+        in_silence = False
+        for p in self.packets:
+            if after is not None and p.arrival <= after:
+                continue
+            if p.silence:
+                in_silence = last_audio is not None
+                continue
+            if in_silence and last_audio is not None:
+                result.append(p.arrival - last_audio.arrival)
+            in_silence = False
+            last_audio = p
+        return result
+
     def gap_stats(self, *, after: float | None = None) -> GapStats:
         g = self.gaps(after=after) * 1000.0
         if g.size == 0:

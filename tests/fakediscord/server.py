@@ -52,12 +52,14 @@ class ScenarioMetrics:
     packets: int
     sequence_breaks: int
     errors: int
+    transitions_s: tuple[float, ...] = ()  # track-to-track (and pause) gaps, see VoiceRecorder.transitions
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "first_packet_latency_s": self.first_packet_latency_s, "gaps": self.gaps.as_dict(),
             "audio_seconds": self.audio_seconds, "packets": self.packets,
             "sequence_breaks": self.sequence_breaks, "errors": self.errors,
+            "transitions_s": list(self.transitions_s),
         }
 
 
@@ -438,4 +440,5 @@ class FakeDiscord:
             packets=len(rec.packets_after(t0)),
             sequence_breaks=len(rec.sequence_breaks(after=t0)),
             errors=len(rec.errors),
+            transitions_s=tuple(rec.transitions(after=t0)),
         )
