@@ -206,3 +206,15 @@ async def test_help_lists_subcommands_with_examples(bot: BrentBot) -> None:
     for sub in group.commands:
         assert sub.aliases, f"{sub.name} has no short alias"
         assert "Example" in (sub.help or ""), f"{sub.name} has no example"
+
+
+async def test_adding_needs_ownership_and_manage_server_may_change_any(bot: BrentBot, media: MediaServer) -> None:
+    await say("\\pl create mine")
+    refused = await say(f"\\pl add mine {media.url('first.mp3')}", by=1)
+    assert "Only the playlist's creator or someone with Manage Server" in refused
+    guild = dpytest.get_config().guilds[0]
+    mods = dpytest.backend.make_role("Mods", guild, permissions=discord.Permissions(manage_guild=True).value)
+    await dpytest.add_role(member(1), mods)
+    assert member(1).guild_permissions.manage_guild
+    assert "Added **first**" in await say(f"\\pl add mine {media.url('first.mp3')}", by=1)
+    assert "Deleted playlist **mine** (1 track)" in await say("\\pl delete mine", by=1)
