@@ -186,12 +186,15 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         self.bot.text_channels[ctx.guild.id] = ctx.channel.id
         admitted = admit(tracks, queued=player.queue, requester_id=ctx.author.id, limits=self.bot.limits)
         await player.enqueue(admitted)
-        if (persistence := persistence_of(self.bot)) is not None:
-            await persistence.saved(player)
+        persistence = persistence_of(self.bot)
+        saved = persistence is not None and await persistence.saved(player)
         skipped = len(tracks) - len(admitted)
         note = f" ({skipped} left out by the queue limits)" if skipped else ""
         order = ", shuffled" if mode == "shuffle" else ""
-        await ctx.send(f"Queued {_tracks_word(len(admitted))} from {_name(playlist)}{order}{note}.")
+        reply = f"Queued {_tracks_word(len(admitted))} from {_name(playlist)}{order}{note}."
+        if persistence is not None and not saved:
+            reply += " The queue could not be saved right now; it plays from memory."
+        await ctx.send(reply)
 
     @playlist.command(name="save", aliases=["sv"], usage="<name>")
     async def save(self, ctx: Ctx, *, name: str) -> None:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SAVE_WAIT = 3.0  # the longest a reply waits for its change to be written
+
 __all__ = [
     "CHECKPOINT_INTERVAL",
     "Persistence",
@@ -91,10 +93,23 @@ class Persistence(commands.Cog, name="Persistence"):
         finally:
             self.restored.set()
 
-    async def saved(self, player: GuildPlayer) -> None:
-        """Wait until the player's current state is in the database (before telling a user so)."""
-        if not self._closed:
-            await self.recorder.flush(player)
+    async def saved(self, player: GuildPlayer, *, timeout: float = SAVE_WAIT) -> bool:
+        """Wait (briefly) until the player's current state is in the database, before telling a user.
+
+        False when it could not be confirmed in time (database down or slow): the write is still
+        pending and will happen, but a reply must not hang on it.
+        """
+        if self._closed:
+            return False
+        self.recorder.record(player)
+        if self.writer.failing:
+            return False
+        try:
+            await asyncio.wait_for(self.writer.flush(player.guild_id), timeout)
+        except TimeoutError:
+            log.warning("guild %s: the player state was not saved within %.0f s", player.guild_id, timeout)
+            return False
+        return True
 
     async def close(self) -> None:
         """Final snapshot of every player, then close the writer; the bot closes the store after this."""

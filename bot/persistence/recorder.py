@@ -80,12 +80,6 @@ class StateRecorder:
     def resume(self, guild_id: int) -> None:
         self._suspended.discard(guild_id)
 
-    async def flush(self, player: GuildPlayer) -> None:
-        """Record the player now and wait until it is written: for replies that promise it is saved."""
-        self.record(player)
-        if not self._closed:
-            await self._writer.flush(player.guild_id)
-
     def checkpoint_all(self, players: Iterable[GuildPlayer]) -> None:
         for player in players:
             if player.current is not None and not player.closed:
