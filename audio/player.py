@@ -208,6 +208,7 @@ class GuildPlayer:
         self._prestart_generation = -1
         self._seek_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._track_tasks: list[asyncio.Task[Any]] = []  # timers of the source now playing
         self._cleanups: set[asyncio.Task[Any]] = set()  # never cancelled: they kill ffmpeg
         self._events: asyncio.Queue[Callable[[], Awaitable[None]] | None] = asyncio.Queue()
         self._event_task: asyncio.Task[None] | None = None
@@ -330,9 +331,20 @@ class GuildPlayer:
         self._emit_state_changed()
         self._refresh_prepared()
         self._arm_prestart(generation)
-        self._spawn_task(self._checkpoints(generation), name=f"checkpoints-{self.guild_id}")
+        self._cancel_track_tasks()
+        self._track_tasks.append(
+            self._spawn_task(self._checkpoints(generation), name=f"checkpoints-{self.guild_id}")
+        )
         if self.stall_timeout > 0:
-            self._spawn_task(self._watch_stall(generation), name=f"stall-watch-{self.guild_id}")
+            self._track_tasks.append(
+                self._spawn_task(self._watch_stall(generation), name=f"stall-watch-{self.guild_id}")
+            )
+
+    def _cancel_track_tasks(self) -> None:
+        """The checkpoint and stall timers of a source that is gone (they would sleep on for seconds)."""
+        tasks, self._track_tasks = self._track_tasks, []
+        for task in tasks:
+            task.cancel()
 
     def _arm_prestart(self, generation: int) -> None:
         task = self._prestart_task
@@ -857,6 +869,7 @@ class GuildPlayer:
 
     def _drop_current_source(self) -> None:
         """Stop the voice player and kill the current ffmpeg (in a worker thread)."""
+        self._cancel_track_tasks()
         source = self._source
         unswapped = self._unswapped
         self._source = self._volume_source = self._unswapped = None
