@@ -196,6 +196,20 @@ async def test_wrong_token_is_a_login_failure() -> None:
                 pass
 
 
+async def test_a_bot_that_dies_mid_test_is_reported(fake_discord: FakeDiscord, fake_guild: FakeGuild) -> None:
+    bot = minimal_bot(fake_discord)
+
+    def bot_task_done() -> bool:
+        return all(t.done() for t in asyncio.all_tasks() if t.get_name() == "bot-under-test")
+
+    with pointed_at(fake_discord), pytest.raises(RuntimeError, match="crashed") as caught:
+        async with running(bot):
+            await fake_discord.close_gateway(4004)  # "authentication failed": discord.py gives up
+            await wait_for_bot(bot_task_done, 10, "the bot task to end")
+    assert isinstance(caught.value.__cause__, discord.ConnectionClosed)
+    assert caught.value.__cause__.code == 4004
+
+
 async def test_command_reply_is_recorded_and_awaitable(fake_discord: FakeDiscord, fake_guild: FakeGuild) -> None:
     bot = minimal_bot(fake_discord)
     with pointed_at(fake_discord):

@@ -47,7 +47,7 @@ async def running(bot: BotT, *, token: str = FAKE_TOKEN, ready_timeout: float = 
     """Start ``bot`` on this loop, wait for ``on_ready``, and close it (voice included) on exit.
 
     If the bot dies before READY (bad token, payload it cannot parse) that error is raised here
-    instead of a bare timeout.
+    instead of a bare timeout; if it died during the test, leaving the block says so.
     """
     ready = asyncio.Event()
 
@@ -65,6 +65,8 @@ async def running(bot: BotT, *, token: str = FAKE_TOKEN, ready_timeout: float = 
         if waiter not in done:
             raise WaitTimeout(f"the bot did not become ready within {ready_timeout}s")
         yield bot
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            raise RuntimeError("the bot crashed while the test was running") from task.exception()
     finally:
         waiter.cancel()
         bot.remove_listener(on_ready, "on_ready")
