@@ -91,8 +91,9 @@ async def test_kill_9_then_restart_rejoins_and_resumes_queue_and_position(
     async with brent_process(fake_discord, workdir, "first") as first:
         await fake_discord.wait_for_ready(timeout=30)
         await alice.join_voice()
-        await alice.ask(f"play {media.url('clock60.mp3')}", "Playing", timeout=30)
+        play_cmd, _ = await alice.ask(f"play {media.url('clock60.mp3')}", "Playing", timeout=30)
         await alice.ask(f"play {media.url('next500.mp3')}", "#1", timeout=30)
+        await recorder.wait_for_audio(0.3, timeout=20, after=play_cmd.sent_at)
         seek_cmd, _ = await alice.ask(f"seek 0:{SEEK_TO}", "Now at", timeout=30)
         await recorder.wait_for_audio(2.5, timeout=20, after=seek_cmd.sent_at)
         first.kill()
@@ -121,6 +122,37 @@ async def test_kill_9_then_restart_rejoins_and_resumes_queue_and_position(
     logs = "".join((workdir / f"{n}.{s}").read_text(errors="replace") for n in ("first", "second") for s in ("out", "err"))
     assert "restore resumed" in logs
     assert MADE_UP_TOKEN not in logs
+
+
+async def test_sigterm_saves_the_exact_position_and_the_next_start_resumes_there(
+    fake_discord: FakeDiscord, media: MediaServer, tmp_path: Path
+) -> None:
+    """An orderly stop writes a final snapshot: the resume is within a second, not a checkpoint interval."""
+    guild = add_music_guild(fake_discord)
+    alice = Member(fake_discord, guild, guild.member("alice"))
+    workdir = tmp_path / "brent"
+    write_credentials(workdir)
+    recorder = fake_discord.voice_log(guild)
+    async with brent_process(fake_discord, workdir, "first") as first:
+        await fake_discord.wait_for_ready(timeout=30)
+        await alice.join_voice()
+        play_cmd, _ = await alice.ask(f"play {media.url('clock60.mp3')}", "Playing", timeout=30)
+        await recorder.wait_for_audio(0.3, timeout=20, after=play_cmd.sent_at)
+        seek_cmd, _ = await alice.ask("seek 20", "Now at", timeout=30)
+        await recorder.wait_for_audio(3.5, timeout=20, after=seek_cmd.sent_at)  # less than a checkpoint interval
+        first.terminate()
+        assert await asyncio.wait_for(first.wait(), 20) == 0
+        stopped_at = time.perf_counter()
+    before = heard_seconds(clock_runs(recorder.pcm(after=seek_cmd.sent_at)))
+    last_heard = before[-1]
+    assert last_heard >= 22, before
+    async with brent_process(fake_discord, workdir, "second") as second:
+        await fake_discord.wait_until(lambda: fake_discord.gateway.identify_count >= 2, 30, "a second IDENTIFY")
+        await recorder.wait_for_audio(2.0, timeout=40, after=stopped_at)
+        after = heard_seconds(clock_runs(recorder.pcm(after=stopped_at)))
+        assert after and last_heard - 1 <= after[0] <= last_heard, (before, after)
+        second.terminate()
+        assert await asyncio.wait_for(second.wait(), 20) == 0
 
 
 # --- the restore rules, in-process (faster to vary than a subprocess) ---------------------------------
