@@ -752,6 +752,15 @@ class Extractor:
         assert result.stream is not None
         return result.stream
 
+    async def warm_up(self) -> None:
+        """Start a PROCESS pool's workers now (about a second of CPU each: an interpreter plus yt-dlp),
+        so the first lookups after start-up do not pay for them inside their timeout. Other modes: no-op."""
+        if self.mode is not ExecutorMode.PROCESS or not self._owns_executor or self._closed:
+            return
+        loop = asyncio.get_running_loop()
+        workers = int(getattr(self._executor, "_max_workers", 1))
+        await asyncio.gather(*(loop.run_in_executor(self._executor, os.getpid) for _ in range(workers)))
+
     def close(self) -> None:
         """Stop accepting work; running lookups finish on their own (bounded by socket_timeout)."""
         self._closed = True

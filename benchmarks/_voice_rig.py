@@ -72,6 +72,7 @@ class Usage:
 
     at: float
     cpu_s: float  # user+system of the process and its live children, plus reaped children
+    bot_cpu_s: float  # the bot process alone
     rss_bytes: int  # the bot process alone
     children_rss_bytes: int
     fds: int
@@ -155,7 +156,8 @@ class BotUnderTest:
     def usage(self) -> Usage:
         with self.ps.oneshot():
             times = self.ps.cpu_times()
-            cpu = times.user + times.system + times.children_user + times.children_system
+            own = times.user + times.system
+            cpu = own + times.children_user + times.children_system
             rss = self.ps.memory_info().rss
             fds = self.ps.num_fds()
         children_rss = 0
@@ -171,7 +173,7 @@ class BotUnderTest:
                     names.append(child.name())
             except psutil.NoSuchProcess:
                 continue
-        return Usage(time.perf_counter(), cpu, rss, children_rss, fds, tuple(sorted(names)))
+        return Usage(time.perf_counter(), cpu, own, rss, children_rss, fds, tuple(sorted(names)))
 
 
 # --- what the fake heard --------------------------------------------------------------------------
