@@ -8,6 +8,7 @@ loudness and pacing, and benchmarks can reuse the same numbers (first-packet lat
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 from collections.abc import Callable
@@ -70,12 +71,19 @@ class VoiceRecorder:
     _speaking: list[SpeakingEvent] = field(default_factory=list)
     _errors: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Running totals, so waits re-checked after every packet stay O(log n) in long benchmark runs.
+    _arrivals: list[float] = field(default_factory=list)
+    _audio_bytes: list[int] = field(default_factory=list)  # cumulative PCM bytes through packet i
+    _audio_count: list[int] = field(default_factory=list)  # cumulative audio packets through packet i
 
     # --- written by the fake's loop -------------------------------------------------------------
 
     def add_packet(self, packet: VoicePacket) -> None:
         with self._lock:
             self._packets.append(packet)
+            self._arrivals.append(packet.arrival)
+            self._audio_bytes.append((self._audio_bytes[-1] if self._audio_bytes else 0) + len(packet.pcm))
+            self._audio_count.append((self._audio_count[-1] if self._audio_count else 0) + (not packet.silence))
         self.notifier.notify()
 
     def add_speaking(self, event: SpeakingEvent) -> None:
@@ -107,14 +115,29 @@ class VoiceRecorder:
         with self._lock:
             return list(self._errors)
 
-    def audio_packets(self, *, after: float | None = None) -> list[VoicePacket]:
-        return [p for p in self.packets if not p.silence and (after is None or p.arrival > after)]
+    def _first_after(self, after: float | None) -> int:
+        """Index of the first packet that arrived after ``after`` (packets are kept in arrival order)."""
+        return 0 if after is None else bisect.bisect_right(self._arrivals, after)
 
-    def packets_after(self, t: float) -> list[VoicePacket]:
-        return [p for p in self.packets if p.arrival > t]
+    def _totals_after(self, after: float | None) -> tuple[int, int]:
+        """(PCM bytes, audio packets) that arrived after ``after``."""
+        with self._lock:
+            if not self._packets:
+                return 0, 0
+            i = self._first_after(after)
+            bytes_before = self._audio_bytes[i - 1] if i else 0
+            count_before = self._audio_count[i - 1] if i else 0
+            return self._audio_bytes[-1] - bytes_before, self._audio_count[-1] - count_before
+
+    def packets_after(self, t: float | None) -> list[VoicePacket]:
+        with self._lock:
+            return self._packets[self._first_after(t):]
+
+    def audio_packets(self, *, after: float | None = None) -> list[VoicePacket]:
+        return [p for p in self.packets_after(after) if not p.silence]
 
     def audio_seconds(self, *, after: float | None = None) -> float:
-        return sum(len(p.pcm) for p in self.audio_packets(after=after)) / (SAMPLE_RATE * CHANNELS * 2)
+        return self._totals_after(after)[0] / (SAMPLE_RATE * CHANNELS * 2)
 
     def pcm(self, start_s: float = 0.0, end_s: float | None = None, *, after: float | None = None) -> np.ndarray:
         """Decoded audio as int16 of shape (samples, 2).
@@ -163,9 +186,7 @@ class VoiceRecorder:
         """
         result: list[float] = []
         previous: VoicePacket | None = None
-        for p in self.packets:
-            if after is not None and p.arrival <= after:
-                continue
+        for p in self.packets_after(after):
             if p.silence:
                 previous = None
                 continue
@@ -183,9 +204,7 @@ class VoiceRecorder:
         result: list[float] = []
         last_audio: VoicePacket | None = None
         in_silence = False
-        for p in self.packets:
-            if after is not None and p.arrival <= after:
-                continue
+        for p in self.packets_after(after):
             if p.silence:
                 in_silence = last_audio is not None
                 continue
@@ -214,9 +233,7 @@ class VoiceRecorder:
         """(previous, next) sequence numbers that are not consecutive within one SSRC (lost or reordered)."""
         breaks: list[tuple[int, int]] = []
         last: dict[int, int] = {}
-        for p in self.packets:
-            if after is not None and p.arrival <= after:
-                continue
+        for p in self.packets_after(after):
             prev = last.get(p.ssrc)
             if prev is not None and p.sequence != (prev + 1) % 65536:
                 breaks.append((prev, p.sequence))
@@ -229,8 +246,10 @@ class VoiceRecorder:
         """Until ``n`` packets (audio only unless ``audio=False``) arrived after ``after``."""
 
         def probe() -> list[VoicePacket] | None:
-            got = self.audio_packets(after=after) if audio else [p for p in self.packets if after is None or p.arrival > after]
-            return got if len(got) >= n else None
+            have = self._totals_after(after)[1] if audio else len(self.packets_after(after))
+            if have < n:
+                return None
+            return self.audio_packets(after=after) if audio else self.packets_after(after)
 
         return await self.notifier.wait(probe, timeout, lambda: f"{n} packets in guild {self.guild_id} (have {len(self.packets)})")
 
@@ -253,8 +272,11 @@ class VoiceRecorder:
         """
 
         def probe() -> VoicePacket | None:
-            tail = [p for p in self.packets if after is None or p.arrival > after][-frames:]
-            return tail[-1] if len(tail) == frames and all(p.silence for p in tail) else None
+            with self._lock:
+                tail = self._packets[-frames:]
+            if len(tail) < frames or (after is not None and tail[0].arrival <= after):
+                return None
+            return tail[-1] if all(p.silence for p in tail) else None
 
         return await self.notifier.wait(probe, timeout, lambda: f"silence in guild {self.guild_id}")
 
