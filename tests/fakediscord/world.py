@@ -162,7 +162,8 @@ class World:
             previous = states.pop(user.id, None)
             session_id = previous.session_id if previous else secrets.token_hex(16)
         else:
-            if channel_id not in self.channels or self.channels[channel_id].kind != "voice":
+            channel = self.channels.get(channel_id)
+            if channel is None or channel.kind != "voice" or channel.guild_id != guild_id:
                 raise ValueError(f"{channel_id} is not a voice channel of guild {guild_id}")
             previous = states.get(user.id)
             session_id = previous.session_id if previous else secrets.token_hex(16)
