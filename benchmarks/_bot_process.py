@@ -111,7 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kind", choices=("brent", "baseline"), required=True)
     parser.add_argument("--mode", default="thread")
     parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="sys.setswitchinterval for this bot (CPython's default is 0.005 s)")
     args = parser.parse_args(argv)
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return asyncio.run(serve(args.kind, args.mode, args.data_dir))
 

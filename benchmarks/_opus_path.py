@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import resource
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +33,7 @@ from tests.media import generate_tone
 
 log = logging.getLogger(__name__)
 
-FRAME_BYTES = 3840  # 20 ms of 48 kHz stereo s16le
+OPUS_SET_COMPLEXITY = 4010  # OPUS_SET_COMPLEXITY_REQUEST in opus_defines.h; discord.py has no setter
 FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
 
 
@@ -42,13 +45,18 @@ class PathCost:
     ffmpeg_opus_encode: float  # mp3 -> Ogg Opus (libopus)
     ffmpeg_opus_copy: float  # Opus (webm) -> Ogg Opus, no re-encoding
     python_volume: float  # PCMVolumeTransformer (audioop.mul) on 50 frames
-    python_opus_encode: float  # discord.opus.Encoder on 50 frames
+    python_opus_encode: float  # discord.opus.Encoder on 50 frames, as discord.py configures it
+    python_opus_encode_c5: float  # the same at libopus complexity 5 (default 10)
+    python_opus_encode_no_fec: float  # the same without in-band FEC (discord.py: on, 15 % loss expected)
     python_ogg_read: float  # discord.oggparse on one second of Ogg Opus
     python_encrypt: float  # xchacha20-poly1305 of 50 packets (both paths)
 
     @property
     def pcm_path(self) -> float:
         return self.ffmpeg_pcm + self.python_volume + self.python_opus_encode + self.python_encrypt
+
+    def pcm_path_with(self, encode: float) -> float:
+        return self.pcm_path - self.python_opus_encode + encode
 
     @property
     def opus_encode_path(self) -> float:
@@ -66,10 +74,10 @@ def _child_cpu_ms(cmd: list[str]) -> float:
     return ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000
 
 
-def _cpu_ms(step: object, repeats: int) -> float:
+def _cpu_ms(step: Callable[[], object], repeats: int) -> float:
     started = time.process_time()
     for _ in range(repeats):
-        step()  # type: ignore[operator]
+        step()
     return (time.process_time() - started) * 1000 / repeats
 
 
@@ -88,8 +96,15 @@ def measure_path_cost(seconds: float = 30.0) -> PathCost:
         ffmpeg_copy = _child_cpu_ms(base + ["-i", str(webm), "-vn", "-c:a", "copy", "-f", "opus", str(root / "copy.ogg")])
         ogg_bytes = ogg.read_bytes()
 
-    frame = bytes(FRAME_BYTES)
+    # A 440 Hz tone, not zeros: libopus spends next to nothing on digital silence.
+    wave = [int(8000 * math.sin(2 * math.pi * 440 * n / 48000)) for n in range(960)]
+    frame = b"".join(struct.pack("<hh", v, v) for v in wave)
     encoder = discord.opus.Encoder()
+    encoder_c5 = discord.opus.Encoder()
+    discord.opus._lib.opus_encoder_ctl(encoder_c5._state, OPUS_SET_COMPLEXITY, 5)
+    encoder_no_fec = discord.opus.Encoder()
+    encoder_no_fec.set_fec(False)
+    encoder_no_fec.set_expected_packet_loss_percent(0)
     volume = discord.PCMVolumeTransformer(_Frames(frame), volume=0.5)
     key = nacl.utils.random(32)
     packet = encoder.encode(frame, 960)
@@ -98,9 +113,12 @@ def measure_path_cost(seconds: float = 30.0) -> PathCost:
         for _ in range(50):
             volume.read()
 
-    def one_second_encode() -> None:
-        for _ in range(50):
-            encoder.encode(frame, 960)
+    def one_second_encode(with_encoder: discord.opus.Encoder) -> Callable[[], None]:
+        def step() -> None:
+            for _ in range(50):
+                with_encoder.encode(frame, 960)
+
+        return step
 
     def one_second_encrypt() -> None:
         for n in range(50):
@@ -112,7 +130,9 @@ def measure_path_cost(seconds: float = 30.0) -> PathCost:
 
     return PathCost(
         ffmpeg_pcm=ffmpeg_pcm / seconds, ffmpeg_opus_encode=ffmpeg_opus / seconds, ffmpeg_opus_copy=ffmpeg_copy / seconds,
-        python_volume=_cpu_ms(one_second_volume, 50), python_opus_encode=_cpu_ms(one_second_encode, 20),
+        python_volume=_cpu_ms(one_second_volume, 50), python_opus_encode=_cpu_ms(one_second_encode(encoder), 20),
+        python_opus_encode_c5=_cpu_ms(one_second_encode(encoder_c5), 20),
+        python_opus_encode_no_fec=_cpu_ms(one_second_encode(encoder_no_fec), 20),
         python_ogg_read=_cpu_ms(read_ogg, 5) / seconds, python_encrypt=_cpu_ms(one_second_encrypt, 50),
     )
 

@@ -82,10 +82,14 @@ class Usage:
 class BotUnderTest:
     """``async with BotUnderTest.start(fake, "brent", mode="thread") as bot:``"""
 
-    def __init__(self, fake: FakeDiscord, kind: str, mode: str, proc: asyncio.subprocess.Process, workdir: Path) -> None:
+    def __init__(
+        self, fake: FakeDiscord, kind: str, mode: str, proc: asyncio.subprocess.Process, workdir: Path,
+        switch_interval: float | None = None,
+    ) -> None:
         self.fake = fake
         self.kind = kind
         self.mode = mode
+        self.switch_interval = switch_interval
         self.proc = proc
         self.workdir = workdir
         self.ps = psutil.Process(proc.pid)
@@ -93,22 +97,28 @@ class BotUnderTest:
 
     @property
     def label(self) -> str:
-        return "baseline" if self.kind == "baseline" else f"BRENT ({self.mode})"
+        label = "baseline" if self.kind == "baseline" else f"BRENT ({self.mode})"
+        if self.switch_interval is not None:
+            label += f", switch interval {self.switch_interval * 1000:g} ms"
+        return label
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def start(cls, fake: FakeDiscord, kind: str, *, mode: str = "thread") -> AsyncIterator[BotUnderTest]:
+    async def start(
+        cls, fake: FakeDiscord, kind: str, *, mode: str = "thread", switch_interval: float | None = None
+    ) -> AsyncIterator[BotUnderTest]:
         with tempfile.TemporaryDirectory(prefix=f"brent-bench-{kind}-") as tmp:
             workdir = Path(tmp)
             env = fake.subprocess_env()
             env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), str(REPO)) if p)
             stderr = (workdir / "stderr.log").open("wb")
+            extra = [] if switch_interval is None else ["--switch-interval", str(switch_interval)]
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "benchmarks._bot_process", "--kind", kind, "--mode", mode,
-                "--data-dir", str(workdir / "data"), cwd=REPO, env=env,
+                "--data-dir", str(workdir / "data"), *extra, cwd=REPO, env=env,
                 stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
             )
-            bot = cls(fake, kind, mode, proc, workdir)
+            bot = cls(fake, kind, mode, proc, workdir, switch_interval)
             try:
                 await fake.wait_for_ready(timeout=60)
                 yield bot

@@ -60,7 +60,7 @@ class Plan:
 
     @classmethod
     def of(cls, quick: bool) -> Plan:
-        return cls(reps=3, transitions=2, window_s=4.0) if quick else cls(reps=8, transitions=5, window_s=15.0)
+        return cls(reps=3, transitions=2, window_s=4.0) if quick else cls(reps=6, transitions=4, window_s=12.0)
 
 
 @dataclass

@@ -61,7 +61,7 @@ class Plan:
     def of(cls, quick: bool) -> Plan:
         if quick:
             return cls(QUICK_LEVELS, 3.0, 20, 60.0)
-        return cls(FULL_LEVELS, 5.0, 50, 240.0)
+        return cls(FULL_LEVELS, 5.0, 50, 150.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,9 +184,9 @@ async def measure_level(bot: BotUnderTest, streams: list[Listener], window_s: fl
     )
 
 
-async def ramp_bot(kind: str, media: Media, plan: Plan) -> Ramp:
+async def ramp_bot(kind: str, media: Media, plan: Plan, switch_interval: float | None = None) -> Ramp:
     async with FakeDiscord() as fake:
-        async with BotUnderTest.start(fake, kind, mode=DEFAULT_EXECUTOR_MODE.value) as bot:
+        async with BotUnderTest.start(fake, kind, mode=DEFAULT_EXECUTOR_MODE.value, switch_interval=switch_interval) as bot:
             ramp = Ramp(bot.label)
             await idle_memory(bot, plan.idle_guilds, ramp)
             started = time.perf_counter()
@@ -209,13 +209,19 @@ async def ramp_bot(kind: str, media: Media, plan: Plan) -> Ramp:
             return ramp
 
 
-async def measure_all(plan: Plan) -> tuple[Ramp, Ramp, PathCost]:
+EXPERIMENT_SWITCH_INTERVAL = 0.001
+
+
+async def measure_all(plan: Plan) -> tuple[Ramp, Ramp, Ramp, PathCost]:
     cost = await asyncio.to_thread(measure_path_cost, 10.0 if plan.levels == QUICK_LEVELS else 30.0)
     long_s = plan.budget_s * 2 + 120
     with serve_media(long_seconds=long_s) as media, arrival_times_only():
         baseline = await ramp_bot("baseline", media, plan)
         brent = await ramp_bot("brent", media, plan)
-    return baseline, brent, cost
+        # The experiment: CPython hands the GIL over every 5 ms by default; dozens of player threads
+        # that each must send a packet every 20 ms may be waiting on that hand-over rather than on CPU.
+        switchy = await ramp_bot("brent", media, plan, switch_interval=EXPERIMENT_SWITCH_INTERVAL)
+    return baseline, brent, switchy, cost
 
 
 CORES = 2.0
@@ -241,6 +247,10 @@ def cost_table(cost: PathCost, brent: Ramp) -> str:
          streams(cost.opus_copy_path)],
     ]
     measured = brent.cpu_ms_per_stream()
+    for what, encode in (("PCM path, Opus encoder at complexity 5", cost.python_opus_encode_c5),
+                         ("PCM path, Opus encoder without FEC", cost.python_opus_encode_no_fec)):
+        total = cost.pcm_path_with(encode)
+        rows.append([f"{what} (encode {encode:.1f}): sum", f"{total:.1f} ({streams(total)} streams)", "", ""])
     rows.append(["measured in the ramp (slope, incl. sockets, threads, the loop)", f"{measured:.1f}", "", ""])
     return table(["part (ms of CPU per second of one stream)", "PCM path (today)", "Opus, ffmpeg encodes",
                   "Opus, copied source"], rows)
@@ -252,7 +262,7 @@ def cost_table(cost: PathCost, brent: Ramp) -> str:
 def capacity_plot(ramps: tuple[Ramp, ...], path: Path) -> Path:
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ramp, color in zip(ramps, ("#999999", "#2a7ab9"), strict=False):
+    for ramp, color in zip(ramps, ("#999999", "#2a7ab9", "#27ae60"), strict=False):
         x = [lv.streams for lv in ramp.levels]
         axes[0].plot(x, [lv.p99_ms for lv in ramp.levels], marker="o", color=color, label=f"{ramp.label} p99")
         axes[0].plot(x, [lv.max_ms for lv in ramp.levels], marker=".", linestyle=":", color=color, label=f"{ramp.label} max")
@@ -274,9 +284,23 @@ def capacity_plot(ramps: tuple[Ramp, ...], path: Path) -> Path:
     return path
 
 
-def report(baseline: Ramp, brent: Ramp, plan: Plan, options: SuiteOptions, cost: PathCost | None = None) -> Section:
+def experiment_text(brent: Ramp, experiments: tuple[Ramp, ...]) -> str:
+    if not experiments:
+        return ""
+    parts = [f"{r.label}: held {r.held} streams at {r.cpu_ms_per_stream():.1f} ms CPU per stream-second" for r in experiments]
+    return (
+        f"**Experiment (not shipped).** {'; '.join(parts)}; BRENT as shipped: held {brent.held}. Each stream is one"
+        " discord.py `AudioPlayer` thread that must get the GIL every 20 ms; CPython hands the GIL over every 5 ms"
+        " by default, so with dozens of such threads a packet can wait on the hand-over rather than on the CPU."
+        " If the shorter interval holds more streams, `sys.setswitchinterval(0.001)` at start-up (main.py) is the"
+        " cheapest capacity change there is."
+    )
+
+
+def report(baseline: Ramp, brent: Ramp, plan: Plan, options: SuiteOptions, cost: PathCost | None = None,
+           experiments: tuple[Ramp, ...] = ()) -> Section:
     options.img_dir.mkdir(parents=True, exist_ok=True)
-    plot = capacity_plot((baseline, brent), options.img_dir / "audio-capacity.png")
+    plot = capacity_plot((baseline, brent, *experiments), options.img_dir / "audio-capacity.png")
     rel = plot.relative_to(options.doc_dir).as_posix() if plot.is_relative_to(options.doc_dir) else str(plot)
 
     def row(name: str, b: float, r: float, fmt: str, target: str = "", ok: str = "") -> list[str]:
@@ -298,7 +322,7 @@ def report(baseline: Ramp, brent: Ramp, plan: Plan, options: SuiteOptions, cost:
     level_rows = [
         [ramp.label, str(lv.streams), f"{lv.p50_ms:.1f} / {lv.p99_ms:.1f} / {lv.max_ms:.1f}", str(lv.over_40), str(lv.bursts),
          f"{lv.cpu_cores * 100:.0f} % ({lv.bot_cpu_cores * 100:.0f} % bot)", f"{lv.rss_mb:.0f} + {lv.children_rss_mb:.0f}", "yes" if lv.holds else "**no**"]
-        for ramp in (baseline, brent) for lv in ramp.levels
+        for ramp in (baseline, brent, *experiments) for lv in ramp.levels
     ]
     levels = table(["bot", "streams", "gap p50 / p99 / max (ms)", "gaps > 40 ms", "late bursts", "CPU (of it the bot process)",
                     "RSS bot + ffmpeg (MB)", "holds"], level_rows)
@@ -313,6 +337,8 @@ child's RSS, so pages shared between the ffmpeg processes are counted once per p
 
 {levels}
 
+{experiment_text(brent, experiments)}
+
 ![capacity]({rel})
 
 **PCM versus Opus pass-through.** Each part of a stream timed alone (CPU per second of audio; ffmpeg on a
@@ -326,5 +352,5 @@ generated {"10" if options.quick else "30"} s file, the bot's parts as discord.p
 
 def run(options: SuiteOptions) -> Section:
     plan = Plan.of(options.quick)
-    baseline, brent, cost = asyncio.run(measure_all(plan))
-    return report(baseline, brent, plan, options, cost)
+    baseline, brent, switchy, cost = asyncio.run(measure_all(plan))
+    return report(baseline, brent, plan, options, cost, (switchy,))
