@@ -17,6 +17,28 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 20.0
+_RECONNECT_POLL = 0.1
+
+
+async def voice_comes_back(guild: discord.Guild, timeout: float = CONNECT_TIMEOUT + 5.0) -> bool:
+    """After the bot's voice state lost its channel: is this discord.py reconnecting?
+
+    discord.py's reconnect (after the voice websocket closed) leaves the channel and joins again
+    with the same VoiceClient; an outside disconnect makes it drop the client. Neither raises an
+    event we can await, so this polls the client until it is connected again (True) or gone or
+    the time is up (False).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        client = guild.voice_client
+        if not isinstance(client, discord.VoiceClient):
+            return False
+        if client.is_connected():
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(_RECONNECT_POLL)
 
 
 class VoiceConnector:

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.checks import VoiceLike, bot_voice_channel, listeners, member_voice_channel
 from bot.idle import IdleTimer
+from bot.voice_connect import voice_comes_back
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
@@ -61,9 +62,11 @@ class VoiceCog(commands.Cog, name="Voice"):
     ) -> None:
         guild = member.guild
         if member.id == getattr(self.bot.user, "id", None) and after.channel is None:
-            # Disconnected from outside (kicked, channel deleted): stop cleanly, keep the queue.
             player = self.bot.players.get(guild.id)
-            if player is not None and player.voice is not None:
+            # discord.py's own voice reconnect also leaves the channel first: only a client that
+            # is gone means we were put out (kicked, channel deleted).
+            if player is not None and player.voice is not None and not await voice_comes_back(guild):
+                # Disconnected from outside: stop cleanly, keep the queue.
                 log.info("guild %s: voice connection closed from outside", guild.id)
                 await player.detach()
             self.idle.disarm(guild.id)
