@@ -328,6 +328,22 @@ async def test_play_streams_the_tone_at_a_steady_20ms_pace(
     assert fake_discord.bot_voice_channel(fake_guild) is None
 
 
+async def test_without_decoding_the_fake_still_times_and_measures_the_stream(e2e_media: MediaServer) -> None:
+    async with FakeDiscord(decode_audio=False) as fake:
+        guild = fake.add_guild()
+        bot = minimal_bot(fake)
+        recorder = fake.voice_log(guild)
+        with pointed_at(fake):
+            async with running(bot):
+                await play_in(fake, guild, e2e_media.url("short1.mp3"))
+                await recorder.wait_for_silence(timeout=15)
+    assert recorder.errors == []
+    assert abs(recorder.audio_seconds() - SHORT_SECONDS) <= 0.1
+    assert all(p.pcm == b"" and p.samples == 960 for p in recorder.audio_packets())
+    assert recorder.sequence_breaks() == []
+    assert recorder.gap_stats().p50_ms == pytest.approx(20.0, abs=1.0)
+
+
 async def test_two_guilds_each_hear_only_their_own_tone(fake_discord: FakeDiscord, e2e_media: MediaServer) -> None:
     first = fake_discord.add_guild("First", members=("alice",))
     second = fake_discord.add_guild("Second", members=("alice",))
@@ -429,6 +445,26 @@ async def test_moving_the_bot_renegotiates_voice_and_audio_keeps_flowing(
     assert recorder.errors == []
     moves = [op.d for op in fake_discord.gateway_log if op.op == 4 and op.d["channel_id"] is not None]
     assert [int(d["channel_id"]) for d in moves] == [fake_guild.voice_channel.id, lounge.id]
+
+
+async def test_a_dropped_voice_websocket_is_reopened_with_a_new_session(
+    fake_discord: FakeDiscord, fake_guild: FakeGuild, e2e_media: MediaServer
+) -> None:
+    bot = minimal_bot(fake_discord)
+    recorder = fake_discord.voice_log(fake_guild)
+    with pointed_at(fake_discord):
+        async with running(bot):
+            await play_in(fake_discord, fake_guild, e2e_media.url("tone880.mp3"))
+            await recorder.wait_for_audio(0.3)
+            (before,) = fake_discord.voice_sessions(fake_guild)
+            await fake_discord.drop_bot_voice(fake_guild, 4000)
+            await fake_discord.wait_until(
+                lambda: any(s.secret_key and s is not before for s in fake_discord.voice.active_sessions(fake_guild.id)),
+                15, "a new negotiated voice session",
+            )
+            assert fake_discord.bot_voice_channel(fake_guild) == fake_guild.voice_channel.id
+    (after,) = [s for s in fake_discord.voice.sessions if s is not before]
+    assert after.ssrc != before.ssrc and after.secret_key != before.secret_key
 
 
 async def test_gateway_reconnect_resumes_and_commands_still_work(fake_discord: FakeDiscord, fake_guild: FakeGuild) -> None:

@@ -32,7 +32,8 @@ class VoicePacket:
     timestamp: int
     ssrc: int
     silence: bool  # the 3-byte Opus silence frame f8 ff fe
-    pcm: bytes  # 48 kHz stereo s16le; empty for silence frames
+    pcm: bytes  # 48 kHz stereo s16le; empty for silence frames (and when the fake does not decode)
+    samples: int = 0  # per channel; from the Opus header when not decoded, else len(pcm) // 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ class VoiceRecorder:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # Running totals, so waits re-checked after every packet stay O(log n) in long benchmark runs.
     _arrivals: list[float] = field(default_factory=list)
-    _audio_bytes: list[int] = field(default_factory=list)  # cumulative PCM bytes through packet i
+    _audio_samples: list[int] = field(default_factory=list)  # cumulative samples through packet i
     _audio_count: list[int] = field(default_factory=list)  # cumulative audio packets through packet i
 
     # --- written by the fake's loop -------------------------------------------------------------
@@ -82,7 +83,8 @@ class VoiceRecorder:
         with self._lock:
             self._packets.append(packet)
             self._arrivals.append(packet.arrival)
-            self._audio_bytes.append((self._audio_bytes[-1] if self._audio_bytes else 0) + len(packet.pcm))
+            samples = 0 if packet.silence else (packet.samples or len(packet.pcm) // (CHANNELS * 2))
+            self._audio_samples.append((self._audio_samples[-1] if self._audio_samples else 0) + samples)
             self._audio_count.append((self._audio_count[-1] if self._audio_count else 0) + (not packet.silence))
         self.notifier.notify()
 
@@ -120,14 +122,14 @@ class VoiceRecorder:
         return 0 if after is None else bisect.bisect_right(self._arrivals, after)
 
     def _totals_after(self, after: float | None) -> tuple[int, int]:
-        """(PCM bytes, audio packets) that arrived after ``after``."""
+        """(samples per channel, audio packets) that arrived after ``after``."""
         with self._lock:
             if not self._packets:
                 return 0, 0
             i = self._first_after(after)
-            bytes_before = self._audio_bytes[i - 1] if i else 0
+            samples_before = self._audio_samples[i - 1] if i else 0
             count_before = self._audio_count[i - 1] if i else 0
-            return self._audio_bytes[-1] - bytes_before, self._audio_count[-1] - count_before
+            return self._audio_samples[-1] - samples_before, self._audio_count[-1] - count_before
 
     def packets_after(self, t: float | None) -> list[VoicePacket]:
         with self._lock:
@@ -137,7 +139,8 @@ class VoiceRecorder:
         return [p for p in self.packets_after(after) if not p.silence]
 
     def audio_seconds(self, *, after: float | None = None) -> float:
-        return self._totals_after(after)[0] / (SAMPLE_RATE * CHANNELS * 2)
+        """Seconds of sound received (counted from the Opus frames, so also without decoding)."""
+        return self._totals_after(after)[0] / SAMPLE_RATE
 
     def pcm(self, start_s: float = 0.0, end_s: float | None = None, *, after: float | None = None) -> np.ndarray:
         """Decoded audio as int16 of shape (samples, 2).

@@ -79,11 +79,14 @@ class FakeDiscord:
     """``async with FakeDiscord() as fake:`` – REST, main gateway, TLS voice gateway and UDP on 127.0.0.1.
 
     ``require_token`` makes REST and IDENTIFY refuse any other token (for login-failure tests);
-    by default any token is accepted, as a made-up one is all tests have.
+    by default any token is accepted, as a made-up one is all tests have. ``decode_audio=False``
+    keeps timing, sequence and frame lengths but no PCM (long, many-guild benchmark runs): pitch
+    and loudness helpers then see no sound, ``audio_seconds`` and the waits still work.
     """
 
-    def __init__(self, *, require_token: str | None = None, bot_name: str = "Brent") -> None:
+    def __init__(self, *, require_token: str | None = None, bot_name: str = "Brent", decode_audio: bool = True) -> None:
         self._require_token = require_token
+        self._decode_audio = decode_audio
         self._bot_name = bot_name
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
@@ -140,7 +143,7 @@ class FakeDiscord:
         self._stop = asyncio.Event()
         self.notifier = Notifier(self._loop)
         self.world = World(self.notifier, bot_name=self._bot_name)
-        self.voice = VoiceServer(self.world)
+        self.voice = VoiceServer(self.world, decode_audio=self._decode_audio)
         await self.voice.start_udp()
         self.gateway = Gateway(self.world, self.voice, require_token=self._require_token)
         self.rest = RestApi(self.world, gateway_url="", require_token=self._require_token)
@@ -334,6 +337,11 @@ class FakeDiscord:
         """Make the next ``times`` matching REST calls fail (default: 403 Missing Permissions once)."""
         failure = InjectedFailure(method, path_contains, status, code, message, times)
         self.notifier.call(lambda: self.rest.failures.append(failure))
+
+    async def drop_bot_voice(self, guild: FakeGuild | int, code: int = 4000) -> None:
+        """The voice server closes the bot's voice websocket with ``code``; the bot stays in the
+        channel as far as the main gateway knows (4000: discord.py reconnects with a new session)."""
+        await self.notifier.run(self._act(lambda: self.voice.close_guild(_id(guild), code)))
 
     async def remove_bot_from_guild(self, guild: FakeGuild | int) -> None:
         """The bot is kicked: its voice state goes and GUILD_DELETE (without ``unavailable``) arrives."""

@@ -83,8 +83,9 @@ class _UdpProtocol(asyncio.DatagramProtocol):
 
 
 class VoiceServer:
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, *, decode_audio: bool = True) -> None:
         self.world = world
+        self.decode_audio = decode_audio
         self.endpoint = ""  # "127.0.0.1:<tls port>", set once listening
         self.udp_port = 0
         self._expected: dict[int, ExpectedVoice] = {}
@@ -251,11 +252,16 @@ class VoiceServer:
         if session.decoder is None:
             session.decoder = discord.opus.Decoder()
         try:
-            pcm = session.decoder.decode(opus, fec=False)
+            if self.decode_audio:
+                pcm = session.decoder.decode(opus, fec=False)
+                samples = len(pcm) // 4
+            else:
+                pcm = b""
+                samples = discord.opus.Decoder.packet_get_nb_frames(opus) * discord.opus.Decoder.packet_get_samples_per_frame(opus)
         except discord.opus.OpusError as exc:
             recorder.add_error(f"packet seq {sequence} failed to decode: {exc}")
             return
-        recorder.add_packet(VoicePacket(arrival, sequence, timestamp, ssrc, False, pcm))
+        recorder.add_packet(VoicePacket(arrival, sequence, timestamp, ssrc, False, pcm, samples))
 
     def poke(self, address: tuple[str, int]) -> None:
         """Send one meaningless datagram to a client's UDP address (see FakeDiscord.poke_old_voice_sockets)."""
