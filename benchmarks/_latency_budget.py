@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -55,8 +56,11 @@ def latency_budget(url: str, reps: int) -> dict[str, Spread]:
         "BRENT: resolve_all, yt-dlp part": lambda: run_job(resolve),
         "BRENT: resolve_all, ffprobe for the duration": lambda: probe_duration(ffprobe, url, {}, 10.0),
         "BRENT: player's stream(track), yt-dlp again": lambda: run_job(stream_job),
-        "BRENT: ffmpeg start to first PCM frame": lambda: _first_frame(TimedAudio(Stream(url=url), executable=ffmpeg)),
-        "baseline: extract_info": lambda: ytdl.extract_info(url, download=False),
+        "BRENT: ffmpeg start to first PCM frame": lambda: _first_frame(TimedAudio(Stream(url=url, http_headers={}), executable=ffmpeg)),
+        "either: an ffmpeg process start alone (`ffmpeg -version`)": lambda: subprocess.run(
+            [ffmpeg, "-version"], stdout=subprocess.DEVNULL, check=True
+        ),
+        "baseline: extract_info (one YoutubeDL reused)": lambda: ytdl.extract_info(url, download=False),
         "baseline: FFmpegPCMAudio start to first frame": lambda: _first_frame(
             discord.FFmpegPCMAudio(url, executable=ffmpeg, **FFMPEG_OPTIONS)
         ),
