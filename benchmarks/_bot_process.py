@@ -16,10 +16,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import gc
 import logging
 import os
 import signal
 import sys
+import tracemalloc
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,16 @@ log = logging.getLogger(__name__)
 
 PREFIX = "\\"
 FAKE_TOKEN = "fake.bot.token-for-benchmarks"
+
+
+class HeapProbe(commands.Cog):
+    """``heap``: Python's traced allocations right now (only when started with ``--tracemalloc``)."""
+
+    @commands.command(name="heap")
+    async def heap(self, ctx: commands.Context[Any]) -> None:
+        gc.collect()
+        current, _ = tracemalloc.get_traced_memory()
+        await ctx.send(f"heap {current}")
 
 
 class LookupLoad(commands.Cog):
@@ -77,6 +89,8 @@ async def serve(kind: str, mode: str, data_dir: Path) -> int:
 
         bot = create_baseline_bot(PREFIX, guild_ready_timeout=0.1)
     await bot.add_cog(LookupLoad(executor))
+    if tracemalloc.is_tracing():
+        await bot.add_cog(HeapProbe())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -111,9 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kind", choices=("brent", "baseline"), required=True)
     parser.add_argument("--mode", default="thread")
     parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--tracemalloc", action="store_true", help="trace Python allocations; adds the heap command")
     parser.add_argument("--switch-interval", type=float, default=None,
                         help="sys.setswitchinterval for this bot (CPython's default is 0.005 s)")
     args = parser.parse_args(argv)
+    if args.tracemalloc:
+        tracemalloc.start()
     if args.switch_interval is not None:
         sys.setswitchinterval(args.switch_interval)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -19,7 +19,14 @@ from collections.abc import Callable
 import discord
 import yt_dlp
 
-from audio.extractor import ExtractJob, ExtractorConfig, JobKind, allowed_extractors_for, probe_duration, run_job
+from audio.extractor import (
+    ExtractJob,
+    ExtractorConfig,
+    JobKind,
+    allowed_extractors_for,
+    probe_duration,
+    run_job,
+)
 from audio.timed_audio import TimedAudio
 from audio.track import Stream
 from audio.url_policy import UrlPolicy

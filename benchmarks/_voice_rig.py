@@ -105,7 +105,8 @@ class BotUnderTest:
     @classmethod
     @contextlib.asynccontextmanager
     async def start(
-        cls, fake: FakeDiscord, kind: str, *, mode: str = "thread", switch_interval: float | None = None
+        cls, fake: FakeDiscord, kind: str, *, mode: str = "thread", switch_interval: float | None = None,
+        tracemalloc: bool = False,
     ) -> AsyncIterator[BotUnderTest]:
         with tempfile.TemporaryDirectory(prefix=f"brent-bench-{kind}-") as tmp:
             workdir = Path(tmp)
@@ -113,6 +114,7 @@ class BotUnderTest:
             env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), str(REPO)) if p)
             stderr = (workdir / "stderr.log").open("wb")
             extra = [] if switch_interval is None else ["--switch-interval", str(switch_interval)]
+            extra += ["--tracemalloc"] if tracemalloc else []
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "benchmarks._bot_process", "--kind", kind, "--mode", mode,
                 "--data-dir", str(workdir / "data"), *extra, cwd=REPO, env=env,
@@ -162,6 +164,12 @@ class BotUnderTest:
         return sent
 
     # --- process accounting ---------------------------------------------------------------------
+
+    async def traced_heap(self, who: Listener) -> int:
+        """Bytes of Python allocations tracemalloc traces in the bot (started with ``tracemalloc=True``)."""
+        sent = await self.say(who, "heap")
+        reply = await self.fake.wait_for_message(who.guild.text_channel, "heap", 30, after=sent)
+        return int(str(reply["content"]).split()[-1])
 
     def usage(self) -> Usage:
         with self.ps.oneshot():

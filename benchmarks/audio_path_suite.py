@@ -140,17 +140,16 @@ async def pacing(bot: BotUnderTest, media: Media, plan: Plan, result: PathResult
 
 
 async def measure(kind: str, mode: str, media: Media, plan: Plan, *, with_latency: bool) -> PathResult:
-    async with FakeDiscord() as fake:
-        async with BotUnderTest.start(fake, kind, mode=mode) as bot:
-            result = PathResult(bot.label)
-            if with_latency:
-                await latencies(bot, media, plan, result)
-            await pacing(bot, media, plan, result)
-            log.info("%s: join %s, in voice %s, transition %s, gaps alone %s, loaded %s (%d lookups)", bot.label,
-                     Spread.of(result.join_ms).text(), Spread.of(result.in_voice_ms).text(),
-                     Spread.of(result.transition_ms).text(), gap_summary(result.gaps_alone),
-                     gap_summary(result.gaps_loaded), result.lookups)
-            return result
+    async with FakeDiscord() as fake, BotUnderTest.start(fake, kind, mode=mode) as bot:
+        result = PathResult(bot.label)
+        if with_latency:
+            await latencies(bot, media, plan, result)
+        await pacing(bot, media, plan, result)
+        log.info("%s: join %s, in voice %s, transition %s, gaps alone %s, loaded %s (%d lookups)", bot.label,
+                 Spread.of(result.join_ms).text(), Spread.of(result.in_voice_ms).text(),
+                 Spread.of(result.transition_ms).text(), gap_summary(result.gaps_alone),
+                 gap_summary(result.gaps_loaded), result.lookups)
+        return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,28 +185,29 @@ async def measure_level(bot: BotUnderTest, streams: list[Listener], window_s: fl
 
 
 async def ramp_bot(kind: str, media: Media, plan: Plan, switch_interval: float | None = None) -> Ramp:
-    async with FakeDiscord() as fake:
-        async with BotUnderTest.start(fake, kind, mode=DEFAULT_EXECUTOR_MODE.value, switch_interval=switch_interval) as bot:
-            ramp = Ramp(bot.label)
-            await idle_memory(bot, plan.idle_guilds, ramp)
-            started = time.perf_counter()
-            streams: list[Listener] = []
-            misses = 0
-            for target in plan.levels:
-                new = await bot.add_listeners(target - len(streams))
-                sent = await asyncio.gather(*(bot.say(who, f"play {media.url('long.mp3', who.guild.id)}") for who in new))
-                await asyncio.gather(*(wait_playing(bot, who, s.sent_at, timeout=120) for who, s in zip(new, sent, strict=True)))
-                streams += new
-                await asyncio.sleep(1.0)  # let the start-up burst of the new streams pass before measuring
-                level = await measure_level(bot, streams, plan.window_s)
-                ramp.levels.append(level)
-                log.info("%s: %d streams: p50 %.1f p99 %.1f max %.1f ms, %d bursts, %.2f cores, rss %.0f MB (+%.0f MB children)%s",
-                         bot.label, level.streams, level.p50_ms, level.p99_ms, level.max_ms, level.bursts,
-                         level.cpu_cores, level.rss_mb, level.children_rss_mb, "" if level.holds else "  <- does not hold")
-                misses = 0 if level.holds else misses + 1
-                if misses == MISSES_TO_STOP or time.perf_counter() - started > plan.budget_s:
-                    break
-            return ramp
+    async with FakeDiscord() as fake, BotUnderTest.start(
+        fake, kind, mode=DEFAULT_EXECUTOR_MODE.value, switch_interval=switch_interval
+    ) as bot:
+        ramp = Ramp(bot.label)
+        await idle_memory(bot, plan.idle_guilds, ramp)
+        started = time.perf_counter()
+        streams: list[Listener] = []
+        misses = 0
+        for target in plan.levels:
+            new = await bot.add_listeners(target - len(streams))
+            sent = await asyncio.gather(*(bot.say(who, f"play {media.url('long.mp3', who.guild.id)}") for who in new))
+            await asyncio.gather(*(wait_playing(bot, who, s.sent_at, timeout=120) for who, s in zip(new, sent, strict=True)))
+            streams += new
+            await asyncio.sleep(1.0)  # let the start-up burst of the new streams pass before measuring
+            level = await measure_level(bot, streams, plan.window_s)
+            ramp.levels.append(level)
+            log.info("%s: %d streams: p50 %.1f p99 %.1f max %.1f ms, %d bursts, %.2f cores, rss %.0f MB (+%.0f MB children)%s",
+                     bot.label, level.streams, level.p50_ms, level.p99_ms, level.max_ms, level.bursts,
+                     level.cpu_cores, level.rss_mb, level.children_rss_mb, "" if level.holds else "  <- does not hold")
+            misses = 0 if level.holds else misses + 1
+            if misses == MISSES_TO_STOP or time.perf_counter() - started > plan.budget_s:
+                break
+        return ramp
 
 
 EXPERIMENT_SWITCH_INTERVAL = 0.001

@@ -4,9 +4,10 @@ One guild; a member keeps the queue a few tracks ahead with ``play`` (every trac
 a short generated MP3, so each goes through the whole path: the play command, yt-dlp, a new
 ffmpeg, the changeover). The bot process's resident memory, open descriptors and child processes
 are sampled at start, after warm-up and every few tracks, and at the end, once the last track has
-played and the bot is idle again. Python-level allocations cannot be traced from outside the
-process, so growth is judged on RSS after warm-up (the allocator and yt-dlp's caches settle in
-the first tracks).
+played and the bot is idle again. psutil sees the process from outside (RSS); Python's own
+allocations are traced inside it (``tracemalloc``, read with a ``heap`` command the benchmark
+adds). Growth is judged after warm-up, on both: the allocator and yt-dlp's caches settle in the
+first tracks.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class Soak:
     wall_s: float = 0.0
     transition_ms: np.ndarray = field(default_factory=lambda: np.empty(0))
     errors: int = 0
+    heap_warm: int = 0  # tracemalloc's traced bytes after warm-up, and at the end
+    heap_end: int = 0
 
 
 def _finished(audio_s: float, plan: Plan) -> int:
@@ -65,7 +68,7 @@ def _finished(audio_s: float, plan: Plan) -> int:
 async def soak(plan: Plan) -> Soak:
     with serve_media(long_seconds=5, soak_seconds=plan.track_seconds) as media:
         async with FakeDiscord() as fake:
-            async with BotUnderTest.start(fake, "brent", mode=DEFAULT_EXECUTOR_MODE.value) as bot:
+            async with BotUnderTest.start(fake, "brent", mode=DEFAULT_EXECUTOR_MODE.value, tracemalloc=True) as bot:
                 result = Soak(bot.label)
                 result.start = bot.usage()
                 [who] = await bot.add_listeners(1)
@@ -79,6 +82,7 @@ async def soak(plan: Plan) -> Soak:
                         result.samples.append((done, bot.usage()))
                         if result.warm is None and done >= plan.warmup:
                             result.warm = result.samples[-1][1]
+                            result.heap_warm = await bot.traced_heap(who)
                         next_sample += plan.sample_every
                     if sent - done <= AHEAD:
                         await bot.ask(who, f"play {media.url('soak.mp3', sent)}", None, timeout=60)
@@ -93,6 +97,7 @@ async def soak(plan: Plan) -> Soak:
                 if result.warm is None:
                     result.warm = result.samples[-1][1]
                 result.end = await settled_usage(bot)
+                result.heap_end = await bot.traced_heap(who)
                 result.samples.append((plan.tracks, result.end))
                 arrivals = np.asarray([p.arrival for p in recorder.audio_packets(after=began)])
                 gaps = np.diff(arrivals) * 1000 if arrivals.size > 1 else np.empty(0)
@@ -140,6 +145,9 @@ def report(result: Soak, plan: Plan, options: SuiteOptions) -> Section:
         ["bot RSS (MB)", f"{result.start.rss_bytes / 2**20:.1f}", f"{result.warm.rss_bytes / 2**20:.1f}",
          f"{result.end.rss_bytes / 2**20:.1f}", f"growth after warm-up {growth:+.1f} MB",
          verdict(growth, GROWTH_LIMIT_MB)],
+        ["Python heap, tracemalloc (MB)", "", f"{result.heap_warm / 2**20:.1f}", f"{result.heap_end / 2**20:.1f}",
+         f"growth after warm-up {(result.heap_end - result.heap_warm) / 2**20:+.2f} MB",
+         verdict((result.heap_end - result.heap_warm) / 2**20, GROWTH_LIMIT_MB)],
         ["open descriptors", str(result.start.fds), str(result.warm.fds), str(result.end.fds),
          f"{result.end.fds - result.start.fds:+d} vs start", verdict(result.end.fds - result.warm.fds, 0)],
         ["child processes", ", ".join(result.start.children) or "none", ", ".join(result.warm.children) or "none",

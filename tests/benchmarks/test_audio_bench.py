@@ -138,7 +138,9 @@ def test_soak_report_flags_growth_and_leaked_children(tmp_path: Path) -> None:
         return Usage(0.0, 0.0, 0.0, int(mb * 2**20), 0, fds, children)
 
     soak = Soak("BRENT", usage(70, 7), usage(80, 11), usage(90, 11, ("ffmpeg",)),
-                [(0, usage(70, 7)), (10, usage(80, 11)), (20, usage(90, 11, ("ffmpeg",)))], 20.0, 10.0)
+                [(0, usage(70, 7)), (10, usage(80, 11)), (20, usage(90, 11, ("ffmpeg",)))], 20.0, 10.0,
+                heap_warm=20 * 2**20, heap_end=21 * 2**20)
     section = report(soak, Plan(20, 10, 0.4, 5), _options(tmp_path))
     assert "growth after warm-up +10.0 MB | **missed** |" in section.markdown
     assert "1 new at the end | **missed** |" in section.markdown
+    assert "growth after warm-up +1.00 MB | met |" in section.markdown  # the Python heap
