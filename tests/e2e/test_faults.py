@@ -14,6 +14,7 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import discord
 import numpy as np
@@ -215,6 +216,38 @@ async def test_being_thrown_out_of_voice_cleans_up_and_keeps_the_queue(
         rejoined, _ = await alice.ask("join", "Resuming the queue")
         await recorder.wait_for_audio(1.0, after=rejoined.sent_at)
     assert recorder.dominant_frequency(0.1, 0.5, after=rejoined.sent_at) == pytest.approx(300, abs=5)
+
+
+async def test_a_voice_reconnect_that_never_succeeds_cleans_up_and_keeps_the_queue(
+    start_brent: StartBrent, alice: Member, faults_media: MediaServer, fake_discord: FakeDiscord
+) -> None:
+    """The voice websocket drops and every new voice IDENTIFY is refused: discord.py 2.7.1 goes
+    on retrying in the background, so the player stops waiting after its ``reconnect_wait`` (short
+    here), kills ffmpeg, lets go of voice and keeps the cut-off track at the front of the queue."""
+    recorder = fake_discord.voice_log(alice.guild)
+
+    async def refuse_identify(ws: Any, d: Any) -> None:
+        await ws.close(code=4004, message=b"Authentication failed.")
+        return None
+
+    async with start_brent() as bot:
+        player = bot.player_for(discord.Object(alice.guild.id))
+        player.reconnect_wait = 2.0
+        await alice.join_voice()
+        started, _ = await alice.ask(f"play {faults_media.url('clock30.mp3')}", "Playing")
+        await alice.ask(f"play {faults_media.url('last700.mp3')}", "#1")
+        await recorder.wait_for_audio(1.0, after=started.sent_at)
+        fake_discord.notifier.call(lambda: setattr(fake_discord.voice, "_identify", refuse_identify))
+        dropped_at = time.perf_counter()
+        await close_bot_voice_ws(fake_discord, alice.guild, 4000)
+        await wait_for_bot(lambda: player.voice is None, 15, "the player to give up on voice")
+        gave_up_at = time.perf_counter()
+        gave_up_after = gave_up_at - dropped_at
+        await wait_for_bot(lambda: not ffmpeg_children(), 5, "ffmpeg to exit")
+        assert player.current is None
+        assert [t.title for t in player.queue] == ["clock30", "last700"]
+    assert 2.0 <= gave_up_after < 8.0
+    assert recorder.audio_seconds(after=gave_up_at) == 0.0
 
 
 @pytest.mark.skipif(not MAIN_PY.exists(), reason="main.py is not written yet")
