@@ -37,13 +37,25 @@ FAKE_TOKEN = "fake.bot.token-for-benchmarks"
 
 
 class HeapProbe(commands.Cog):
-    """``heap``: Python's traced allocations right now (only when started with ``--tracemalloc``)."""
+    """``heap start`` starts tracemalloc; ``heap`` then reports what was allocated since and is still alive.
+
+    Started after a warm-up, that is exactly the Python-level growth a soak asks about, and the
+    tracing overhead is paid only from then on. The reply also gives tracemalloc's own memory, so
+    the caller can take it out of the process's RSS.
+    """
 
     @commands.command(name="heap")
-    async def heap(self, ctx: commands.Context[Any]) -> None:
+    async def heap(self, ctx: commands.Context[Any], action: str = "") -> None:
+        if action == "start":
+            tracemalloc.start()
+            await ctx.send("heap tracing")
+            return
         gc.collect()
         current, _ = tracemalloc.get_traced_memory()
-        await ctx.send(f"heap {current}")
+        overhead = tracemalloc.get_tracemalloc_memory()
+        top = tracemalloc.take_snapshot().statistics("filename")[:4]
+        growth = "; ".join(f"{Path(s.traceback[0].filename).name} {s.size / 1024:.0f} kB" for s in top)
+        await ctx.send(f"growth: {growth or 'none'} | tm {overhead} | heap {current}")
 
 
 class LookupLoad(commands.Cog):
@@ -89,8 +101,7 @@ async def serve(kind: str, mode: str, data_dir: Path) -> int:
 
         bot = create_baseline_bot(PREFIX, guild_ready_timeout=0.1)
     await bot.add_cog(LookupLoad(executor))
-    if tracemalloc.is_tracing():
-        await bot.add_cog(HeapProbe())
+    await bot.add_cog(HeapProbe())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -125,12 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kind", choices=("brent", "baseline"), required=True)
     parser.add_argument("--mode", default="thread")
     parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--tracemalloc", action="store_true", help="trace Python allocations; adds the heap command")
     parser.add_argument("--switch-interval", type=float, default=None,
                         help="sys.setswitchinterval for this bot (CPython's default is 0.005 s)")
     args = parser.parse_args(argv)
-    if args.tracemalloc:
-        tracemalloc.start()
     if args.switch_interval is not None:
         sys.setswitchinterval(args.switch_interval)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

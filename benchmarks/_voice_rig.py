@@ -79,6 +79,13 @@ class Usage:
     children: tuple[str, ...]  # names of live, non-zombie children
 
 
+@dataclass(frozen=True, slots=True)
+class HeapReport:
+    traced_bytes: int  # Python allocations made since tracing started and still alive
+    tracemalloc_bytes: int  # tracemalloc's own bookkeeping (part of RSS, not of the bot)
+    top_files: str  # the files holding most of it
+
+
 class BotUnderTest:
     """``async with BotUnderTest.start(fake, "brent", mode="thread") as bot:``"""
 
@@ -106,7 +113,6 @@ class BotUnderTest:
     @contextlib.asynccontextmanager
     async def start(
         cls, fake: FakeDiscord, kind: str, *, mode: str = "thread", switch_interval: float | None = None,
-        tracemalloc: bool = False,
     ) -> AsyncIterator[BotUnderTest]:
         with tempfile.TemporaryDirectory(prefix=f"brent-bench-{kind}-") as tmp:
             workdir = Path(tmp)
@@ -114,7 +120,6 @@ class BotUnderTest:
             env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), str(REPO)) if p)
             stderr = (workdir / "stderr.log").open("wb")
             extra = [] if switch_interval is None else ["--switch-interval", str(switch_interval)]
-            extra += ["--tracemalloc"] if tracemalloc else []
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "benchmarks._bot_process", "--kind", kind, "--mode", mode,
                 "--data-dir", str(workdir / "data"), *extra, cwd=REPO, env=env,
@@ -165,11 +170,15 @@ class BotUnderTest:
 
     # --- process accounting ---------------------------------------------------------------------
 
-    async def traced_heap(self, who: Listener) -> int:
-        """Bytes of Python allocations tracemalloc traces in the bot (started with ``tracemalloc=True``)."""
+    async def start_heap_trace(self, who: Listener) -> None:
+        await self.ask(who, "heap start", "heap tracing", timeout=60)
+
+    async def traced_heap(self, who: Listener) -> HeapReport:
+        """What the bot allocated since :meth:`start_heap_trace` and still holds (tracemalloc)."""
         sent = await self.say(who, "heap")
-        reply = await self.fake.wait_for_message(who.guild.text_channel, "heap", 30, after=sent)
-        return int(str(reply["content"]).split()[-1])
+        reply = await self.fake.wait_for_message(who.guild.text_channel, "| heap", 60, after=sent)
+        growth, overhead, heap = str(reply["content"]).split(" | ")
+        return HeapReport(int(heap.split()[-1]), int(overhead.split()[-1]), growth.removeprefix("growth: "))
 
     def usage(self) -> Usage:
         with self.ps.oneshot():

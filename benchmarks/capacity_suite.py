@@ -342,6 +342,9 @@ child's RSS, so pages shared between the ffmpeg processes are counted once per p
 
 ![capacity]({rel})
 
+Reproduce: `.venv/bin/python -m benchmarks.run --only capacity` (all three audio suites:
+`--only audio_path --only capacity --only soak`; `--quick` for a smoke run into `benchmarks/results/`).
+
 **PCM versus Opus pass-through.** Each part of a stream timed alone (CPU per second of audio; ffmpeg on a
 generated {"10" if options.quick else "30"} s file, the bot's parts as discord.py runs them):
 

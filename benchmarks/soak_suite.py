@@ -23,7 +23,7 @@ import numpy as np
 from audio.extractor import DEFAULT_EXECUTOR_MODE
 from benchmarks import Section, SuiteOptions
 from benchmarks._figures import pyplot, table, verdict
-from benchmarks._voice_rig import BotUnderTest, Usage, serve_media
+from benchmarks._voice_rig import BotUnderTest, HeapReport, Usage, serve_media
 from tests.fakediscord import FakeDiscord
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,7 @@ class Soak:
     wall_s: float = 0.0
     transition_ms: np.ndarray = field(default_factory=lambda: np.empty(0))
     errors: int = 0
-    heap_warm: int = 0  # tracemalloc's traced bytes after warm-up, and at the end
-    heap_end: int = 0
+    heap: HeapReport | None = None  # Python allocations made after warm-up and alive at the end
 
 
 def _finished(audio_s: float, plan: Plan) -> int:
@@ -68,7 +67,7 @@ def _finished(audio_s: float, plan: Plan) -> int:
 async def soak(plan: Plan) -> Soak:
     with serve_media(long_seconds=5, soak_seconds=plan.track_seconds) as media:
         async with FakeDiscord() as fake:
-            async with BotUnderTest.start(fake, "brent", mode=DEFAULT_EXECUTOR_MODE.value, tracemalloc=True) as bot:
+            async with BotUnderTest.start(fake, "brent", mode=DEFAULT_EXECUTOR_MODE.value) as bot:
                 result = Soak(bot.label)
                 result.start = bot.usage()
                 [who] = await bot.add_listeners(1)
@@ -82,7 +81,7 @@ async def soak(plan: Plan) -> Soak:
                         result.samples.append((done, bot.usage()))
                         if result.warm is None and done >= plan.warmup:
                             result.warm = result.samples[-1][1]
-                            result.heap_warm = await bot.traced_heap(who)
+                            await bot.start_heap_trace(who)
                         next_sample += plan.sample_every
                     if sent - done <= AHEAD:
                         await bot.ask(who, f"play {media.url('soak.mp3', sent)}", None, timeout=60)
@@ -97,11 +96,11 @@ async def soak(plan: Plan) -> Soak:
                 if result.warm is None:
                     result.warm = result.samples[-1][1]
                 result.end = await settled_usage(bot)
-                result.heap_end = await bot.traced_heap(who)
+                result.heap = await bot.traced_heap(who)
                 result.samples.append((plan.tracks, result.end))
                 arrivals = np.asarray([p.arrival for p in recorder.audio_packets(after=began)])
                 gaps = np.diff(arrivals) * 1000 if arrivals.size > 1 else np.empty(0)
-                result.transition_ms = gaps[gaps > 30]  # the changeovers that were not seamless
+                result.transition_ms = gaps[gaps > 30]
                 result.errors = len(recorder.errors)
                 return result
 
@@ -139,15 +138,17 @@ def report(result: Soak, plan: Plan, options: SuiteOptions) -> Section:
     options.img_dir.mkdir(parents=True, exist_ok=True)
     plot = soak_plot(result, options.img_dir / "audio-soak.png")
     rel = plot.relative_to(options.doc_dir).as_posix() if plot.is_relative_to(options.doc_dir) else str(plot)
-    growth = (result.end.rss_bytes - result.warm.rss_bytes) / 2**20
+    tracing = result.heap.tracemalloc_bytes if result.heap else 0
+    growth = (result.end.rss_bytes - tracing - result.warm.rss_bytes) / 2**20
+    heap_mb = result.heap.traced_bytes / 2**20 if result.heap else float("nan")
     leaked_children = [c for c in result.end.children if c not in result.start.children]
     rows = [
         ["bot RSS (MB)", f"{result.start.rss_bytes / 2**20:.1f}", f"{result.warm.rss_bytes / 2**20:.1f}",
-         f"{result.end.rss_bytes / 2**20:.1f}", f"growth after warm-up {growth:+.1f} MB",
+         f"{result.end.rss_bytes / 2**20:.1f}", f"growth after warm-up {growth:+.1f} MB (less tracemalloc's"
+         f" own {tracing / 2**20:.1f} MB)",
          verdict(growth, GROWTH_LIMIT_MB)],
-        ["Python heap, tracemalloc (MB)", "", f"{result.heap_warm / 2**20:.1f}", f"{result.heap_end / 2**20:.1f}",
-         f"growth after warm-up {(result.heap_end - result.heap_warm) / 2**20:+.2f} MB",
-         verdict((result.heap_end - result.heap_warm) / 2**20, GROWTH_LIMIT_MB)],
+        ["Python allocations made after warm-up and still alive (tracemalloc, MB)", "", "0 (tracing starts)",
+         f"{heap_mb:.2f}", f"growth after warm-up {heap_mb:+.2f} MB", verdict(heap_mb, GROWTH_LIMIT_MB)],
         ["open descriptors", str(result.start.fds), str(result.warm.fds), str(result.end.fds),
          f"{result.end.fds - result.start.fds:+d} vs start", verdict(result.end.fds - result.warm.fds, 0)],
         ["child processes", ", ".join(result.start.children) or "none", ", ".join(result.warm.children) or "none",
@@ -163,9 +164,13 @@ Mode: {"quick" if options.quick else "full"} run: {plan.tracks} tracks of {plan.
 
 {figures}
 
-Changeovers longer than 30 ms: {tr.size} of {plan.tracks - 1}{f" (median {np.median(tr):.0f} ms, max {tr.max():.0f} ms)" if tr.size else ""}.
+Where those allocations live (tracemalloc, by file): {result.heap.top_files if result.heap else "n/a"}.
+
+Inter-packet intervals longer than 30 ms over the whole soak (changeovers, and any stall): {tr.size}{f" (median {np.median(tr):.0f} ms, max {tr.max():.0f} ms)" if tr.size else ""}.
 
 ![soak]({rel})
+
+Reproduce: `.venv/bin/python -m benchmarks.run --only soak` (`--quick`: {Plan.of(True).tracks} tracks, into `benchmarks/results/`).
 """
     return Section(title="Audio soak: many tracks back to back (issue 6)", markdown=markdown, console=figures,
                    plots=(plot,))

@@ -19,7 +19,7 @@ from audio.extractor import ExecutorMode, SubprocessExecutor, make_executor
 from benchmarks import SuiteOptions
 from benchmarks._figures import Spread, ratio, verdict
 from benchmarks._lookup_job import heavy_lookup
-from benchmarks._voice_rig import Usage, late_bursts, stream_gaps_ms
+from benchmarks._voice_rig import HeapReport, Usage, late_bursts, stream_gaps_ms
 from tests.fakediscord import VoicePacket
 
 
@@ -139,8 +139,8 @@ def test_soak_report_flags_growth_and_leaked_children(tmp_path: Path) -> None:
 
     soak = Soak("BRENT", usage(70, 7), usage(80, 11), usage(90, 11, ("ffmpeg",)),
                 [(0, usage(70, 7)), (10, usage(80, 11)), (20, usage(90, 11, ("ffmpeg",)))], 20.0, 10.0,
-                heap_warm=20 * 2**20, heap_end=21 * 2**20)
+                heap=HeapReport(2**20, 3 * 2**20, "message.py 900 kB"))
     section = report(soak, Plan(20, 10, 0.4, 5), _options(tmp_path))
-    assert "growth after warm-up +10.0 MB | **missed** |" in section.markdown
     assert "1 new at the end | **missed** |" in section.markdown
     assert "growth after warm-up +1.00 MB | met |" in section.markdown  # the Python heap
+    assert "growth after warm-up +7.0 MB (less tracemalloc's own 3.0 MB) | **missed** |" in section.markdown
