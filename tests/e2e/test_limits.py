@@ -19,12 +19,13 @@ async def test_queue_cap_per_member_cap_and_track_length(
     start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
 ) -> None:
     bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
-    async with start_brent(max_queue_length=2, max_user_tracks=1, max_track_duration=5.0) as bot:
+    async with start_brent(max_queue_length=2, max_user_tracks=1, max_track_duration=9.0) as bot:
         await alice.join_voice()
         await bob.join_voice()
         _, reply = await alice.ask(f"play {e2e_media.url('tone880.mp3')}", "limit")
-        assert "longer than the 0:05 limit" in reply["content"]
-        await alice.ask(f"play {e2e_media.url('tone440.mp3')}", "Playing")
+        assert "longer than the 0:09 limit" in reply["content"]
+        # The 8 s clock keeps playing throughout, so the queue below only changes by our commands.
+        await alice.ask(f"play {e2e_media.url('clock.mp3')}", "Playing")
         await alice.ask(f"play {e2e_media.url('short1.mp3')}", "#1")
         _, reply = await alice.ask(f"play {e2e_media.url('short2.mp3')}", "limit")
         assert "You already have 1 tracks queued (the limit is 1)" in reply["content"]
