@@ -280,7 +280,9 @@ class GuildPlayer:
                 self._start(track, self._generation, start=position), name=f"start-{self.guild_id}"
             )
 
-    async def _start(self, track: Track, generation: int, *, start: float = 0.0, resumed: bool = False) -> None:
+    async def _start(
+        self, track: Track, generation: int, *, start: float = 0.0, resumed: bool = False
+    ) -> None:
         """Open a source for ``track`` and play it; ``resumed`` restarts it after a break (fresh URL)."""
         try:
             if resumed:
@@ -414,7 +416,9 @@ class GuildPlayer:
             voice = self.voice
             if voice is None or not voice.is_connected():
                 # discord's player gave up waiting for the voice reconnect; the audio itself is fine.
-                log.info("guild %s: %r cut off by a voice drop at %.1f s", self.guild_id, track.title, position)
+                log.info(
+                    "guild %s: %r cut off by a voice drop at %.1f s", self.guild_id, track.title, position
+                )
                 self._resume_at = position
                 self._spawn_task(
                     self._resume_after_reconnect(track, self._generation, position),
@@ -469,7 +473,9 @@ class GuildPlayer:
             if voice is None:
                 return  # detached meanwhile: the voice cog has dealt with it
             if voice.is_connected():
-                log.info("guild %s: voice is back, resuming %r at %.1f s", self.guild_id, track.title, position)
+                log.info(
+                    "guild %s: voice is back, resuming %r at %.1f s", self.guild_id, track.title, position
+                )
                 await self._start(track, generation, start=position, resumed=True)
                 return
             if self._loop.time() >= deadline:
@@ -841,7 +847,11 @@ class GuildPlayer:
     def _spawn_blocking(self, stream: Stream, start: float) -> TimedAudio:
         try:
             source = TimedAudio(
-                stream, start=start, executable=self._ffmpeg, stderr=self._ffmpeg_stderr, rw_timeout=self.rw_timeout
+                stream,
+                start=start,
+                executable=self._ffmpeg,
+                stderr=self._ffmpeg_stderr,
+                rw_timeout=self.rw_timeout,
             )
         except discord.ClientException as exc:
             raise _playback_error(exc) from exc

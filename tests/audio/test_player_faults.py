@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 import pytest_asyncio
 
 from audio.errors import PlayerError
-from audio.player import EndReason, GuildPlayer
+from audio.player import EndReason, GuildPlayer, StreamResolver
 from audio.timed_audio import FRAME_SECONDS
 from audio.track import Stream, Track
 from tests.audio.ffmpeg_processes import wait_no_ffmpeg
@@ -70,9 +71,15 @@ def cut_server(player_media_dir: Path) -> Iterator[MediaServer]:
         yield server
 
 
-def make_player(resolver: object, collector: VoiceCollector, listener: RecordingListener, **options: float) -> GuildPlayer:
+def make_player(
+    resolver: StreamResolver, collector: VoiceCollector, listener: RecordingListener, **options: Any
+) -> GuildPlayer:
     player = GuildPlayer(
-        4321, extractor=resolver, loop=asyncio.get_running_loop(), listeners=[listener], **options  # type: ignore[arg-type]
+        4321,
+        extractor=resolver,
+        loop=asyncio.get_running_loop(),
+        listeners=[listener],
+        **options,
     )
     player.voice = collector
     return player
@@ -91,7 +98,7 @@ def clock_second(pcm: bytes) -> int:
     return round((dominant_frequency(pcm) - CLOCK_BASE_HZ) / CLOCK_STEP_HZ)
 
 
-def misplaced_windows(voice: VoiceCollector, *, skip_frames: set[int] = frozenset()) -> list[tuple[float, int]]:
+def misplaced_windows(voice: VoiceCollector, *, skip_frames: Collection[int] = ()) -> list[tuple[float, int]]:
     """(time, heard second) of each 0.1 s window well inside a second that carries another second.
 
     The time is the window's place on the timeline of all frames heard, across every restart.
@@ -173,7 +180,10 @@ async def test_a_stuck_ffmpeg_is_killed_by_the_stall_watch_and_the_track_resumes
 
 
 async def test_a_connection_dropped_at_40_percent_is_resumed_by_ffmpeg_itself(
-    cut_server: MediaServer, collector: VoiceCollector, listener: RecordingListener, closing: list[GuildPlayer]
+    cut_server: MediaServer,
+    collector: VoiceCollector,
+    listener: RecordingListener,
+    closing: list[GuildPlayer],
 ) -> None:
     """The server closes the socket at 40 % of the bytes: ffmpeg's -reconnect asks for the rest
     with a Range request and the player never notices (one ffmpeg, one resolve)."""
@@ -195,13 +205,21 @@ async def test_a_connection_dropped_at_40_percent_is_resumed_by_ffmpeg_itself(
 
 
 async def test_a_dropped_stream_whose_url_expired_is_resumed_by_the_player(
-    cut_server: MediaServer, collector: VoiceCollector, listener: RecordingListener, closing: list[GuildPlayer]
+    cut_server: MediaServer,
+    collector: VoiceCollector,
+    listener: RecordingListener,
+    closing: list[GuildPlayer],
 ) -> None:
     """Dropped at 40 % and the URL is dead afterwards (403), so ffmpeg's reconnect fails: the
     player resolves a fresh URL and restarts ffmpeg at the position it had reached."""
     clock = make_track("clock-expiring", float(CLOCK_SECONDS))
     resolver = SequenceResolver(
-        {clock.page_url: [Stream(cut_server.url("clock.mp3?v=1"), {}), Stream(cut_server.url("clock.mp3?v=2"), {})]}
+        {
+            clock.page_url: [
+                Stream(cut_server.url("clock.mp3?v=1"), {}),
+                Stream(cut_server.url("clock.mp3?v=2"), {}),
+            ]
+        }
     )
     player = make_player(resolver, collector, listener)
     closing.append(player)
@@ -233,7 +251,10 @@ async def test_a_source_that_keeps_breaking_is_restarted_twice_then_skipped(
         kill(current_source(collector).pid)
         collector.release(hold_next_at=collector.frame_count() + 60 if attempt < 2 else None)
     ended = await listener.wait_ended(2, timeout=20)
-    assert [(e[1], e[2]) for e in ended] == [(catalog.clock, EndReason.FAILED), (after_it, EndReason.FINISHED)]
+    assert [(e[1], e[2]) for e in ended] == [
+        (catalog.clock, EndReason.FAILED),
+        (after_it, EndReason.FINISHED),
+    ]
     error = ended[0][3]
     assert isinstance(error, PlayerError) and "kept breaking off" in error.user_message
     assert catalog.resolver.calls.count(catalog.clock) == 3  # the first URL and two fresh ones
@@ -249,18 +270,27 @@ async def test_a_404_fails_once_without_restarts_and_the_queue_goes_on(
     closing.append(player)
     await player.enqueue([missing, catalog.tones[0]])
     ended = await listener.wait_ended(2)
-    assert [(e[1], e[2]) for e in ended] == [(missing, EndReason.FAILED), (catalog.tones[0], EndReason.FINISHED)]
+    assert [(e[1], e[2]) for e in ended] == [
+        (missing, EndReason.FAILED),
+        (catalog.tones[0], EndReason.FINISHED),
+    ]
     assert catalog.resolver.calls.count(missing) == 1
 
 
 async def test_a_source_that_never_answers_times_out_and_the_queue_goes_on(
-    cut_server: MediaServer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener,
+    cut_server: MediaServer,
+    catalog: Catalog,
+    collector: VoiceCollector,
+    listener: RecordingListener,
     closing: list[GuildPlayer],
 ) -> None:
     hanging = make_track("hanging", 5.0)
     tone = catalog.tones[2]
     resolver = SequenceResolver(
-        {hanging.page_url: [Stream(cut_server.url("hang.mp3"), {})], tone.page_url: [Stream(catalog.server.url("tone770.mp3"), {})]}
+        {
+            hanging.page_url: [Stream(cut_server.url("hang.mp3"), {})],
+            tone.page_url: [Stream(catalog.server.url("tone770.mp3"), {})],
+        }
     )
     player = make_player(resolver, collector, listener, rw_timeout=1.0)
     closing.append(player)
@@ -294,6 +324,9 @@ async def test_pause_seek_and_skip_never_trigger_a_restart(
     await player.seek(6.0)
     await player.skip()
     ended = await listener.wait_ended(2)
-    assert [(e[1], e[2]) for e in ended] == [(catalog.clock, EndReason.SKIPPED), (catalog.tones[0], EndReason.FINISHED)]
+    assert [(e[1], e[2]) for e in ended] == [
+        (catalog.clock, EndReason.SKIPPED),
+        (catalog.tones[0], EndReason.FINISHED),
+    ]
     assert catalog.resolver.calls.count(catalog.clock) == 1
     assert collector.plays == 2

@@ -22,6 +22,7 @@ import psutil
 import pytest
 
 from bot.store import open_store
+from tests.e2e.test_restart import brent_process, write_credentials
 from tests.e2e.test_scenarios import (  # noqa: F401  (start_brent is a fixture)
     MADE_UP_TOKEN,
     MAIN_PY,
@@ -32,7 +33,6 @@ from tests.e2e.test_scenarios import (  # noqa: F401  (start_brent is a fixture)
     ffmpeg_children,
     start_brent,
 )
-from tests.e2e.test_restart import brent_process, write_credentials
 from tests.fakediscord import FakeDiscord, FakeGuild, wait_for_bot
 from tests.fakediscord.waiting import WaitTimeout
 from tests.media import MediaServer, generate_clock, generate_tone, media_server
@@ -65,18 +65,15 @@ def faults_media(faults_media_dir: Path, tmp_path: Path) -> Iterator[MediaServer
 
 
 @pytest.fixture
+def brent(start_brent: StartBrent) -> StartBrent:  # noqa: F811
+    """``start_brent`` from the scenarios, under a name that does not shadow the import."""
+    return start_brent
+
+
+@pytest.fixture
 def alice(fake_discord: FakeDiscord) -> Member:
     guild = add_music_guild(fake_discord)
     return Member(fake_discord, guild, guild.member("alice"))
-
-
-async def close_bot_voice_ws(fake: FakeDiscord, guild: FakeGuild, code: int) -> None:
-    """The voice server drops the bot's voice websocket with ``code`` (Discord-side fault)."""
-
-    async def act() -> None:
-        fake.voice.close_guild(guild.id, code)
-
-    await fake.notifier.run(act())
 
 
 def voice_ws_of(fake: FakeDiscord, guild: FakeGuild) -> object | None:
@@ -90,12 +87,16 @@ def skipped_messages(fake: FakeDiscord, guild: FakeGuild) -> list[str]:
 
 @pytest.mark.parametrize("fault", ["404", "timeout"])
 async def test_a_dead_source_is_skipped_with_one_message_and_the_queue_goes_on(
-    fault: str, start_brent: StartBrent, alice: Member, faults_media: MediaServer, fake_discord: FakeDiscord,
+    fault: str,
+    brent: StartBrent,
+    alice: Member,
+    faults_media: MediaServer,
+    fake_discord: FakeDiscord,
 ) -> None:
     """The middle track worked when it was queued; by its turn its file is gone (404) or the
     server no longer answers (ffmpeg's -rw_timeout, shortened here, ends the wait)."""
     recorder = fake_discord.voice_log(alice.guild)
-    async with start_brent(extract_timeout=3.0) as bot:
+    async with brent(extract_timeout=3.0) as bot:
         bot.player_for(discord.Object(alice.guild.id)).rw_timeout = RW_TIMEOUT
         await alice.join_voice()
         first, _ = await alice.ask(f"play {faults_media.url('first500.mp3')}", "Playing")
@@ -129,13 +130,16 @@ async def test_a_dead_source_is_skipped_with_one_message_and_the_queue_goes_on(
 
 
 async def test_a_hanging_lookup_times_out_while_another_guild_keeps_playing(
-    start_brent: StartBrent, fake_discord: FakeDiscord, faults_media: MediaServer
+    brent: StartBrent, fake_discord: FakeDiscord, faults_media: MediaServer
 ) -> None:
     first, second = add_music_guild(fake_discord, "Playing"), add_music_guild(fake_discord, "Waiting")
-    a, b = Member(fake_discord, first, first.member("alice")), Member(fake_discord, second, second.member("alice"))
+    a, b = (
+        Member(fake_discord, first, first.member("alice")),
+        Member(fake_discord, second, second.member("alice")),
+    )
     recorder = fake_discord.voice_log(first)
     timeout = 2.0
-    async with start_brent(extract_timeout=timeout):
+    async with brent(extract_timeout=timeout):
         await asyncio.gather(a.join_voice(), b.join_voice())
         started, _ = await a.ask(f"play {faults_media.url('long880.mp3')}", "Playing")
         await recorder.wait_for_audio(1.0, after=started.sent_at)
@@ -161,7 +165,9 @@ async def reconnected(fake: FakeDiscord, guild: FakeGuild, old_ws: object, timeo
     while True:
         await fake.poke_old_voice_sockets(guild)
         try:
-            await fake.wait_until(lambda: voice_ws_of(fake, guild) not in (None, old_ws), 0.3, "a new voice session")
+            await fake.wait_until(
+                lambda: voice_ws_of(fake, guild) not in (None, old_ws), 0.3, "a new voice session"
+            )
             return
         except WaitTimeout:
             if time.perf_counter() > deadline:
@@ -169,20 +175,20 @@ async def reconnected(fake: FakeDiscord, guild: FakeGuild, old_ws: object, timeo
 
 
 async def test_a_dropped_voice_websocket_reconnects_and_the_track_goes_on_where_it_was(
-    start_brent: StartBrent, alice: Member, faults_media: MediaServer, fake_discord: FakeDiscord
+    brent: StartBrent, alice: Member, faults_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     """Close code 4000 (not one discord.py special-cases): it leaves the channel, joins again with
     the same VoiceClient and a new voice session. Its AudioPlayer gives up on the source meanwhile,
     so the player waits for the connection and restarts the clock where it was cut off: no second
     repeated or skipped, and the voice cog does not mistake the reconnect for being thrown out."""
     recorder = fake_discord.voice_log(alice.guild)
-    async with start_brent() as bot:
+    async with brent() as bot:
         await alice.join_voice()
         started, _ = await alice.ask(f"play {faults_media.url('clock.mp3')}", "Playing")
         await recorder.wait_for_audio(2.5, after=started.sent_at)
         ws_before = voice_ws_of(fake_discord, alice.guild)
         dropped_at = time.perf_counter()
-        await close_bot_voice_ws(fake_discord, alice.guild, 4000)
+        await fake_discord.drop_bot_voice(alice.guild, 4000)
         await reconnected(fake_discord, alice.guild, ws_before)
         await recorder.wait_for_audio(8.0 - 0.3, timeout=25, after=started.sent_at)
         player = bot.players[alice.guild.id]
@@ -197,19 +203,21 @@ async def test_a_dropped_voice_websocket_reconnects_and_the_track_goes_on_where_
 
 
 async def test_being_thrown_out_of_voice_cleans_up_and_keeps_the_queue(
-    start_brent: StartBrent, alice: Member, faults_media: MediaServer, fake_discord: FakeDiscord
+    brent: StartBrent, alice: Member, faults_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     """VOICE_STATE_UPDATE without a channel and the voice websocket closed 4014: no reconnect is
     possible, so the player lets go of voice and ffmpeg and keeps the queue for a later join."""
     recorder = fake_discord.voice_log(alice.guild)
-    async with start_brent() as bot:
+    async with brent() as bot:
         await alice.join_voice()
         started, _ = await alice.ask(f"play {faults_media.url('clock30.mp3')}", "Playing")
         await alice.ask(f"play {faults_media.url('last700.mp3')}", "#1")
         await recorder.wait_for_audio(1.0, after=started.sent_at)
         await fake_discord.disconnect_bot_from_voice(alice.guild)
         player = bot.players[alice.guild.id]
-        await wait_for_bot(lambda: player.voice is None and player.current is None, 10, "the player to detach")
+        await wait_for_bot(
+            lambda: player.voice is None and player.current is None, 10, "the player to detach"
+        )
         await wait_for_bot(lambda: not ffmpeg_children(), 5, "ffmpeg to exit")
         await wait_for_bot(lambda: not bot.voice_clients, 10, "the voice client to go")
         assert [t.title for t in player.queue] == ["clock30", "last700"]
@@ -219,7 +227,7 @@ async def test_being_thrown_out_of_voice_cleans_up_and_keeps_the_queue(
 
 
 async def test_a_voice_reconnect_that_never_succeeds_cleans_up_and_keeps_the_queue(
-    start_brent: StartBrent, alice: Member, faults_media: MediaServer, fake_discord: FakeDiscord
+    brent: StartBrent, alice: Member, faults_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     """The voice websocket drops and every new voice IDENTIFY is refused: discord.py 2.7.1 goes
     on retrying in the background, so the player stops waiting after its ``reconnect_wait`` (short
@@ -230,7 +238,7 @@ async def test_a_voice_reconnect_that_never_succeeds_cleans_up_and_keeps_the_que
         await ws.close(code=4004, message=b"Authentication failed.")
         return None
 
-    async with start_brent() as bot:
+    async with brent() as bot:
         player = bot.player_for(discord.Object(alice.guild.id))
         player.reconnect_wait = 2.0
         await alice.join_voice()
@@ -239,7 +247,7 @@ async def test_a_voice_reconnect_that_never_succeeds_cleans_up_and_keeps_the_que
         await recorder.wait_for_audio(1.0, after=started.sent_at)
         fake_discord.notifier.call(lambda: setattr(fake_discord.voice, "_identify", refuse_identify))
         dropped_at = time.perf_counter()
-        await close_bot_voice_ws(fake_discord, alice.guild, 4000)
+        await fake_discord.drop_bot_voice(alice.guild, 4000)
         await wait_for_bot(lambda: player.voice is None, 15, "the player to give up on voice")
         gave_up_at = time.perf_counter()
         gave_up_after = gave_up_at - dropped_at

@@ -50,7 +50,9 @@ class CountingCollector(VoiceCollector):
         super().__init__(loop)
         self.sent = 0
 
-    def play(self, source: discord.AudioSource, *, after: Callable[[Exception | None], Any] | None = None) -> None:
+    def play(
+        self, source: discord.AudioSource, *, after: Callable[[Exception | None], Any] | None = None
+    ) -> None:
         self._threads = [t for t in self._threads if t.is_alive()]
         with self._cond:
             self.after_errors = [e for e in self.after_errors if e is not None]
@@ -79,9 +81,14 @@ class StartCounter:
         if event is not None:
             event.set()
 
-    async def track_ended(self, player: GuildPlayer, track: Track, reason: Any, error: Exception | None) -> None:
+    async def track_ended(
+        self, player: GuildPlayer, track: Track, reason: Any, error: Exception | None
+    ) -> None:
         if error is not None:
             self.failed += 1
+
+    async def state_changed(self, player: GuildPlayer) -> None:
+        return None
 
 
 _SERVE = """
