@@ -59,7 +59,11 @@ class VoiceConnector:
                         raise VoiceRuleError(
                             f"I'm playing in {client.channel.mention} right now; join me there."
                         )
-                    await client.move_to(channel)
+                    # A fresh connection rather than move_to: discord.py 2.7.1's moved client can
+                    # wait ~30 s on its old UDP socket before audio flows (see tests/fakediscord).
+                    await player.detach()
+                    await client.disconnect(force=True)
+                    client = await self._open(channel)
             else:
                 if client is not None:
                     await client.disconnect(force=True)

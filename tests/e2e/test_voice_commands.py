@@ -44,3 +44,18 @@ async def test_join_elsewhere_while_playing_to_listeners_is_refused(
         assert "join me there" in reply["content"]
         assert len(bot.players[alice.guild.id].queue) == 0
         await fake_discord.wait_for_bot_voice(alice.guild, alice.guild.channel("Music"))
+
+
+async def test_an_idle_bot_follows_a_member_to_another_channel_promptly(
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+) -> None:
+    bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
+    recorder = fake_discord.voice_log(alice.guild)
+    async with start_brent():
+        await alice.join_voice("Music")
+        await alice.ask("join", "Joined")
+        await fake_discord.wait_for_bot_voice(alice.guild, alice.guild.channel("Music"))
+        await bob.join_voice("Lounge")
+        sent, _ = await bob.ask(f"play {e2e_media.url('short1.mp3')}", "Playing", timeout=10)
+        await fake_discord.wait_for_bot_voice(alice.guild, alice.guild.channel("Lounge"), timeout=5)
+        await recorder.wait_for_audio(0.5, timeout=5, after=sent.sent_at)
