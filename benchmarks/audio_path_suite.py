@@ -329,8 +329,9 @@ def report(baseline: PathResult, brent: PathResult, modes: list[PathResult], pla
 
     markdown = f"""
 Mode: {"quick" if options.quick else "full"} run. Latency: {plan.reps} runs per figure, transitions: {plan.transitions};
-gap windows {plan.window_s:.0f} s each. Each bot runs in its own process against its own loopback fake Discord;
-media (MP3, 48 kHz stereo tones) come from one loopback HTTP server. Lower is better everywhere; "ratio" is
+gap windows {plan.window_s:.0f} s each. Each bot runs in its own process (so CPU time, memory and the GIL are
+the bot's alone: the fake decrypts, decodes and keeps every packet) against its own loopback fake Discord, one
+after the other in the same run; media (MP3, 48 kHz stereo tones) come from one loopback HTTP server. Lower is better everywhere; "ratio" is
 BRENT / baseline.
 
 {headline}

@@ -144,3 +144,18 @@ def test_soak_report_flags_growth_and_leaked_children(tmp_path: Path) -> None:
     assert "1 new at the end | **missed** |" in section.markdown
     assert "growth after warm-up +1.00 MB | met |" in section.markdown  # the Python heap
     assert "growth after warm-up +7.0 MB (less tracemalloc's own 3.0 MB) | **missed** |" in section.markdown
+
+
+def test_capacity_report_states_streams_held_against_the_target(tmp_path: Path) -> None:
+    from benchmarks.capacity_suite import Level, Plan, Ramp, report
+
+    def ramp(label: str, p99s: list[float]) -> Ramp:
+        levels = [Level(n, 20, p99, p99 + 5, 0, 0, n * 0.03, n * 0.02, 80 + n, 50 * n, 0, 0.1, 0.5)
+                  for n, p99 in zip((1, 20, 40, 60, 80), p99s, strict=False)]
+        return Ramp(label, levels, idle_guilds=50, idle_kb_per_guild=2.0, base_rss_mb=70.0)
+
+    baseline = ramp("baseline", [22, 30, 45, 50])
+    brent = ramp("BRENT (thread)", [22, 25, 30, 35, 60])
+    section = report(baseline, brent, Plan((1, 20, 40, 60, 80), 5.0, 50, 150.0), _options(tmp_path))
+    assert "| streams held (p99 <= 40 ms, no late burst) | 20 | 60 | 3.00x | >= 60 | met |" in section.markdown
+    assert section.plots[0].exists()
