@@ -47,6 +47,7 @@ ORDER = 30
 P99_LIMIT_MS = 40.0
 TARGET_STREAMS = 60
 MISSES_TO_STOP = 2  # consecutive levels that do not hold before the ramp stops
+START_TIMEOUT_S = 60.0
 FULL_LEVELS = (1, 10, 20, 30, 40, 50, 60, 70, 80, 100, 120, 140, 160)
 QUICK_LEVELS = (1, 4, 8)
 
@@ -93,6 +94,7 @@ class Ramp:
     idle_guilds: int = 0
     idle_kb_per_guild: float = float("nan")
     base_rss_mb: float = float("nan")
+    failed_starts: list[str] = field(default_factory=list)  # streams that never sent audio, and why
 
     @property
     def held(self) -> int:
@@ -205,7 +207,15 @@ async def ramp_bot(kind: str, media: Media, plan: Plan, switch_interval: float |
         for target in plan.levels:
             new = await bot.add_listeners(target - len(streams))
             sent = await asyncio.gather(*(bot.say(who, f"play {media.url('long.mp3', who.guild.id)}") for who in new))
-            await asyncio.gather(*(wait_playing(bot, who, s.sent_at, timeout=120) for who, s in zip(new, sent, strict=True)))
+            started_ok = await asyncio.gather(
+                *(wait_playing(bot, who, s.sent_at, timeout=START_TIMEOUT_S) for who, s in zip(new, sent, strict=True)),
+                return_exceptions=True,
+            )
+            for who, outcome in zip(new, started_ok, strict=True):
+                if isinstance(outcome, BaseException):
+                    said = [m.get("content", "") for m in bot.fake.bot_messages(who.guild.text_channel)]
+                    ramp.failed_starts.append(f"{who.guild.name}: {type(outcome).__name__}; the bot said {said!r}")
+                    log.warning("%s: a stream did not start: %s", bot.label, ramp.failed_starts[-1])
             streams += new
             await asyncio.sleep(1.0)  # let the start-up burst of the new streams pass before measuring
             level = await measure_level(bot, streams, plan.window_s)
@@ -294,6 +304,12 @@ def capacity_plot(ramps: tuple[Ramp, ...], path: Path) -> Path:
     return path
 
 
+def failed_text(ramps: tuple[Ramp, ...]) -> str:
+    """Streams that never started count as silent in their level (which then does not hold)."""
+    lines = [f"* {r.label}: {f}" for r in ramps for f in r.failed_starts]
+    return ("**Streams that never started** (they count as silent streams):\n\n" + "\n".join(lines)) if lines else ""
+
+
 def experiment_text(brent: Ramp, experiments: tuple[Ramp, ...]) -> str:
     if not experiments:
         return ""
@@ -352,6 +368,8 @@ child's RSS, so pages shared between the ffmpeg processes are counted once per p
 {levels}
 
 {experiment_text(brent, experiments)}
+
+{failed_text((baseline, brent, *experiments))}
 
 ![capacity]({rel})
 
