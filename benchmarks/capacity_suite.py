@@ -376,10 +376,28 @@ child's RSS, so pages shared between the ffmpeg processes are counted once per p
 Reproduce: `.venv/bin/python -m benchmarks.run --only capacity` (all three audio suites:
 `--only audio_path --only capacity --only soak`; `--quick` for a smoke run into `benchmarks/results/`).
 
+**Where a stream's CPU goes (py-spy, during development, BRENT at 30 streams).** In the bot process, the
+sampled work of the player threads is Opus encoding (`Encoder.encode`, the largest part), XChaCha20 encryption
+(PyNaCl), `sendto` and reading ffmpeg's pipe; with `--gil`, the GIL was held only about 15 % of the time, so the
+threads are not queueing on the GIL: the wall is CPU. On this 2-core machine, bot + ffmpeg reach about one core at
+30 streams, and the rest goes to the fake listener (the "CPU, fake listener" column) and to whatever else runs on
+the machine ("machine busy"). When "machine busy" is near 100 % at the failing level, that level measured the
+machine, not the bot; the per-stream CPU cost and the table below are the figures that carry to another machine.
+The one change inside BRENT's reach that would move the wall is cutting that per-stream CPU:
+
 **PCM versus Opus pass-through.** Each part of a stream timed alone (CPU per second of audio; ffmpeg on a
 generated {"10" if options.quick else "30"} s file, the bot's parts as discord.py runs them):
 
 {cost_table(cost, brent) if cost is not None else "(not measured)"}
+
+Proposal (not done here; `audio/timed_audio.py` and `audio/player.py` belong to others): an Opus mode of
+TimedAudio built on `discord.FFmpegOpusAudio`'s output (`-c:a libopus -b:a 128k -f opus`, or `-c:a copy` when the
+source is already Opus, as YouTube's format 251 is). Position and seek stay as they are: ffmpeg's Ogg packets are
+20 ms each, so counting packets read gives the position exactly as counting PCM frames does, and a seek is still a
+new ffmpeg at `-ss`. What changes is volume: there is no PCM to scale in the bot, so a volume change restarts ffmpeg
+at the current position with `-af volume=<v>` (the same operation as a seek, about one ffmpeg start of delay), or
+the volume command is limited to the next track. Cheaper still and shippable at once: set the encoder discord.py
+creates per voice client to fewer CPU cycles (complexity 5, or FEC off where packet loss is not a concern), rows above.
 """
     return Section(title="Audio capacity: concurrent streams, CPU and memory (issue 6)", markdown=markdown,
                    console="\n".join([headline, "", levels]), plots=(plot,))
