@@ -18,7 +18,7 @@ from discord.ext import commands
 
 from audio.errors import PlayerError
 from audio.track import Track
-from bot.admission import admit
+from bot.admission import admit, member_cooldown
 from bot.checks import member_voice_channel
 from bot.converters import Position
 from bot.persistence import persistence_of
@@ -28,6 +28,7 @@ from bot.store import (
     PlaylistError,
     PlaylistImportError,
     Store,
+    check_may_change,
     parse_playlist,
     playlist_to_json,
     playlist_to_m3u,
@@ -116,6 +117,7 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         await ctx.send(f"Renamed to {_name(renamed)}.")
 
     @playlist.command(name="add", aliases=["a"], usage="<name> [url or words]")
+    @commands.dynamic_cooldown(member_cooldown("search_cooldown"), commands.BucketType.member)
     async def add(self, ctx: Ctx, name: str, *, query: str | None = None) -> None:
         """Add a link or the first search hit; without one, the track playing now.
 
@@ -123,7 +125,8 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         """
         guild_id = self._guild_id(ctx)
         store = self._store()
-        await store.get_playlist(guild_id, name)  # fail fast before a slow lookup
+        found = await store.get_playlist(guild_id, name)  # fail fast, before a slow lookup
+        check_may_change(owner_id=found.owner_id, user_id=ctx.author.id, can_manage=self._can_manage(ctx))
         if query is None:
             player = self.bot.players.get(guild_id)
             if player is None or player.current is None:
@@ -172,6 +175,7 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         await ctx.send(f"{len(playlists)} playlists:\n" + "\n".join(lines)[:1900])
 
     @playlist.command(name="play", aliases=["p"], usage="<name> [shuffle]")
+    @commands.dynamic_cooldown(member_cooldown("play_cooldown"), commands.BucketType.member)
     async def play(self, ctx: Ctx, name: str, mode: Literal["shuffle"] | None = None) -> None:
         """Add a playlist to the end of the queue, optionally shuffled. Examples: `pl play mix` · `pl p mix shuffle`"""
         assert ctx.guild is not None

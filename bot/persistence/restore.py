@@ -4,7 +4,7 @@ Rules (docs/persistence.md): a guild the bot is no longer in is forgotten; other
 volume, announce channel and queue are rebuilt. The bot rejoins the saved voice channel only if a
 human is in it; then the current track resumes at its checkpoint (and is paused again if it was
 paused). If the channel is empty or gone, the queue waits in memory, as after ``leave``: the
-interrupted track goes back to the front and the next ``join``/``play`` carries on from there.
+interrupted track goes back to the front and the next ``join`` or ``play`` carries on from there.
 """
 
 from __future__ import annotations
