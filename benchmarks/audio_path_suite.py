@@ -284,7 +284,13 @@ def findings(baseline: PathResult, brent: PathResult, modes: list[PathResult], b
         f"* *Pacing.* Alone, both bots are paced by discord.py's `AudioPlayer` thread, and their p99 differ by"
         " noise of this shared machine. With yt-dlp work in threads, the lookups compete with the player"
         " thread for the GIL and for the two cores; in another process at lower priority (`nice` 10, which only a"
-        f" process can have) they only take idle CPU. Lowest loaded p99 here: {best_mode}.",
+        f" process can have) they only take idle CPU. Lowest loaded p99 here: {best_mode}. A subprocess per"
+        " lookup isolates as well but pays an interpreter start and the yt-dlp import for every lookup, so it"
+        " gets through far fewer lookups on two cores. Recommendation: `ExecutorMode.PROCESS` with"
+        " `Extractor.warm_up()` at start-up, chosen by a setting (`EXTRACTOR_MODE`, values thread / process /"
+        " subprocess, default process) passed by `create_bot` as `Extractor(mode=...)`. It is not the Extractor"
+        " class's own default: a cold pool takes about a second per worker to start, which a 1 s lookup timeout"
+        " in the extractor tests does not allow, and every test that builds a bot would pay it.",
     ]
     return "\n".join(lines)
 
