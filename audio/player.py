@@ -189,6 +189,7 @@ class GuildPlayer:
         self.reconnect_wait = reconnect_wait
         self._recoveries = 0  # restarts of the current track so far
         self._resume_at: float | None = None  # position of a track being restarted after a break
+        self._pause_pending = False  # paused while restarting: the new source starts paused
 
         self._loop_mode = LoopMode.OFF
         self._volume = 100
@@ -242,6 +243,8 @@ class GuildPlayer:
 
     @property
     def is_paused(self) -> bool:
+        if self._source is None and self._resume_at is not None:
+            return self._pause_pending
         return self.voice is not None and self.voice.is_paused()
 
     @property
@@ -275,6 +278,7 @@ class GuildPlayer:
         self._current = track
         self._recoveries = 0
         self._resume_at = None
+        self._pause_pending = False
         if track is not None:
             self._spawn_task(
                 self._start(track, self._generation, start=position), name=f"start-{self.guild_id}"
@@ -316,6 +320,8 @@ class GuildPlayer:
         volume_source = discord.PCMVolumeTransformer(source, volume=self._volume / 100)
         try:
             voice.play(volume_source, after=self._after_callback(generation))
+            if resumed and self._pause_pending:
+                voice.pause()
         except Exception as exc:
             log.exception("guild %s: voice refused to play %r", self.guild_id, track.title)
             await self._discard(source)
@@ -324,6 +330,7 @@ class GuildPlayer:
         self._source = source
         self._volume_source = volume_source
         self._resume_at = None
+        self._pause_pending = False
         log.info(
             "guild %s: %s %r from %.1f s (ffmpeg pid %s)",
             self.guild_id, "resumed" if resumed else "playing", track.title, start, source.pid,
@@ -601,11 +608,19 @@ class GuildPlayer:
         self._emit_state_changed()
 
     def pause(self) -> None:
+        if self._restarting():
+            self._pause_pending = True  # the restarted source starts paused
+            self._emit_state_changed()
+            return
         voice = self._require_playing()
         voice.pause()
         self._emit_state_changed()
 
     def resume(self) -> None:
+        if self._restarting():
+            self._pause_pending = False
+            self._emit_state_changed()
+            return
         voice = self._require_playing()
         old, self._unswapped = self._unswapped, None
         if old is not None and self._volume_source is not None:
@@ -956,6 +971,10 @@ class GuildPlayer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def _restarting(self) -> bool:
+        """A track cut off mid-way is waiting for its restart (fresh stream or voice reconnect)."""
+        return self._current is not None and self._source is None and self._resume_at is not None
 
     def _ensure_open(self) -> None:
         if self._closed:

@@ -330,3 +330,53 @@ async def test_pause_seek_and_skip_never_trigger_a_restart(
     ]
     assert catalog.resolver.calls.count(catalog.clock) == 1
     assert collector.plays == 2
+
+
+async def test_a_voice_drop_waits_for_the_reconnect_and_resumes_where_it_was_even_if_paused(
+    catalog: Catalog, collector: VoiceCollector, listener: RecordingListener, closing: list[GuildPlayer]
+) -> None:
+    """discord's AudioPlayer gives up on the source when the voice connection is gone (here at
+    once); the player keeps the track, takes a pause typed meanwhile, and restarts it at its
+    position, paused, once the connection is back."""
+    player = make_player(catalog.resolver, collector, listener, reconnect_wait=20.0)
+    closing.append(player)
+    collector.hold_at(150)
+    await player.enqueue([catalog.clock])
+    assert await collector.wait_held()
+    collector.disconnect()
+    collector.release()
+    assert await collector.wait_for(lambda c: len(c.after_errors) == 1)
+    player.pause()  # during the outage: not an error, and remembered
+    assert player.is_paused and player.current is catalog.clock
+    assert player.position == pytest.approx(
+        151 * FRAME_SECONDS, abs=0.001
+    )  # the frame discord dropped counts
+    assert listener.of("ended") == []
+    collector._connected = True  # the voice connection is back (the collector has no public switch)
+    assert await collector.wait_for(lambda c: c.plays == 2 and c.is_paused())
+    heard = collector.frame_count()
+    assert heard <= 152  # at most one frame slipped out before the pause took hold
+    player.resume()
+    ended = await listener.wait_ended(1, timeout=20)
+    assert [(e[1], e[2]) for e in ended] == [(catalog.clock, EndReason.FINISHED)]
+    assert catalog.resolver.calls.count(catalog.clock) == 2
+    assert collector.frame_count() * FRAME_SECONDS == pytest.approx(CLOCK_SECONDS - FRAME_SECONDS, abs=0.1)
+    assert misplaced_windows(collector, skip_frames=restart_frames(collector)) == []
+
+
+async def test_a_voice_connection_that_never_comes_back_detaches_and_keeps_the_track(
+    catalog: Catalog, collector: VoiceCollector, listener: RecordingListener, closing: list[GuildPlayer]
+) -> None:
+    player = make_player(catalog.resolver, collector, listener, reconnect_wait=0.5)
+    closing.append(player)
+    collector.hold_at(50)
+    await player.enqueue([catalog.clock, catalog.tones[0]])
+    assert await collector.wait_held()
+    collector.disconnect()
+    collector.release()
+    ended = await listener.wait_ended(1, timeout=10)
+    assert [(e[1], e[2]) for e in ended] == [(catalog.clock, EndReason.STOPPED)]
+    assert player.voice is None and player.current is None
+    assert list(player.queue) == [catalog.clock, catalog.tones[0]]
+    assert await wait_no_ffmpeg() == []
+    assert collector.plays == 1
