@@ -11,6 +11,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+import discord
 from discord.ext import commands
 
 from bot.persistence.recorder import CHECKPOINT_INTERVAL, StateRecorder
@@ -86,6 +87,18 @@ class Persistence(commands.Cog, name="Persistence"):
         """READY can come again after a reconnect: restore only the first time."""
         if self._restore_task is None and not self._closed:
             self._restore_task = asyncio.get_running_loop().create_task(self._restore(), name="state-restore")
+
+    @commands.Cog.listener()
+    async def on_voice_state_update(
+        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
+        """Someone came back to the channel the bot was playing in before the restart: resume there."""
+        if member.bot or after.channel is None or self._closed:
+            return
+        if before.channel is not None and before.channel.id == after.channel.id:
+            return
+        if member.guild.id in self.restorer.deferred:
+            await self.restorer.listener_joined(member.guild.id, after.channel.id)
 
     async def _restore(self) -> None:
         try:

@@ -3,8 +3,10 @@
 Rules (docs/persistence.md): a guild the bot is no longer in is forgotten; otherwise loop mode,
 volume, announce channel and queue are rebuilt. The bot rejoins the saved voice channel only if a
 human is in it; then the current track resumes at its checkpoint (and is paused again if it was
-paused). If the channel is empty or gone, the queue waits in memory, as after ``leave``: the
-interrupted track goes back to the front and the next ``join`` or ``play`` carries on from there.
+paused). If nobody is in that channel the saved state is kept as it is and the restore is deferred
+until someone joins it. If the channel is gone or connecting fails, the queue waits in memory, as
+after ``leave``: the interrupted track goes back to the front and the next ``join`` or ``play``
+carries on from there.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ RETRY_DELAY = 2.0  # seconds before the second attempt; doubled for each further
 class RestoreOutcome(enum.StrEnum):
     RESUMED = "resumed"  # rejoined voice and playing (or paused) where it was
     WAITING = "waiting"  # settings and queue rebuilt in memory; not in voice
+    DEFERRED = "deferred"  # saved state untouched; restored when a member joins its voice channel
     FORGOTTEN = "forgotten"  # the guild is gone; its state was dropped
     SKIPPED = "skipped"  # left alone (guild unavailable, or already in use again)
     FAILED = "failed"
@@ -67,6 +70,7 @@ class Restorer:
         self._attempts = max(1, attempts)
         self._retry_delay = retry_delay
         self._pause_when_started: set[int] = set()
+        self.deferred: dict[int, GuildState] = {}  # guild id -> state waiting for a listener
 
     async def track_started(self, player: GuildPlayer, track: Track) -> None:
         if player.guild_id in self._pause_when_started:
@@ -82,7 +86,19 @@ class Restorer:
         return None
 
     async def state_changed(self, player: GuildPlayer) -> None:
-        return None
+        # The guild is in use again: its saved state is being replaced, so it must not come back later.
+        if self.deferred.pop(player.guild_id, None) is not None:
+            log.info("guild %s: deferred restore dropped; the player is in use again", player.guild_id)
+
+    async def listener_joined(self, guild_id: int, channel_id: int) -> RestoreResult | None:
+        """A member joined ``channel_id``: run the deferred restore if it was waiting for that channel."""
+        state = self.deferred.get(guild_id)
+        if state is None or state.voice_channel_id != channel_id:
+            return None
+        del self.deferred[guild_id]
+        result = await self.restore(state)
+        log.info("guild %s: deferred restore %s (%s)", guild_id, result.outcome.value, result.reason)
+        return result
 
     async def restore_all(self, store: Store) -> list[RestoreResult]:
         """Restore every saved guild; a bad row or an unreachable database never raises."""
@@ -118,10 +134,16 @@ class Restorer:
             return RestoreResult(guild_id, RestoreOutcome.FORGOTTEN, "the bot is no longer in this guild")
         if guild.unavailable:
             return RestoreResult(guild_id, RestoreOutcome.SKIPPED, "the guild is unavailable")
+        existing = self._bot.players.get(guild_id)
+        if existing is not None and (existing.current is not None or existing.queue):
+            return RestoreResult(guild_id, RestoreOutcome.SKIPPED, "already playing again")
+        channel = guild.get_channel(state.voice_channel_id) if state.voice_channel_id is not None else None
+        has_tracks = state.current is not None or bool(state.queue)
+        if has_tracks and isinstance(channel, discord.VoiceChannel | discord.StageChannel) and not listeners(channel):
+            self.deferred[guild_id] = state
+            return RestoreResult(guild_id, RestoreOutcome.DEFERRED, "nobody is in the voice channel yet")
         self._recorder.suspend(guild_id)
         player = self._bot.player_for(guild)
-        if player.current is not None or player.queue:
-            return RestoreResult(guild_id, RestoreOutcome.SKIPPED, "already playing again")
 
         player.set_volume(state.volume)
         player.set_loop(LoopMode(state.loop_mode))
@@ -136,15 +158,12 @@ class Restorer:
         if tracks:
             player.queue.extend(tracks)
 
-        channel = guild.get_channel(state.voice_channel_id) if state.voice_channel_id is not None else None
         if not tracks:
             return self._waiting(player, state, "nothing to play")
         if state.voice_channel_id is None:
             return self._waiting(player, state, "it was not in voice")
         if not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
             return self._waiting(player, state, "the voice channel is gone")
-        if not listeners(channel):
-            return self._waiting(player, state, "nobody is in the voice channel")
 
         if not await self._connect(guild, channel):
             return self._waiting(player, state, "could not connect to voice")

@@ -3,7 +3,7 @@
 The second process must rejoin the voice channel by itself, bring the queue back and resume the
 clock track within one checkpoint interval of where the first one died; both are checked by what
 the fake Discord hears (the pitch of the clock says which second is playing) and by ``\\queue``.
-Also here: the restore rules in-process (rejoin, re-pause, wait, forget) and start-up with a database
+Also here: the restore rules in-process (rejoin, re-pause, defer until someone joins, forget) and start-up with a database
 that is too new (exit 2) or unusable (plays from memory).
 """
 
@@ -163,12 +163,13 @@ def media_track(media: MediaServer, name: str, duration: float) -> Track:
     return Track(name, media.url(f"{name}.mp3"), duration, None, None, Provider.DIRECT)
 
 
-async def test_restore_rejoins_where_people_are_waits_where_nobody_is_and_forgets_lost_guilds(
+async def test_restore_rejoins_where_people_are_defers_where_nobody_is_and_forgets_lost_guilds(
     fake_discord: FakeDiscord, media: MediaServer, tmp_path: Path
 ) -> None:
     playing = add_music_guild(fake_discord, "Playing Guild")
     paused = add_music_guild(fake_discord, "Paused Guild")
     empty = add_music_guild(fake_discord, "Empty Guild")
+    moved = add_music_guild(fake_discord, "Channel Deleted Guild")
     gone_id = 987_654_321
     clock, after = media_track(media, "clock60", 60.0), media_track(media, "next500", 1.5)
     for guild in (playing, paused):
@@ -181,8 +182,10 @@ async def test_restore_rejoins_where_people_are_waits_where_nobody_is_and_forget
         (paused.id, dict(position=5.0, paused=True)),
         (empty.id, dict(position=30.0)),
         (gone_id, dict(position=1.0)),
+        (moved.id, dict(position=12.0)),
     ):
-        channel = None if guild_id == gone_id else next(g for g in (playing, paused, empty) if g.id == guild_id).voice_channel.id
+        known = {g.id: g.voice_channel.id for g in (playing, paused, empty)}
+        channel = known.get(guild_id, 1)  # 1: a channel that does not exist (any more)
         await store.save_state(GuildState(guild_id, voice_channel_id=channel, current=clock, queue=(after,), **state))  # type: ignore[arg-type]
     await store.close()
 
@@ -201,7 +204,8 @@ async def test_restore_rejoins_where_people_are_waits_where_nobody_is_and_forget
             outcomes = {r.guild_id: r.outcome for r in persistence.restore_results}
             assert outcomes == {
                 playing.id: RestoreOutcome.RESUMED, paused.id: RestoreOutcome.RESUMED,
-                empty.id: RestoreOutcome.WAITING, gone_id: RestoreOutcome.FORGOTTEN,
+                empty.id: RestoreOutcome.DEFERRED, gone_id: RestoreOutcome.FORGOTTEN,
+                moved.id: RestoreOutcome.WAITING,
             }
             await recorder.wait_for_audio(1.5, timeout=20, after=started)
             heard = heard_seconds(clock_runs(recorder.pcm(after=started)))
@@ -216,14 +220,31 @@ async def test_restore_rejoins_where_people_are_waits_where_nobody_is_and_forget
             assert "0:05" in reply["content"] or "0:06" in reply["content"]
             assert paused_player.is_paused
 
+            # Nobody was in Empty Guild's channel: the saved state is kept as it was, untouched...
             assert fake_discord.bot_voice_channel(empty) is None
-            waiting = Member(fake_discord, empty, empty.member("bob"))
-            _, listing = await waiting.ask("queue", "Up next", timeout=20)
-            assert "`1.` **clock60**" in listing["content"] and "`2.` **next500**" in listing["content"]
+            kept = await reopened.load_state(empty.id)
+            assert kept is not None and (kept.current, kept.position, kept.voice_channel_id) == (
+                clock, 30.0, empty.voice_channel.id,
+            )
+            # ...until someone joins that channel: then the bot follows and resumes at the checkpoint.
+            empty_log = fake_discord.voice_log(empty)
+            bob = Member(fake_discord, empty, empty.member("bob"))
+            joined = time.perf_counter()
+            await bob.join_voice()
+            await fake_discord.wait_for_bot_voice(empty, empty.voice_channel, timeout=20)
+            await empty_log.wait_for_audio(1.5, timeout=20, after=joined)
+            assert heard_seconds(clock_runs(empty_log.pcm(after=joined)))[0] in (30, 31)
+            _, listing = await bob.ask("queue", "Up next", timeout=20)
+            assert "Now: **clock60**" in listing["content"] and "`1.` **next500**" in listing["content"]
+
+            # The channel is gone: the queue waits in memory (as after leave), the interrupted track first.
+            someone = Member(fake_discord, moved, moved.member("alice"))
+            _, waiting = await someone.ask("queue", "Up next", timeout=20)
+            assert "`1.` **clock60**" in waiting["content"] and "`2.` **next500**" in waiting["content"]
 
             await persistence.writer.flush()
             assert await reopened.load_state(gone_id) is None
-            assert len(persistence.restore_results) == 4
+            assert len(persistence.restore_results) == 5
             await persistence.close()
 
 
