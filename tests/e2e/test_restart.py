@@ -28,6 +28,7 @@ from bot.store.migrations import LATEST_VERSION
 from tests.e2e.test_scenarios import MADE_UP_TOKEN, MAIN_PY, PREFIX, Member, add_music_guild, clock_runs
 from tests.fakediscord import FakeDiscord, pointed_at, running
 from tests.media import MediaServer, generate_clock, generate_tone, media_server
+from tests.store.conftest import postgres_schema
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -49,11 +50,22 @@ def media(restart_media: Path) -> AsyncIterator[MediaServer]:
         yield server  # type: ignore[misc]
 
 
-def write_credentials(workdir: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str | None]:
+    """None: the default SQLite file in DATA_DIR; else a fresh PostgreSQL schema (skipped if unreachable)."""
+    if request.param == "sqlite":
+        yield None
+        return
+    async with postgres_schema() as url:
+        yield url
+
+
+def write_credentials(workdir: Path, database_url: str | None = None) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "credentials.env").write_text(
         f"CLIENT_TOKEN={MADE_UP_TOKEN}\nCOMMAND_PREFIX={PREFIX}\nALLOW_PRIVATE_NETWORK=1\n"
         f"DATA_DIR={workdir / 'data'}\nLOG_LEVEL=INFO\n"
+        + (f"DATABASE_URL={database_url}\n" if database_url else "")
     )
     (workdir / "credentials.env").chmod(0o600)
 
@@ -80,12 +92,12 @@ def heard_seconds(pcm_runs: list[tuple[float, int]]) -> list[int]:
 
 
 async def test_kill_9_then_restart_rejoins_and_resumes_queue_and_position(
-    fake_discord: FakeDiscord, media: MediaServer, tmp_path: Path
+    fake_discord: FakeDiscord, media: MediaServer, tmp_path: Path, database_url: str | None
 ) -> None:
     guild = add_music_guild(fake_discord)
     alice = Member(fake_discord, guild, guild.member("alice"))
     workdir = tmp_path / "brent"
-    write_credentials(workdir)
+    write_credentials(workdir, database_url)
     recorder = fake_discord.voice_log(guild)
 
     async with brent_process(fake_discord, workdir, "first") as first:
