@@ -214,6 +214,7 @@ class GuildPlayer:
         self._events: asyncio.Queue[Callable[[], Awaitable[None]] | None] = asyncio.Queue()
         self._event_task: asyncio.Task[None] | None = None
         self._closed = False
+        self._held: tuple[Track, float] | None = None  # what detach() interrupted, and where
         # Every ffmpeg we started and have not cleaned up; touched from worker threads.
         self._sources_lock = threading.Lock()
         self._live_sources: set[TimedAudio] = set()
@@ -561,6 +562,9 @@ class GuildPlayer:
             return False
         if self.voice is None or not self.voice.is_connected():
             return False
+        held, self._held = self._held, None
+        if held is not None and position == 0.0 and self.queue.peek() is held[0]:
+            position = held[1]  # the track detach() interrupted continues where it was
         self._load(self.queue.pop_next(), position=max(0.0, position))
         return True
 
@@ -589,11 +593,12 @@ class GuildPlayer:
     async def detach(self) -> None:
         """The voice connection is gone or going: stop playing but keep the queue.
 
-        The interrupted track goes back to the front of the queue (it restarts from the beginning),
-        its end is reported as STOPPED, ffmpeg is killed and ``voice`` is cleared. After a new
-        connection, set ``voice`` and call :meth:`start`.
+        The interrupted track goes back to the front of the queue and :meth:`start` continues it
+        from where it was; its end is reported as STOPPED, ffmpeg is killed and ``voice`` is
+        cleared. After a new connection, set ``voice`` and call :meth:`start`.
         """
         track = self._current
+        position = self.position
         self._generation += 1
         self._current = None
         self._drop_current_source()
@@ -605,6 +610,8 @@ class GuildPlayer:
                 self.queue.add_next(track)
             except LimitReached:
                 log.info("guild %s: queue full, %r not kept", self.guild_id, track.title)
+            else:
+                self._held = (track, position or 0.0)
         self._emit_state_changed()
 
     def pause(self) -> None:

@@ -16,6 +16,7 @@ from bot.admission import admit, member_cooldown
 from bot.checks import listeners, member_voice_channel, require_listener
 from bot.converters import LoopModeConverter, Seconds, Timestamp, Volume
 from bot.permissions import SkipVote, is_dj, require_dj
+from bot.persistence import persistence_of
 from bot.text import format_duration, progress_bar, safe_text
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ class PlaybackCog(commands.Cog, name="Playback"):
         self.bot.text_channels[ctx.guild.id] = ctx.channel.id
         tracks = admit(tracks, queued=player.queue, requester_id=ctx.author.id, limits=self.bot.limits)
         position = await player.enqueue(tracks)
+        if (persistence := persistence_of(self.bot)) is not None:
+            await persistence.saved(player)  # what we acknowledge survives a kill -9
         if len(tracks) > 1:
             await ctx.send(f"Queued {len(tracks)} tracks, starting with {describe(tracks[0])}.")
         elif position == 0:

@@ -12,6 +12,7 @@ from discord.ext import commands
 from audio.track import Track
 from bot.admission import admit, member_cooldown
 from bot.checks import member_voice_channel
+from bot.persistence import persistence_of
 from bot.search_pick import PICK_TIMEOUT, Pick, PickOutcome, PickWaiter, parse_reply
 from bot.text import format_duration, safe_text
 from cogs.playback import describe
@@ -100,6 +101,8 @@ class SearchCog(commands.Cog, name="Search"):
         self.bot.text_channels[ctx.guild.id] = ctx.channel.id
         admitted = admit([track], queued=player.queue, requester_id=ctx.author.id, limits=self.bot.limits)
         position = await player.enqueue(admitted)
+        if (persistence := persistence_of(self.bot)) is not None:
+            await persistence.saved(player)
         await ctx.send(f"Playing {describe(track)}." if position == 0 else f"Queued {describe(track)} at #{position}.")
 
 

@@ -4,32 +4,37 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_scenarios import Member, StartBrent, alice, start_brent  # noqa: F401 (fixtures)
+from tests.e2e.test_scenarios import Member, StartBrent, alice, clock_runs, start_brent  # noqa: F401 (fixtures)
 from tests.fakediscord import FakeDiscord
 from tests.media import MediaServer
 
 pytestmark = pytest.mark.e2e
 
 
-async def test_leave_keeps_the_queue_and_join_resumes_it(
+async def test_leave_keeps_the_queue_and_join_resumes_it_where_it_was(
     start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent() as bot:
         await alice.join_voice()
-        started, _ = await alice.ask(f"play {e2e_media.url('tone880.mp3')}", "Playing")
+        started, _ = await alice.ask(f"play {e2e_media.url('clock.mp3')}", "Playing")
         await alice.ask(f"play {e2e_media.url('short2.mp3')}", "#1")
-        await recorder.wait_for_audio(0.5, after=started.sent_at)
+        await recorder.wait_for_audio(2.5, after=started.sent_at)
         left, _ = await alice.ask("leave", "Left")
         await fake_discord.wait_for_bot_voice(alice.guild, None)
+        heard_before = recorder.audio_seconds()
         player = bot.players[alice.guild.id]
-        assert player.current is None and [t.title for t in player.queue][-1].startswith("short2")
-        assert len(player.queue) == 2
+        assert player.current is None
+        assert [t.title.split(".")[0] for t in player.queue] == ["clock", "short2"]
 
         joined, reply = await alice.ask("join", "Joined")
         assert "Resuming the queue (2 tracks)" in reply["content"]
-        await recorder.wait_for_audio(1.0, after=joined.sent_at)
-        assert recorder.dominant_frequency(after=joined.sent_at) == pytest.approx(880, abs=2)
+        await recorder.wait_for_audio(1.5, after=joined.sent_at)
+    after_join = recorder.pcm(after=joined.sent_at)
+    first_second = clock_runs(after_join)[0][1]
+    # It continues at the second it had reached (within the checkpoint-free exact position), not 0.
+    assert first_second == pytest.approx(heard_before, abs=1.0), (first_second, heard_before)
+    assert first_second >= 2
 
 
 async def test_join_elsewhere_while_playing_to_listeners_is_refused(
