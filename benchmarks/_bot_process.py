@@ -88,7 +88,11 @@ def build_brent(mode: str, data_dir: Path) -> tuple[commands.Bot, concurrent.fut
     # The bench adds hundreds of guilds within seconds; requesting each one's member list would use up
     # the gateway's 110-commands-a-minute budget that joining voice needs too. Members in voice still
     # arrive with every GUILD_CREATE, and that is all BRENT's checks read.
-    bot = create_bot(settings, extractor=extractor, guild_ready_timeout=0.1, chunk_guilds_at_startup=False)
+    extra: dict[str, Any] = {}
+    if "BRENT_BENCH_MAX_MESSAGES" in os.environ:  # an experiment's knob: discord.py's message cache size
+        raw = os.environ["BRENT_BENCH_MAX_MESSAGES"]
+        extra["max_messages"] = int(raw) if raw.isdigit() else None
+    bot = create_bot(settings, extractor=extractor, guild_ready_timeout=0.1, chunk_guilds_at_startup=False, **extra)
     return bot, executor
 
 
