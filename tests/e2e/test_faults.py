@@ -223,9 +223,12 @@ async def test_being_thrown_out_of_voice_cleans_up_and_keeps_the_queue(
         await wait_for_bot(lambda: not ffmpeg_children(), 5, "ffmpeg to exit")
         await wait_for_bot(lambda: not bot.voice_clients, 10, "the voice client to go")
         assert [t.title for t in player.queue] == ["clock30", "last700"]
+        heard_before = recorder.audio_seconds()
         rejoined, _ = await alice.ask("join", "Resuming the queue")
         await recorder.wait_for_audio(1.0, after=rejoined.sent_at)
-    assert recorder.dominant_frequency(0.1, 0.5, after=rejoined.sent_at) == pytest.approx(300, abs=5)
+    # The cut-off track continues from where it was thrown out, not from 0:00.
+    first_second = clock_runs(recorder.pcm(after=rejoined.sent_at))[0][1]
+    assert first_second >= 1 and abs(first_second - heard_before) <= 1.0, (first_second, heard_before)
 
 
 async def test_a_voice_reconnect_that_never_succeeds_cleans_up_and_keeps_the_queue(
