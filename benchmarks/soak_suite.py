@@ -66,43 +66,42 @@ def _finished(audio_s: float, plan: Plan) -> int:
 
 async def soak(plan: Plan) -> Soak:
     with serve_media(long_seconds=5, soak_seconds=plan.track_seconds) as media:
-        async with FakeDiscord() as fake:
-            async with BotUnderTest.start(fake, "brent", mode=DEFAULT_EXECUTOR_MODE.value) as bot:
-                result = Soak(bot.label)
-                result.start = bot.usage()
-                [who] = await bot.add_listeners(1)
-                recorder = fake.voice_log(who.guild)
-                began = time.perf_counter()
-                sent = 0
-                next_sample = 0
-                while sent < plan.tracks:
-                    done = _finished(recorder.audio_seconds(after=began), plan)
-                    if done >= next_sample:
-                        result.samples.append((done, bot.usage()))
-                        if result.warm is None and done >= plan.warmup:
-                            result.warm = result.samples[-1][1]
-                            await bot.start_heap_trace(who)
-                        next_sample += plan.sample_every
-                    if sent - done <= AHEAD:
-                        await bot.ask(who, f"play {media.url('soak.mp3', sent)}", None, timeout=60)
-                        sent += 1
-                    else:
-                        target = (done + 1) * plan.track_seconds - 0.2
-                        await recorder.wait_for_audio(target, timeout=60, after=began)
-                await recorder.wait_for_audio(plan.tracks * plan.track_seconds - 0.3, timeout=120, after=began)
-                await recorder.wait_for_silence(timeout=30, after=began)
-                result.wall_s = time.perf_counter() - began
-                result.tracks_heard = recorder.audio_seconds(after=began) / plan.track_seconds
-                if result.warm is None:
-                    result.warm = result.samples[-1][1]
-                result.end = await settled_usage(bot)
-                result.heap = await bot.traced_heap(who)
-                result.samples.append((plan.tracks, result.end))
-                arrivals = np.asarray([p.arrival for p in recorder.audio_packets(after=began)])
-                gaps = np.diff(arrivals) * 1000 if arrivals.size > 1 else np.empty(0)
-                result.transition_ms = gaps[gaps > 30]
-                result.errors = len(recorder.errors)
-                return result
+        async with FakeDiscord() as fake, BotUnderTest.start(fake, "brent", mode=DEFAULT_EXECUTOR_MODE.value) as bot:
+            result = Soak(bot.label)
+            result.start = bot.usage()
+            [who] = await bot.add_listeners(1)
+            recorder = fake.voice_log(who.guild)
+            began = time.perf_counter()
+            sent = 0
+            next_sample = 0
+            while sent < plan.tracks:
+                done = _finished(recorder.audio_seconds(after=began), plan)
+                if done >= next_sample:
+                    result.samples.append((done, bot.usage()))
+                    if result.warm is None and done >= plan.warmup:
+                        result.warm = result.samples[-1][1]
+                        await bot.start_heap_trace(who)
+                    next_sample += plan.sample_every
+                if sent - done <= AHEAD:
+                    await bot.ask(who, f"play {media.url('soak.mp3', sent)}", None, timeout=60)
+                    sent += 1
+                else:
+                    target = (done + 1) * plan.track_seconds - 0.2
+                    await recorder.wait_for_audio(target, timeout=60, after=began)
+            await recorder.wait_for_audio(plan.tracks * plan.track_seconds - 0.3, timeout=120, after=began)
+            await recorder.wait_for_silence(timeout=30, after=began)
+            result.wall_s = time.perf_counter() - began
+            result.tracks_heard = recorder.audio_seconds(after=began) / plan.track_seconds
+            if result.warm is None:
+                result.warm = result.samples[-1][1]
+            result.end = await settled_usage(bot)
+            result.heap = await bot.traced_heap(who)
+            result.samples.append((plan.tracks, result.end))
+            arrivals = np.asarray([p.arrival for p in recorder.audio_packets(after=began)])
+            gaps = np.diff(arrivals) * 1000 if arrivals.size > 1 else np.empty(0)
+            result.transition_ms = gaps[gaps > 30]
+            result.errors = len(recorder.errors)
+            return result
 
 
 async def settled_usage(bot: BotUnderTest, timeout: float = 10.0) -> Usage:
