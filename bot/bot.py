@@ -199,5 +199,6 @@ def create_bot(
             ),
             timeout=settings.extract_timeout,
             playlist_limit=settings.playlist_limit,
+            mode=settings.extractor_mode,
         )
     return BrentBot(settings, extractor=extractor, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr, **bot_kwargs)

@@ -112,6 +112,7 @@ class Settings:
     play_cooldown: tuple[int, float] = (5, 15.0)  # uses per member, per seconds
     search_cooldown: tuple[int, float] = (3, 30.0)
     extractions_per_guild: int = 2
+    extractor_mode: str = "process"  # thread | process | subprocess: where yt-dlp runs (docs/benchmarks.md)
     max_playlist_tracks: int = 500
     max_guild_playlists: int = 50
     max_guild_playlist_tracks: int = 10_000
@@ -209,6 +210,7 @@ def load_settings(
         play_cooldown=_rate(values, "PLAY_COOLDOWN", (5, 15.0)),
         search_cooldown=_rate(values, "SEARCH_COOLDOWN", (3, 30.0)),
         extractions_per_guild=_integer(values, "EXTRACTIONS_PER_GUILD", 2, minimum=1, maximum=20),
+        extractor_mode=_choice(values, "EXTRACTOR_MODE", "process", ("thread", "process", "subprocess")),
         max_playlist_tracks=_integer(values, "MAX_PLAYLIST_TRACKS", 500, minimum=1, maximum=100_000),
         max_guild_playlists=_integer(values, "MAX_GUILD_PLAYLISTS", 50, minimum=1, maximum=10_000),
         max_guild_playlist_tracks=_integer(values, "MAX_GUILD_PLAYLIST_TRACKS", 10_000, minimum=1, maximum=1_000_000),
@@ -348,3 +350,12 @@ def _rate(values: Mapping[str, str], name: str, default: tuple[int, float]) -> t
     if not sep or not (1 <= parsed[0] <= 1000) or not (0.1 <= parsed[1] <= 86400.0):
         raise SettingsError(f"{name} must look like 5/15 (uses per member / seconds), not {raw[:40]!r}.")
     return parsed
+
+
+def _choice(values: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = values.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {raw[:40]!r}.")
+    return raw
