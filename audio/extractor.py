@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import dataclasses
 import enum
 import logging
@@ -30,8 +31,9 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -239,25 +241,75 @@ class _GuardedYoutubeDL(yt_dlp.YoutubeDL):
     """Checks every address yt-dlp itself fetches, not only the link the user typed.
 
     Extractors follow pages to other hosts (and the generic extractor follows redirects), so the
-    policy's address rule is applied to each request and to where it ended up.
+    policy's address rule is applied to each request and to where it ended up. One instance serves
+    many jobs (see :func:`_worker_ytdl`), so the policy is the current job's, set by :meth:`job`;
+    between jobs there is none and every request is refused.
     """
 
-    def __init__(self, params: dict[str, Any], policy: UrlPolicy) -> None:
+    def __init__(self, params: dict[str, Any]) -> None:
         super().__init__(params)
+        self._policy: UrlPolicy | None = None
+
+    @contextlib.contextmanager
+    def job(self, policy: UrlPolicy) -> Iterator[_GuardedYoutubeDL]:
+        """Run one job on this instance: its policy guards the requests, nothing of the last job's stays."""
+        self._forget_previous_job()
         self._policy = policy
+        try:
+            yield self
+        finally:
+            self._policy = None
+
+    def _forget_previous_job(self) -> None:
+        # Per-extraction state of YoutubeDL.__init__; extractor instances (and their caches of
+        # player code or client ids) are kept on purpose: they are the point of reusing.
+        self.cookiejar.clear()
+        self._YoutubeDL__header_cookies = []  # type: ignore[attr-defined]
+        self._printed_messages.clear()
+        self._playlist_level = 0
+        self._playlist_urls.clear()
+        self._num_downloads = 0
+        self._num_videos = 0
+        self._download_retcode = 0
 
     def urlopen(self, req: Any) -> Any:
+        policy = self._policy
         url = req if isinstance(req, str) else getattr(req, "url", None) or req.get_full_url()
-        self._policy.check_media_url(url)
+        if policy is None:
+            raise UrlRefused(MSG_GENERIC, detail="yt-dlp request outside a job")
+        policy.check_media_url(url)
         response = super().urlopen(req)
         final_url = getattr(response, "url", None)
         if isinstance(final_url, str) and final_url != url:
             try:
-                self._policy.check_media_url(final_url)
+                policy.check_media_url(final_url)
             except UrlRefused:
                 response.close()
                 raise
         return response
+
+
+_WORKER_CACHE_SIZE = 4
+_worker_state = threading.local()
+
+
+def _worker_ytdl(config: ExtractorConfig) -> _GuardedYoutubeDL:
+    """This thread's YoutubeDL for ``config``, built on first use.
+
+    A new YoutubeDL costs ~30 ms (its TLS context loads the CA bundle on the first request, even
+    for http://); a reused one extracts a direct file in ~5 ms. The options depend only on
+    ``config``, the policy is set per job. Thread-local, so it also holds in a process-pool worker
+    (one per process) and a SUBPROCESS child (used once).
+    """
+    cache: dict[ExtractorConfig, _GuardedYoutubeDL] | None = getattr(_worker_state, "ytdls", None)
+    if cache is None:
+        cache = _worker_state.ytdls = {}
+    ydl = cache.get(config)
+    if ydl is None:
+        while len(cache) >= _WORKER_CACHE_SIZE:
+            cache.pop(next(iter(cache))).close()
+        ydl = cache[config] = _GuardedYoutubeDL(ytdl_options(config))
+    return ydl
 
 
 def _text(value: Any) -> str | None:
@@ -437,26 +489,67 @@ def _require_direct_file(info: Mapping[str, Any]) -> None:
         raise ExtractionError(MSG_NOT_AUDIO_FILE, detail="generic extractor result is not a direct file")
 
 
-def probe_duration(ffprobe: str, url: str, headers: Mapping[str, str], timeout: float) -> float | None:
-    """Ask ffprobe how long a direct file is (yt-dlp's generic extractor does not say)."""
+def _probe_command(ffprobe: str, url: str, headers: Mapping[str, str], timeout: float) -> list[str]:
+    # No redirects: the URL was checked by the policy, wherever it would send ffprobe was not.
     cmd = [
-        ffprobe, "-v", "error", "-protocol_whitelist", "http,https,tls,tcp,crypto",
+        ffprobe, "-v", "error", "-protocol_whitelist", "http,https,tls,tcp,crypto", "-max_redirects", "0",
         "-rw_timeout", str(int(timeout * 1_000_000)),
         "-show_entries", "format=duration", "-of", "default=nw=1:nk=1",
     ]
     if headers:
         cmd += ["-headers", "".join(f"{k}: {v}\r\n" for k, v in headers.items())]
-    cmd += ["-i", url]
+    return [*cmd, "-i", url]
+
+
+def _parse_duration(out: str) -> float | None:
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        log.info("ffprobe could not measure a direct file: %s", exc)
-        return None
-    try:
-        seconds = float(done.stdout.strip().splitlines()[0])
+        seconds = float(out.strip().splitlines()[0])
     except (ValueError, IndexError):
         return None
     return seconds if math.isfinite(seconds) and seconds > 0 else None
+
+
+class _RunningProbe:
+    """An ffprobe started before yt-dlp's lookup of the same direct file, collected after it.
+
+    The two are independent, so the lookup costs the longer of them instead of their sum.
+    """
+
+    def __init__(self, ffprobe: str, url: str, headers: Mapping[str, str], timeout: float) -> None:
+        self.url = url
+        self.headers = dict(headers)
+        self._deadline = time.monotonic() + timeout
+        self._process = subprocess.Popen(
+            _probe_command(ffprobe, url, headers, timeout),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+
+    def duration(self) -> float | None:
+        try:
+            out, _ = self._process.communicate(timeout=max(0.0, self._deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.info("ffprobe could not measure a direct file in time")
+            self.kill()
+            return None
+        return _parse_duration(out)
+
+    def kill(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.communicate()
+
+
+def probe_duration(ffprobe: str, url: str, headers: Mapping[str, str], timeout: float) -> float | None:
+    """Ask ffprobe how long a direct file is (yt-dlp's generic extractor does not say)."""
+    try:
+        done = subprocess.run(
+            _probe_command(ffprobe, url, headers, timeout), capture_output=True, text=True, timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.info("ffprobe could not measure a direct file: %s", exc)
+        return None
+    return _parse_duration(done.stdout)
 
 
 def error_from_ytdlp(exc: Exception) -> BrentError:
@@ -505,31 +598,77 @@ def _run(job: ExtractJob) -> JobResult:
     config = job.config
     if job.is_url:
         job.policy.check_user_url(job.text)
-    with _GuardedYoutubeDL(ytdl_options(config), job.policy) as ydl:
+    with _worker_ytdl(config).job(job.policy) as ydl:
         if job.kind is JobKind.STREAM:
             info = _media_info(ydl, job, job.text)
             stream = stream_from_info(info)
             job.policy.check_media_url(stream.url)
             return JobResult(stream=stream)
 
-        info = _extract(ydl, job.text)
-        _require_direct_file(info)
-        limit = max(1, min(job.limit, config.playlist_limit))
-        tracks = tracks_from_info(info, limit=limit, requester_id=job.requester_id)
-        if not tracks:
-            raise NothingFound(MSG_NOTHING, detail=f"{job.kind}: no playable entries")
-        if info.get("entries") is None and tracks[0].provider is Provider.DIRECT and tracks[0].duration is None:
-            tracks[0] = _with_probed_duration(tracks[0], info, job)
-        return JobResult(tracks=tuple(tracks))
+        probe = _early_probe(job, ydl)
+        try:
+            info = _extract(ydl, job.text)
+            _require_direct_file(info)
+            limit = max(1, min(job.limit, config.playlist_limit))
+            tracks = tracks_from_info(info, limit=limit, requester_id=job.requester_id)
+            if not tracks:
+                raise NothingFound(MSG_NOTHING, detail=f"{job.kind}: no playable entries")
+            if info.get("entries") is not None:
+                return JobResult(tracks=tuple(tracks))
+            stream = _checked_stream(info, job)
+            if tracks[0].provider is Provider.DIRECT and tracks[0].duration is None and stream is not None:
+                tracks[0] = _with_probed_duration(tracks[0], stream, job, probe)
+            return JobResult(tracks=tuple(tracks), stream=stream)
+        finally:
+            if probe is not None:
+                probe.kill()
 
 
-def _with_probed_duration(track: Track, info: Mapping[str, Any], job: ExtractJob) -> Track:
+def _probe_budget(config: ExtractorConfig) -> float:
+    return max(1.0, min(10.0, config.timeout / 3))  # leave time for the rest of the lookup
+
+
+def _early_probe(job: ExtractJob, ydl: yt_dlp.YoutubeDL) -> _RunningProbe | None:
+    """Start ffprobe on a link that looks like a direct audio file, before yt-dlp looks at it."""
+    if not (job.is_url and job.config.ffprobe):
+        return None
+    if Provider.DIRECT not in job.policy.allowed_providers:
+        return None
+    parts = urllib.parse.urlsplit(job.text)
+    if provider_for(parts.hostname or "", parts.path) is not Provider.DIRECT:
+        return None
+    job.policy.check_media_url(job.text)
+    # The headers yt-dlp's generic extractor hands on for a direct file: its standard ones.
+    headers = {str(k): str(v) for k, v in ydl.params.get("http_headers", {}).items() if str(k).lower() != "cookie"}
+    try:
+        return _RunningProbe(job.config.ffprobe, job.text, headers, _probe_budget(job.config))
+    except OSError as exc:
+        log.info("could not start ffprobe: %s", exc)
+        return None
+
+
+def _checked_stream(info: Mapping[str, Any], job: ExtractJob) -> Stream | None:
+    """The media URL of a single-track answer, handed back so playback needs no second lookup.
+
+    None when there is none or the policy refuses it: then :meth:`Extractor.stream` looks again
+    and reports the refusal when the track is about to play, as before.
+    """
+    try:
+        stream = stream_from_info(info)
+        job.policy.check_media_url(stream.url)
+    except BrentError as exc:
+        log.debug("no stream handed back with the track: %s", exc)
+        return None
+    return stream
+
+
+def _with_probed_duration(track: Track, stream: Stream, job: ExtractJob, probe: _RunningProbe | None) -> Track:
     if not job.config.ffprobe:
         return track
-    stream = stream_from_info(info)
-    job.policy.check_media_url(stream.url)
-    budget = max(1.0, min(10.0, job.config.timeout / 3))  # leave time for the rest of the lookup
-    seconds = probe_duration(job.config.ffprobe, stream.url, stream.http_headers, budget)
+    if probe is not None and probe.url == stream.url and probe.headers == dict(stream.http_headers):
+        seconds = probe.duration()
+    else:
+        seconds = probe_duration(job.config.ffprobe, stream.url, stream.http_headers, _probe_budget(job.config))
     return dataclasses.replace(track, duration=seconds) if seconds is not None else track
 
 
@@ -560,6 +699,10 @@ class ExecutorMode(enum.StrEnum):
 
 
 DEFAULT_EXECUTOR_MODE = ExecutorMode.THREAD
+
+HANDED_STREAM_FRESHNESS = 60.0  # seconds a Stream found by a resolve may stand in for a new lookup
+HANDED_STREAM_EXPIRY_MARGIN = 300.0  # and only while its URL has at least this long left to live
+_HANDED_STREAM_LIMIT = 64
 
 
 def default_workers() -> int:
@@ -719,6 +862,7 @@ class Extractor:
             ffprobe=ffprobe or shutil.which("ffprobe"),
         )
         self._closed = False
+        self._handed: dict[str, tuple[float, Stream]] = {}  # page_url -> (monotonic time found, stream)
 
     @staticmethod
     def is_url(text: str) -> bool:
@@ -745,7 +889,14 @@ class Extractor:
         return await self._tracks(JobKind.SEARCH, text, n, n, requester_id)
 
     async def stream(self, track: Track) -> Stream:
-        """A fresh media URL for ``track``, checked by the policy before FFmpeg may touch it."""
+        """A fresh media URL for ``track``, checked by the policy before FFmpeg may touch it.
+
+        Right after a single-track resolve this is the Stream that resolve found (already checked,
+        at most :data:`HANDED_STREAM_FRESHNESS` old, used once); otherwise a new lookup.
+        """
+        handed = self._take_handed_stream(track.page_url)
+        if handed is not None:
+            return handed
         result = await self._submit(
             ExtractJob(JobKind.STREAM, track.page_url, True, self.policy, self._config, track.requester_id)
         )
@@ -784,7 +935,31 @@ class Extractor:
             query = f"{self.search_provider}{n}:{text}"
             job = ExtractJob(kind, query, False, self.policy, self._config, requester_id, limit)
         result = await self._submit(job)
+        if result.stream is not None and len(result.tracks) == 1:
+            self._hand_over(result.tracks[0].page_url, result.stream)
         return list(result.tracks)
+
+    def _hand_over(self, page_url: str, stream: Stream) -> None:
+        now = time.monotonic()
+        for url, (found, _) in list(self._handed.items()):
+            if now - found > HANDED_STREAM_FRESHNESS:
+                del self._handed[url]
+        self._handed.pop(page_url, None)
+        while len(self._handed) >= _HANDED_STREAM_LIMIT:
+            del self._handed[next(iter(self._handed))]
+        self._handed[page_url] = (now, stream)
+
+    def _take_handed_stream(self, page_url: str) -> Stream | None:
+        """The resolve's Stream for ``page_url`` if still fresh; stream URLs expire, so never an old one."""
+        entry = self._handed.pop(page_url, None)
+        if entry is None:
+            return None
+        found, stream = entry
+        if time.monotonic() - found > HANDED_STREAM_FRESHNESS:
+            return None
+        if stream.expires_at is not None and stream.expires_at - time.time() < HANDED_STREAM_EXPIRY_MARGIN:
+            return None
+        return stream
 
     async def _submit(self, job: ExtractJob) -> JobResult:
         if self._closed:

@@ -1,0 +1,303 @@
+"""The shortcuts that take lookups off ``play``'s path to the first packet (docs/benchmarks.md,
+"Audio path"): one YoutubeDL per worker, the resolve's Stream handed to the first ``stream()``,
+and ffprobe running alongside yt-dlp instead of after it."""
+
+from __future__ import annotations
+
+import copy
+import http.cookiejar
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yt_dlp
+
+import audio.extractor as extractor_module
+from audio.errors import UrlRefused
+from audio.extractor import (
+    Extractor,
+    ExtractorConfig,
+    ExtractJob,
+    JobKind,
+    JobResult,
+    allowed_extractors_for,
+    run_job,
+)
+from audio.track import Provider
+from audio.url_policy import MSG_MEDIA, UrlPolicy
+from tests.media import MediaServer, media_duration
+
+INFODICTS = Path(__file__).parent / "infodicts"
+
+
+def _load_info(name: str) -> dict[str, Any]:
+    return json.loads((INFODICTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _googlevideo_only(host: str) -> list[str]:
+    """Stub DNS: only the fixture's media host "exists" (it is never contacted)."""
+    return ["93.184.215.14"] if host.endswith(".googlevideo.com") else []
+
+
+class _LoopbackPagesStrictMedia(UrlPolicy):
+    """The typed link may be our loopback server; whatever yt-dlp fetches gets the default rules."""
+
+    def check_media_url(self, url: str) -> None:
+        UrlPolicy(resolver=_googlevideo_only).check_media_url(url)
+
+
+class _Answers:
+    """Stands in for a site yt-dlp can't reach from here: real yt-dlp processes a saved answer."""
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        self.info = info
+        self.asked: list[str] = []
+
+    def __call__(self, ydl: yt_dlp.YoutubeDL, url: str) -> dict[str, Any]:
+        self.asked.append(url)
+        return ydl.process_ie_result(copy.deepcopy(self.info), download=False)
+
+
+def _in_new_thread(work: Callable[[], list[JobResult]]) -> list[JobResult]:
+    """Runs ``work`` in a fresh thread: a worker thread with no YoutubeDL cached yet."""
+    out: list[list[JobResult]] = []
+    thread = threading.Thread(target=lambda: out.append(work()))
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and out
+    return out[0]
+
+
+@pytest.fixture
+def built_ytdls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[yt_dlp.YoutubeDL]]:
+    """Every YoutubeDL the extractor builds while the test runs."""
+    built: list[yt_dlp.YoutubeDL] = []
+
+    class Recorded(extractor_module._GuardedYoutubeDL):
+        def __init__(self, params: dict[str, Any]) -> None:
+            super().__init__(params)
+            built.append(self)
+
+    monkeypatch.setattr(extractor_module, "_GuardedYoutubeDL", Recorded)
+    yield built
+
+
+# --- one YoutubeDL per worker --------------------------------------------------------------------
+
+
+def test_consecutive_jobs_in_a_thread_share_one_youtubedl_and_its_guard_reads_each_jobs_policy(
+    media_server: MediaServer, built_ytdls: list[yt_dlp.YoutubeDL]
+) -> None:
+    # No ffprobe: the refusal below must come from the reused instance's request guard.
+    config = ExtractorConfig(timeout=10.0, allowed_extractors=allowed_extractors_for(Provider), ffprobe=None)
+    url = media_server.url("tone.mp3")
+    allowed = UrlPolicy(allow_private_network=True)
+    strict = _LoopbackPagesStrictMedia(allow_private_network=True)
+
+    def jobs() -> list[JobResult]:
+        first = run_job(ExtractJob(JobKind.RESOLVE, url, True, allowed, config))
+        second = run_job(ExtractJob(JobKind.STREAM, url, True, allowed, config))
+        served = media_server.request_count()
+        refused = run_job(ExtractJob(JobKind.RESOLVE, url, True, strict, config))
+        assert media_server.request_count() == served  # the guard refused before any request
+        return [first, second, refused]
+
+    first, second, refused = _in_new_thread(jobs)
+    assert first.failure is None and first.tracks[0].page_url == url
+    assert second.failure is None and second.stream is not None and second.stream.url == url
+    assert refused.failure is not None
+    error = refused.failure.to_error()
+    assert type(error) is UrlRefused and error.user_message == MSG_MEDIA
+    assert len(built_ytdls) == 1
+
+
+def test_reused_youtubedl_keeps_no_cookies_from_the_last_job(built_ytdls: list[yt_dlp.YoutubeDL]) -> None:
+    config = ExtractorConfig(timeout=10.0, allowed_extractors=allowed_extractors_for(Provider), ffprobe=None)
+    ydl = extractor_module._worker_ytdl(config)
+    with ydl.job(UrlPolicy(allow_private_network=True)):
+        ydl.cookiejar.set_cookie(_cookie("SID", "first-users-session"))
+    assert len(ydl.cookiejar) == 1
+    with ydl.job(UrlPolicy(allow_private_network=True)) as again:
+        assert again is ydl and len(again.cookiejar) == 0
+    assert extractor_module._worker_ytdl(config) is ydl and len(built_ytdls) == 1
+
+
+def test_reused_youtubedl_refuses_requests_between_jobs(media_server: MediaServer) -> None:
+    config = ExtractorConfig(timeout=10.0, allowed_extractors=allowed_extractors_for(Provider), ffprobe=None)
+    ydl = extractor_module._worker_ytdl(config)
+    with ydl.job(UrlPolicy(allow_private_network=True)):
+        pass
+    with pytest.raises(UrlRefused):
+        ydl.urlopen(media_server.url("tone.mp3"))
+    assert media_server.requests == []
+
+
+def _cookie(name: str, value: str) -> http.cookiejar.Cookie:
+    return http.cookiejar.Cookie(
+        0, name, value, None, False, "127.0.0.1", False, False, "/", False, False,
+        None, False, None, None, {},
+    )
+
+
+# --- the resolve's Stream handed to the first stream() -------------------------------------------
+
+
+class _CountingPolicy(UrlPolicy):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.media_checked: list[str] = []
+
+    def check_media_url(self, url: str) -> None:
+        super().check_media_url(url)
+        self.media_checked.append(url)
+
+
+@pytest.fixture
+def submitted(monkeypatch: pytest.MonkeyPatch) -> list[JobKind]:
+    """The kind of every job the extractor sends to its (thread) executor."""
+    kinds: list[JobKind] = []
+
+    def recording(job: ExtractJob) -> JobResult:
+        kinds.append(job.kind)
+        return run_job(job)
+
+    monkeypatch.setattr(extractor_module, "run_job", recording)
+    return kinds
+
+
+async def test_first_stream_after_a_resolve_needs_no_second_lookup(
+    media_server: MediaServer, submitted: list[JobKind]
+) -> None:
+    policy = _CountingPolicy(allow_private_network=True)
+    extractor = Extractor(policy=policy, timeout=10.0)
+    try:
+        url = media_server.url("tone.mp3")
+        [track] = await extractor.resolve_all(url)
+        assert url in policy.media_checked  # the handed-back media URL passed the policy
+        served = media_server.request_count()
+        stream = await extractor.stream(track)
+        assert stream.url == url
+        assert submitted == [JobKind.RESOLVE_ALL]
+        assert media_server.request_count() == served
+        await extractor.stream(track)  # handed over once: the next call looks again
+        assert submitted == [JobKind.RESOLVE_ALL, JobKind.STREAM]
+    finally:
+        extractor.close()
+
+
+async def test_a_handed_stream_older_than_the_window_is_fetched_anew(
+    media_server: MediaServer, submitted: list[JobKind], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(extractor_module, "HANDED_STREAM_FRESHNESS", -1.0)  # every age is too old
+    extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0)
+    try:
+        track = await extractor.resolve(media_server.url("tone.mp3"))
+        await extractor.stream(track)
+    finally:
+        extractor.close()
+    assert submitted == [JobKind.RESOLVE, JobKind.STREAM]
+
+
+@pytest.mark.parametrize(("expires_in", "lookups"), [(3600, 1), (60, 2)])
+async def test_a_handed_stream_close_to_its_urls_expiry_is_fetched_anew(
+    media_server: MediaServer, monkeypatch: pytest.MonkeyPatch, expires_in: int, lookups: int
+) -> None:
+    expire = str(int(time.time()) + expires_in)
+    info = json.loads(json.dumps(_load_info("youtube_video")).replace("1795843917", expire))
+    page = media_server.url("watch.mp3")  # loopback: had the stand-in failed, nothing leaves
+    info["webpage_url"] = page  # so the second lookup asks the loopback link too
+    answers = _Answers(info)
+    monkeypatch.setattr(extractor_module, "_extract", answers)
+    extractor = Extractor(policy=UrlPolicy(allow_private_network=True, resolver=_googlevideo_only))
+    try:
+        track = await extractor.resolve(page)
+        stream = await extractor.stream(track)
+    finally:
+        extractor.close()
+    assert answers.asked == [page] * lookups
+    assert stream.expires_at == float(expire)
+    assert media_server.requests == []
+
+
+async def test_a_playlist_resolve_hands_back_no_stream(
+    media_server: MediaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(extractor_module, "_extract", _Answers(_load_info("youtube_playlist_flat")))
+    extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0, playlist_limit=1)
+    try:
+        [track] = await extractor.resolve_all(media_server.url("list.mp3"))
+    finally:
+        extractor.close()
+    assert extractor._take_handed_stream(track.page_url) is None
+
+
+# --- ffprobe alongside yt-dlp --------------------------------------------------------------------
+
+
+@pytest.fixture
+def probe_log(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Order of events: "probe started", "extract", "serial probe"."""
+    events: list[str] = []
+    real_probe, real_extract, real_serial = (
+        extractor_module._RunningProbe, extractor_module._extract, extractor_module.probe_duration,
+    )
+
+    class LoggedProbe(real_probe):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            events.append("probe started")
+
+    def logged_extract(ydl: yt_dlp.YoutubeDL, url: str) -> dict[str, Any]:
+        events.append("extract")
+        return real_extract(ydl, url)
+
+    def logged_serial(*args: Any, **kwargs: Any) -> float | None:
+        events.append("serial probe")
+        return real_serial(*args, **kwargs)
+
+    monkeypatch.setattr(extractor_module, "_RunningProbe", LoggedProbe)
+    monkeypatch.setattr(extractor_module, "_extract", logged_extract)
+    monkeypatch.setattr(extractor_module, "probe_duration", logged_serial)
+    return events
+
+
+async def test_ffprobe_starts_before_yt_dlp_and_gives_the_duration(
+    media_server: MediaServer, media_dir: Path, probe_log: list[str]
+) -> None:
+    extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0)
+    try:
+        track = await extractor.resolve(media_server.url("tone.mp3"))
+    finally:
+        extractor.close()
+    assert probe_log == ["probe started", "extract"]
+    assert track.duration == pytest.approx(media_duration(media_dir / "tone.mp3"), abs=0.1)
+
+
+async def test_a_redirected_link_is_probed_where_it_ended_up_never_by_following(
+    media_server: MediaServer, media_dir: Path, probe_log: list[str]
+) -> None:
+    """ffprobe may not follow redirects (the policy never saw the target); the serial probe of the
+    checked final URL gives the duration instead."""
+    media_server.redirects["/bounce.mp3"] = media_server.url("tone.mp3")
+    extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0)
+    try:
+        track = await extractor.resolve(media_server.url("bounce.mp3"))
+    finally:
+        extractor.close()
+    assert probe_log == ["probe started", "extract", "serial probe"]
+    assert track.duration == pytest.approx(media_duration(media_dir / "tone.mp3"), abs=0.1)
+
+
+def test_no_early_probe_for_a_link_that_is_not_an_audio_file() -> None:
+    def nothing_resolves(host: str) -> list[str]:
+        return []
+
+    config = ExtractorConfig(allowed_extractors=allowed_extractors_for(Provider), ffprobe="/usr/bin/ffprobe")
+    job = ExtractJob(JobKind.RESOLVE, "https://www.youtube.com/watch?v=dQw4w9WgXcQ", True,
+                     UrlPolicy(resolver=nothing_resolves), config)
+    ydl = extractor_module._worker_ytdl(config)
+    assert extractor_module._early_probe(job, ydl) is None
