@@ -264,7 +264,7 @@ class _GuardedYoutubeDL(yt_dlp.YoutubeDL):
         # Per-extraction state of YoutubeDL.__init__; extractor instances (and their caches of
         # player code or client ids) are kept on purpose: they are the point of reusing.
         self.cookiejar.clear()
-        self._YoutubeDL__header_cookies = []  # type: ignore[attr-defined]
+        self._YoutubeDL__header_cookies: list[Any] = []
         self._printed_messages.clear()
         self._playlist_level = 0
         self._playlist_urls.clear()
@@ -615,10 +615,10 @@ def _run(job: ExtractJob) -> JobResult:
                 raise NothingFound(MSG_NOTHING, detail=f"{job.kind}: no playable entries")
             if info.get("entries") is not None:
                 return JobResult(tracks=tuple(tracks))
-            stream = _checked_stream(info, job)
-            if tracks[0].provider is Provider.DIRECT and tracks[0].duration is None and stream is not None:
-                tracks[0] = _with_probed_duration(tracks[0], stream, job, probe)
-            return JobResult(tracks=tuple(tracks), stream=stream)
+            handed = _checked_stream(info, job)
+            if tracks[0].provider is Provider.DIRECT and tracks[0].duration is None and handed is not None:
+                tracks[0] = _with_probed_duration(tracks[0], handed, job, probe)
+            return JobResult(tracks=tuple(tracks), stream=handed)
         finally:
             if probe is not None:
                 probe.kill()

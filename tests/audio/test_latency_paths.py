@@ -19,9 +19,9 @@ import yt_dlp
 import audio.extractor as extractor_module
 from audio.errors import UrlRefused
 from audio.extractor import (
+    ExtractJob,
     Extractor,
     ExtractorConfig,
-    ExtractJob,
     JobKind,
     JobResult,
     allowed_extractors_for,
