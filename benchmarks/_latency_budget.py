@@ -1,9 +1,10 @@
 """Where the time from ``play`` to the first packet goes: each serial step of both bots, timed alone.
 
-BRENT's ``play`` of a direct file runs, one after the other: the Extractor's ``resolve_all`` (yt-dlp's
-generic extractor, then ``ffprobe`` for the duration the generic extractor does not give), the
-player's ``stream(track)`` (yt-dlp again, for a fresh media URL), then ffmpeg until its first
-20 ms of PCM. The baseline runs one ``extract_info`` and ffmpeg. Each step is run here on its
+BRENT's ``play`` of a direct file runs the Extractor's ``resolve_all`` (yt-dlp's generic extractor,
+with ``ffprobe`` for the duration the generic extractor does not give started alongside it), the
+player's ``stream(track)`` (which reuses the Stream the resolve handed back when it is fresh, else
+looks again), then ffmpeg until its first 20 ms of PCM. The baseline runs one ``extract_info`` and
+ffmpeg. Each step is run here on its
 own, in this process, against the same loopback media, so the suite can say which step a miss
 comes from without guessing.
 """
@@ -61,8 +62,10 @@ def latency_budget(url: str, reps: int) -> dict[str, Spread]:
     ytdl = yt_dlp.YoutubeDL(YTDL_FORMAT_OPTIONS)
     steps: dict[str, Callable[[], object]] = {
         "BRENT: resolve_all, yt-dlp part": lambda: run_job(resolve),
-        "BRENT: resolve_all, ffprobe for the duration": lambda: probe_duration(ffprobe, url, {}, 10.0),
-        "BRENT: player's stream(track), yt-dlp again": lambda: run_job(stream_job),
+        "BRENT: resolve_all, ffprobe for the duration (runs alongside yt-dlp)": lambda: probe_duration(
+            ffprobe, url, {}, 10.0
+        ),
+        "BRENT: stream(track) when it must look again (not on a first play)": lambda: run_job(stream_job),
         "BRENT: ffmpeg start to first PCM frame": lambda: _first_frame(TimedAudio(Stream(url=url, http_headers={}), executable=ffmpeg)),
         "either: an ffmpeg process start alone (`ffmpeg -version`)": lambda: subprocess.run(
             [ffmpeg, "-version"], stdout=subprocess.DEVNULL, check=True

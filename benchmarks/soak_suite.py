@@ -165,15 +165,14 @@ Mode: {"quick" if options.quick else "full"} run: {plan.tracks} tracks of {plan.
 
 Where those allocations live (tracemalloc, by file): {result.heap.top_files if result.heap else "n/a"}.
 
-What the growth is (two 300-track soaks during development, same bench): the Python-level part is mostly
+What the growth is (300-track soaks during development, same bench): the Python-level part is mostly
 discord.py's message cache (`message.py`, `state.py`: every `play`, reply and announcement is cached until
 `max_messages=1000` is reached, so it is bounded); with `max_messages=None` passed to the bot the traced growth
-fell from about 1.0 to 0.5 MB. The RSS creep beyond that is outside Python's heap and is not a leak of objects:
-with `MALLOC_ARENA_MAX=2` it was the same (+4 MB over 250 tracks, flattening towards the end). The likeliest
-source is C-level churn: every lookup builds a new `YoutubeDL`, whose first request creates an OpenSSL context and
-loads the CA bundle (two per track here), and glibc does not hand that fragmented memory back. Reusing one
-`YoutubeDL` per worker (the audio-path finding (4)) removes that churn along with its latency. Tracing adds its own
-cost, so the soak's pacing is not a pacing figure: the audio-path section is.
+fell from about 1.0 to 0.5 MB. Before the Extractor kept one `YoutubeDL` per worker (commit 7623756), every lookup
+built a new one whose first request created an OpenSSL context and loaded the CA bundle (two per track), and RSS
+crept by 4-6 MB over 450 tracks outside Python's heap (the same with `MALLOC_ARENA_MAX=2`, so not arena spread);
+this run has the reuse. Tracing adds its own cost, so the soak's pacing is not a pacing figure: the audio-path
+section is.
 
 Inter-packet intervals longer than 30 ms over the whole soak (changeovers, and any stall): {tr.size}{f" (median {np.median(tr):.0f} ms, max {tr.max():.0f} ms)" if tr.size else ""}.
 
