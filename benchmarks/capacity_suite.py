@@ -378,10 +378,11 @@ Reproduce: `.venv/bin/python -m benchmarks.run --only capacity` (all three audio
 
 **Where a stream's CPU goes (py-spy, during development, BRENT at 30 streams).** In the bot process, the
 sampled work of the player threads is Opus encoding (`Encoder.encode`, the largest part), XChaCha20 encryption
-(PyNaCl), `sendto` and reading ffmpeg's pipe; with `--gil`, the GIL was held only about 15 % of the time, so the
-threads are not queueing on the GIL: the wall is CPU. On this 2-core machine, bot + ffmpeg reach about one core at
-30 streams, and the rest goes to the fake listener (the "CPU, fake listener" column) and to whatever else runs on
-the machine ("machine busy"). When "machine busy" is near 100 % at the failing level, that level measured the
+(PyNaCl), `sendto` and reading ffmpeg's pipe; `--gil` sampling saw the GIL held in only about 15 % of samples (a
+rough figure: non-blocking sampling), so GIL queueing is not the obvious wall, and a 1 ms switch interval (the
+experiment above) only softened the failing level. On this 2-core machine, bot + ffmpeg reach about one core at
+30 streams, the fake listener takes its column's share, and the failing levels coincide with the whole machine
+at 80-100 % busy ("machine busy", other users' work included). When "machine busy" is near 100 % at the failing level, that level measured the
 machine, not the bot; the per-stream CPU cost and the table below are the figures that carry to another machine.
 The one change inside BRENT's reach that would move the wall is cutting that per-stream CPU:
 
