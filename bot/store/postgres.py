@@ -19,7 +19,7 @@ import asyncpg
 
 from bot.store.driver import Driver, DuplicateKey, Row, Transaction
 from bot.store.errors import DatabaseUnavailable
-from bot.store.migrations import LATEST_VERSION, migrate
+from bot.store.migrations import LATEST_VERSION
 from bot.store.models import StoreLimits
 from bot.store.sql_store import SqlStore
 
@@ -127,9 +127,4 @@ class PostgresStore(SqlStore):
     ) -> Self:
         """Connect and migrate; ``schema`` below the latest exists only to build old databases in tests."""
         driver = await PostgresDriver.connect(url, timeout=timeout)
-        try:
-            await migrate(driver, target=schema)
-        except BaseException:
-            await driver.close()
-            raise
-        return cls(driver, limits=limits)
+        return await cls._migrated(driver, limits=limits, schema=schema)

@@ -15,13 +15,14 @@ import time
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from audio.errors import LimitReached
 from audio.track import Track
 from bot.store.base import Store
 from bot.store.driver import Driver, DuplicateKey, Row, Transaction
 from bot.store.errors import PlaylistError, PlaylistNameTaken, PlaylistNotFound
+from bot.store.migrations import migrate
 from bot.store.models import (
     LOOP_MODES,
     MAX_VOLUME,
@@ -125,6 +126,16 @@ class SqlStore(Store):
         self.limits = limits or StoreLimits()
         self._state_locks: dict[int, asyncio.Lock] = {}
         self._closed = False
+
+    @classmethod
+    async def _migrated(cls, driver: Driver, *, limits: StoreLimits | None, schema: int) -> Self:
+        """The store over ``driver`` once its schema is at ``schema``; the driver is closed if that fails."""
+        try:
+            await migrate(driver, target=schema)
+        except BaseException:
+            await driver.close()
+            raise
+        return cls(driver, limits=limits)
 
     async def close(self) -> None:
         if not self._closed:

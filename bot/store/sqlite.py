@@ -20,7 +20,7 @@ import aiosqlite
 
 from bot.store.driver import Driver, DuplicateKey, Row, Transaction
 from bot.store.errors import DatabaseUnavailable
-from bot.store.migrations import LATEST_VERSION, migrate
+from bot.store.migrations import LATEST_VERSION
 from bot.store.models import StoreLimits
 from bot.store.sql_store import SqlStore
 
@@ -176,9 +176,4 @@ class SqliteStore(SqlStore):
     ) -> Self:
         """Connect and migrate; ``schema`` below the latest exists only to build old databases in tests."""
         driver = await SqliteDriver.connect(path, busy_timeout=busy_timeout)
-        try:
-            await migrate(driver, target=schema)
-        except BaseException:
-            await driver.close()
-            raise
-        return cls(driver, limits=limits)
+        return await cls._migrated(driver, limits=limits, schema=schema)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import copy
-import json
 import multiprocessing
 import pickle
 import subprocess
@@ -52,13 +51,8 @@ from audio.extractor import (
 )
 from audio.track import Provider, Stream, Track
 from audio.url_policy import MSG_LOOPBACK, MSG_MEDIA, UrlPolicy
+from tests.audio.infodicts import load_info
 from tests.media import MediaServer, media_duration
-
-INFODICTS = Path(__file__).parent / "infodicts"
-
-
-def load_info(name: str) -> dict[str, Any]:
-    return json.loads((INFODICTS / f"{name}.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture

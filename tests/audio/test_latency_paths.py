@@ -29,13 +29,8 @@ from audio.extractor import (
 )
 from audio.track import Provider
 from audio.url_policy import MSG_MEDIA, UrlPolicy
+from tests.audio.infodicts import load_info
 from tests.media import MediaServer, media_duration
-
-INFODICTS = Path(__file__).parent / "infodicts"
-
-
-def _load_info(name: str) -> dict[str, Any]:
-    return json.loads((INFODICTS / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def _googlevideo_only(host: str) -> list[str]:
@@ -207,7 +202,7 @@ async def test_a_handed_stream_close_to_its_urls_expiry_is_fetched_anew(
     media_server: MediaServer, monkeypatch: pytest.MonkeyPatch, expires_in: int, lookups: int
 ) -> None:
     expire = str(int(time.time()) + expires_in)
-    info = json.loads(json.dumps(_load_info("youtube_video")).replace("1795843917", expire))
+    info = json.loads(json.dumps(load_info("youtube_video")).replace("1795843917", expire))
     page = media_server.url("watch.mp3")  # loopback: had the stand-in failed, nothing leaves
     info["webpage_url"] = page  # so the second lookup asks the loopback link too
     answers = _Answers(info)
@@ -226,7 +221,7 @@ async def test_a_handed_stream_close_to_its_urls_expiry_is_fetched_anew(
 async def test_a_playlist_resolve_hands_back_no_stream(
     media_server: MediaServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(extractor_module, "_extract", _Answers(_load_info("youtube_playlist_flat")))
+    monkeypatch.setattr(extractor_module, "_extract", _Answers(load_info("youtube_playlist_flat")))
     extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0, playlist_limit=1)
     try:
         [track] = await extractor.resolve_all(media_server.url("list.mp3"))
