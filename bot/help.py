@@ -9,6 +9,8 @@ from discord.ext import commands
 
 from bot.text import safe_text
 
+HELP_CHUNK = 1900
+
 
 class BrentHelp(commands.HelpCommand):
     def __init__(self) -> None:
@@ -59,5 +61,11 @@ class BrentHelp(commands.HelpCommand):
 
     async def _send(self, text: str) -> None:
         destination = self.get_destination()
-        for start in range(0, len(text), 1900):
-            await destination.send(text[start:start + 1900], allowed_mentions=discord.AllowedMentions.none())
+        chunk = ""
+        for line in text.splitlines():  # whole lines per message, so no code span is cut in two
+            if chunk and len(chunk) + len(line) + 1 > HELP_CHUNK:
+                await destination.send(chunk, allowed_mentions=discord.AllowedMentions.none())
+                chunk = ""
+            chunk = f"{chunk}\n{line}" if chunk else line[:HELP_CHUNK]
+        if chunk:
+            await destination.send(chunk, allowed_mentions=discord.AllowedMentions.none())

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import discord
 
+from bot.checks import VoiceRuleError
+
 
 def is_dj(member: discord.Member, dj_role: str | None) -> bool:
     if member.guild_permissions.manage_channels:
@@ -49,8 +51,6 @@ class SkipVote:
 
 def require_dj(member: discord.abc.User, dj_role: str | None, action: str) -> None:
     """Refuse ``action`` unless the member is a DJ; the reply says how to become one."""
-    from bot.checks import VoiceRuleError
-
     if isinstance(member, discord.Member) and is_dj(member, dj_role):
         return
     who = f"the {dj_role} role or " if dj_role else ""
