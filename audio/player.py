@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import discord
 
@@ -30,6 +30,9 @@ from audio.errors import BrentError, LimitReached, PlayerError
 from audio.queue import TrackQueue
 from audio.timed_audio import DEFAULT_RW_TIMEOUT, TimedAudio
 from audio.track import Stream, Track
+
+if TYPE_CHECKING:
+    from audio.ffmpeg_standby import FfmpegStandby
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +154,9 @@ class GuildPlayer:
     reconnect_wait:
         A source cut off while the voice connection is down waits this long for the reconnect
         and then resumes at its position; otherwise the player detaches (queue kept).
+    standby:
+        Already-running ffmpeg processes shared by the bot's players; a track that starts from
+        its beginning takes one instead of paying for a process start.
     """
 
     def __init__(
@@ -170,8 +176,10 @@ class GuildPlayer:
         end_tolerance: float = END_TOLERANCE,
         stall_timeout: float = STALL_TIMEOUT,
         reconnect_wait: float = RECONNECT_WAIT,
+        standby: FfmpegStandby | None = None,
     ) -> None:
         self.guild_id = guild_id
+        self._standby = standby
         self.voice: VoiceTarget | None = None
         self.queue = queue if queue is not None else TrackQueue()
         self.queue.on_change = self._queue_changed
@@ -552,6 +560,29 @@ class GuildPlayer:
             return 0 if first == 1 else first - 1
         return first
 
+    def update_track(self, old: Track, new: Track) -> bool:
+        """Swap in ``new`` wherever this very ``old`` object is: playing, prepared or queued.
+
+        For details that arrive after a track was queued (a direct file's duration is measured
+        while it already starts). Playback is not touched; False when ``old`` is nowhere here.
+        """
+        found = False
+        if self._current is old:
+            self._current = new
+            found = True
+            self._arm_prestart(self._generation)  # a duration makes the pre-start possible
+        prepared = self._prepared
+        if prepared is not None and prepared.track is old:
+            prepared.track = new
+        if self._held is not None and self._held[0] is old:
+            self._held = (new, self._held[1])
+        # The queue's on_change re-checks the prefetch and tells the listeners.
+        if self.queue.replace(old, new):
+            return True
+        if found:
+            self._emit_state_changed()
+        return found
+
     def start(self, *, position: float = 0.0) -> bool:
         """Start the queue if nothing is in the buffer and voice is connected; True if started.
 
@@ -874,6 +905,7 @@ class GuildPlayer:
                 executable=self._ffmpeg,
                 stderr=self._ffmpeg_stderr,
                 rw_timeout=self.rw_timeout,
+                standby=self._standby,
             )
         except discord.ClientException as exc:
             raise _playback_error(exc) from exc

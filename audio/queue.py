@@ -128,6 +128,27 @@ class TrackQueue:
         self._changed()
         return track
 
+    def replace(self, old: Track, new: Track) -> bool:
+        """Put ``new`` where ``old`` (this very object) is queued; False when it is not queued.
+
+        For a track whose details arrive after it was queued (a direct file's duration).
+        """
+        for index, queued in enumerate(self._tracks):
+            if queued is old:
+                self._tracks[index] = new
+                self._changed()
+                return True
+        return False
+
+    def discard(self, track: Track) -> bool:
+        """Remove this very object wherever it is queued; False when it is not queued."""
+        for index, queued in enumerate(self._tracks):
+            if queued is track:
+                del self._tracks[index]
+                self._changed()
+                return True
+        return False
+
     def move(self, source: int, target: int) -> Track:
         """Move the track at ``source`` so that it ends up at ``target``; returns it."""
         src = self._index(source)

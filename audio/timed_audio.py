@@ -18,12 +18,15 @@ import re
 import subprocess
 import threading
 from collections.abc import Mapping
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import discord
 
 from audio.errors import PlayerError
 from audio.track import Stream
+
+if TYPE_CHECKING:
+    from audio.ffmpeg_standby import FfmpegStandby
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +129,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         executable: str = "ffmpeg",
         stderr: IO[bytes] | None = None,
         rw_timeout: float = DEFAULT_RW_TIMEOUT,
+        standby: FfmpegStandby | None = None,
     ) -> None:
         # Set before spawning: __del__ -> cleanup() may run on a half-built object.
         self._state_lock = threading.Lock()

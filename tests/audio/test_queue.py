@@ -66,6 +66,24 @@ def test_remove_by_user_position() -> None:
     assert titles(queue) == ["Track 1", "Track 3"]
 
 
+def test_replace_and_discard_go_by_identity_not_equality() -> None:
+    queue = filled(3)
+    twin = track(2)  # equal to the queued Track 2, but another object
+    changes: list[int] = []
+    queue.on_change = lambda: changes.append(len(queue))
+    assert not queue.replace(twin, track(9))
+    assert not queue.discard(twin)
+    assert changes == []
+    queued = queue.get(2)
+    measured = Track(title="Track 2", page_url=queued.page_url, duration=123.0, uploader=None,
+                     thumbnail=None, provider=Provider.DIRECT)
+    assert queue.replace(queued, measured)
+    assert queue.get(2) is measured and titles(queue) == ["Track 1", "Track 2", "Track 3"]
+    assert queue.discard(measured)
+    assert titles(queue) == ["Track 1", "Track 3"]
+    assert changes == [3, 2]
+
+
 @pytest.mark.parametrize("position", [0, -1, 4, 99])
 def test_remove_out_of_range_names_the_valid_range(position: int) -> None:
     queue = filled(3)
