@@ -132,6 +132,7 @@ class JobKind(enum.StrEnum):
     RESOLVE_ALL = "resolve_all"
     SEARCH = "search"
     STREAM = "stream"
+    MEASURE = "measure"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +155,7 @@ class ExtractJob:
     config: ExtractorConfig
     requester_id: int | None = None
     limit: int = 1  # most tracks to return
+    stream: Stream | None = None  # MEASURE: the media URL a resolve found, instead of a new lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +178,7 @@ class JobFailure:
 class JobResult:
     tracks: tuple[Track, ...] = ()
     stream: Stream | None = None
+    duration: float | None = None  # MEASURE: what ffprobe said, None when it could not tell
     failure: JobFailure | None = None
 
 
@@ -509,36 +512,6 @@ def _parse_duration(out: str) -> float | None:
     return seconds if math.isfinite(seconds) and seconds > 0 else None
 
 
-class _RunningProbe:
-    """An ffprobe started before yt-dlp's lookup of the same direct file, collected after it.
-
-    The two are independent, so the lookup costs the longer of them instead of their sum.
-    """
-
-    def __init__(self, ffprobe: str, url: str, headers: Mapping[str, str], timeout: float) -> None:
-        self.url = url
-        self.headers = dict(headers)
-        self._deadline = time.monotonic() + timeout
-        self._process = subprocess.Popen(
-            _probe_command(ffprobe, url, headers, timeout),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )
-
-    def duration(self) -> float | None:
-        try:
-            out, _ = self._process.communicate(timeout=max(0.0, self._deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            log.info("ffprobe could not measure a direct file in time")
-            self.kill()
-            return None
-        return _parse_duration(out)
-
-    def kill(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.communicate()
-
-
 def probe_duration(ffprobe: str, url: str, headers: Mapping[str, str], timeout: float) -> float | None:
     """Ask ffprobe how long a direct file is (yt-dlp's generic extractor does not say)."""
     try:
@@ -598,53 +571,38 @@ def _run(job: ExtractJob) -> JobResult:
     config = job.config
     if job.is_url:
         job.policy.check_user_url(job.text)
+    if job.kind is JobKind.MEASURE and job.stream is not None:
+        return JobResult(duration=_measure(job, job.stream))
     with _worker_ytdl(config).job(job.policy) as ydl:
-        if job.kind is JobKind.STREAM:
+        if job.kind in (JobKind.STREAM, JobKind.MEASURE):
             info = _media_info(ydl, job, job.text)
             stream = stream_from_info(info)
             job.policy.check_media_url(stream.url)
+            if job.kind is JobKind.MEASURE:
+                return JobResult(duration=_measure(job, stream))
             return JobResult(stream=stream)
 
-        probe = _early_probe(job, ydl)
-        try:
-            info = _extract(ydl, job.text)
-            _require_direct_file(info)
-            limit = max(1, min(job.limit, config.playlist_limit))
-            tracks = tracks_from_info(info, limit=limit, requester_id=job.requester_id)
-            if not tracks:
-                raise NothingFound(MSG_NOTHING, detail=f"{job.kind}: no playable entries")
-            if info.get("entries") is not None:
-                return JobResult(tracks=tuple(tracks))
-            handed = _checked_stream(info, job)
-            if tracks[0].provider is Provider.DIRECT and tracks[0].duration is None and handed is not None:
-                tracks[0] = _with_probed_duration(tracks[0], handed, job, probe)
-            return JobResult(tracks=tuple(tracks), stream=handed)
-        finally:
-            if probe is not None:
-                probe.kill()
+        info = _extract(ydl, job.text)
+        _require_direct_file(info)
+        limit = max(1, min(job.limit, config.playlist_limit))
+        tracks = tracks_from_info(info, limit=limit, requester_id=job.requester_id)
+        if not tracks:
+            raise NothingFound(MSG_NOTHING, detail=f"{job.kind}: no playable entries")
+        if info.get("entries") is not None:
+            return JobResult(tracks=tuple(tracks))
+        return JobResult(tracks=tuple(tracks), stream=_checked_stream(info, job))
 
 
 def _probe_budget(config: ExtractorConfig) -> float:
     return max(1.0, min(10.0, config.timeout / 3))  # leave time for the rest of the lookup
 
 
-def _early_probe(job: ExtractJob, ydl: yt_dlp.YoutubeDL) -> _RunningProbe | None:
-    """Start ffprobe on a link that looks like a direct audio file, before yt-dlp looks at it."""
-    if not (job.is_url and job.config.ffprobe):
+def _measure(job: ExtractJob, stream: Stream) -> float | None:
+    """ffprobe's length of a direct file; the policy sees the URL first, even one a resolve checked."""
+    if not job.config.ffprobe:
         return None
-    if Provider.DIRECT not in job.policy.allowed_providers:
-        return None
-    parts = urllib.parse.urlsplit(job.text)
-    if provider_for(parts.hostname or "", parts.path) is not Provider.DIRECT:
-        return None
-    job.policy.check_media_url(job.text)
-    # The headers yt-dlp's generic extractor hands on for a direct file: its standard ones.
-    headers = {str(k): str(v) for k, v in ydl.params.get("http_headers", {}).items() if str(k).lower() != "cookie"}
-    try:
-        return _RunningProbe(job.config.ffprobe, job.text, headers, _probe_budget(job.config))
-    except OSError as exc:
-        log.info("could not start ffprobe: %s", exc)
-        return None
+    job.policy.check_media_url(stream.url)
+    return probe_duration(job.config.ffprobe, stream.url, stream.http_headers, _probe_budget(job.config))
 
 
 def _checked_stream(info: Mapping[str, Any], job: ExtractJob) -> Stream | None:
@@ -660,16 +618,6 @@ def _checked_stream(info: Mapping[str, Any], job: ExtractJob) -> Stream | None:
         log.debug("no stream handed back with the track: %s", exc)
         return None
     return stream
-
-
-def _with_probed_duration(track: Track, stream: Stream, job: ExtractJob, probe: _RunningProbe | None) -> Track:
-    if not job.config.ffprobe:
-        return track
-    if probe is not None and probe.url == stream.url and probe.headers == dict(stream.http_headers):
-        seconds = probe.duration()
-    else:
-        seconds = probe_duration(job.config.ffprobe, stream.url, stream.http_headers, _probe_budget(job.config))
-    return dataclasses.replace(track, duration=seconds) if seconds is not None else track
 
 
 def run_job(job: ExtractJob) -> JobResult:
@@ -822,6 +770,31 @@ def _unwrap_angle_brackets(text: str) -> str:
     return text
 
 
+def _shelve(shelf: dict[str, tuple[float, Stream]], page_url: str, stream: Stream) -> None:
+    """Keep ``stream`` for ``page_url`` a short while; drops stale entries and keeps the shelf small."""
+    now = time.monotonic()
+    for url, (found, _) in list(shelf.items()):
+        if now - found > HANDED_STREAM_FRESHNESS:
+            del shelf[url]
+    shelf.pop(page_url, None)
+    while len(shelf) >= _HANDED_STREAM_LIMIT:
+        del shelf[next(iter(shelf))]
+    shelf[page_url] = (now, stream)
+
+
+def _take_fresh(shelf: dict[str, tuple[float, Stream]], page_url: str) -> Stream | None:
+    """The shelved Stream for ``page_url`` if still fresh (used once); stream URLs expire."""
+    entry = shelf.pop(page_url, None)
+    if entry is None:
+        return None
+    found, stream = entry
+    if time.monotonic() - found > HANDED_STREAM_FRESHNESS:
+        return None
+    if stream.expires_at is not None and stream.expires_at - time.time() < HANDED_STREAM_EXPIRY_MARGIN:
+        return None
+    return stream
+
+
 class Extractor:
     """Turns user text into Tracks and Tracks into fresh Streams, off the event loop.
 
@@ -862,7 +835,9 @@ class Extractor:
             ffprobe=ffprobe or shutil.which("ffprobe"),
         )
         self._closed = False
-        self._handed: dict[str, tuple[float, Stream]] = {}  # page_url -> (monotonic time found, stream)
+        # page_url -> (monotonic time found, stream): one for the first stream(), one for measure()
+        self._handed: dict[str, tuple[float, Stream]] = {}
+        self._to_measure: dict[str, tuple[float, Stream]] = {}
 
     @staticmethod
     def is_url(text: str) -> bool:
@@ -903,6 +878,32 @@ class Extractor:
         assert result.stream is not None
         return result.stream
 
+    def needs_measuring(self, track: Track) -> bool:
+        """A direct file whose length yt-dlp did not give (it never does), while ffprobe is at hand."""
+        return track.provider is Provider.DIRECT and track.duration is None and bool(self._config.ffprobe)
+
+    async def measure(self, track: Track) -> Track:
+        """``track`` with its duration measured by ffprobe, or ``track`` itself when there is nothing
+        to measure or it cannot be measured (a live radio stream has no length; a lookup failed).
+
+        Resolves return direct files without a duration so that playback need not wait for a
+        process start; this is the second half, for callers to run once the track is playing.
+        """
+        if not self.needs_measuring(track):
+            return track
+        stream = _take_fresh(self._to_measure, track.page_url)
+        job = ExtractJob(
+            JobKind.MEASURE, track.page_url, True, self.policy, self._config, track.requester_id, stream=stream
+        )
+        try:
+            result = await self._submit(job)
+        except BrentError as exc:
+            log.info("could not measure a direct file (%s): %s", type(exc).__name__, exc)
+            return track
+        if result.duration is None:
+            return track
+        return dataclasses.replace(track, duration=result.duration)
+
     async def warm_up(self) -> None:
         """Start a PROCESS pool's workers now (about a second of CPU each: an interpreter plus yt-dlp),
         so the first lookups after start-up do not pay for them inside their timeout. Other modes: no-op."""
@@ -937,29 +938,16 @@ class Extractor:
         result = await self._submit(job)
         if result.stream is not None and len(result.tracks) == 1:
             self._hand_over(result.tracks[0].page_url, result.stream)
+            if self.needs_measuring(result.tracks[0]):
+                _shelve(self._to_measure, result.tracks[0].page_url, result.stream)
         return list(result.tracks)
 
     def _hand_over(self, page_url: str, stream: Stream) -> None:
-        now = time.monotonic()
-        for url, (found, _) in list(self._handed.items()):
-            if now - found > HANDED_STREAM_FRESHNESS:
-                del self._handed[url]
-        self._handed.pop(page_url, None)
-        while len(self._handed) >= _HANDED_STREAM_LIMIT:
-            del self._handed[next(iter(self._handed))]
-        self._handed[page_url] = (now, stream)
+        _shelve(self._handed, page_url, stream)
 
     def _take_handed_stream(self, page_url: str) -> Stream | None:
         """The resolve's Stream for ``page_url`` if still fresh; stream URLs expire, so never an old one."""
-        entry = self._handed.pop(page_url, None)
-        if entry is None:
-            return None
-        found, stream = entry
-        if time.monotonic() - found > HANDED_STREAM_FRESHNESS:
-            return None
-        if stream.expires_at is not None and stream.expires_at - time.time() < HANDED_STREAM_EXPIRY_MARGIN:
-            return None
-        return stream
+        return _take_fresh(self._handed, page_url)
 
     async def _submit(self, job: ExtractJob) -> JobResult:
         if self._closed:

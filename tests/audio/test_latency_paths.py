@@ -1,6 +1,6 @@
 """The shortcuts that take lookups off ``play``'s path to the first packet (docs/benchmarks.md,
 "Audio path"): one YoutubeDL per worker, the resolve's Stream handed to the first ``stream()``,
-and ffprobe running alongside yt-dlp instead of after it."""
+and ffprobe measuring a direct file's length after it started playing instead of before."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from audio.extractor import (
     allowed_extractors_for,
     run_job,
 )
-from audio.track import Provider
+from audio.track import Provider, Track
 from audio.url_policy import MSG_MEDIA, UrlPolicy
 from tests.audio.infodicts import load_info
 from tests.media import MediaServer, media_duration
@@ -230,69 +230,86 @@ async def test_a_playlist_resolve_hands_back_no_stream(
     assert extractor._take_handed_stream(track.page_url) is None
 
 
-# --- ffprobe alongside yt-dlp --------------------------------------------------------------------
+# --- ffprobe after playback has started: resolve does not wait for it -----------------------------
 
 
 @pytest.fixture
 def probe_log(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Order of events: "probe started", "extract", "serial probe"."""
+    """Order of events: "extract" (yt-dlp) and "probe <url path>" (ffprobe)."""
     events: list[str] = []
-    real_probe, real_extract, real_serial = (
-        extractor_module._RunningProbe, extractor_module._extract, extractor_module.probe_duration,
-    )
-
-    class LoggedProbe(real_probe):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            events.append("probe started")
+    real_extract, real_probe = extractor_module._extract, extractor_module.probe_duration
 
     def logged_extract(ydl: yt_dlp.YoutubeDL, url: str) -> dict[str, Any]:
         events.append("extract")
         return real_extract(ydl, url)
 
-    def logged_serial(*args: Any, **kwargs: Any) -> float | None:
-        events.append("serial probe")
-        return real_serial(*args, **kwargs)
+    def logged_probe(ffprobe: str, url: str, *args: Any, **kwargs: Any) -> float | None:
+        events.append(f"probe {url.split('/', 3)[3]}")
+        return real_probe(ffprobe, url, *args, **kwargs)
 
-    monkeypatch.setattr(extractor_module, "_RunningProbe", LoggedProbe)
     monkeypatch.setattr(extractor_module, "_extract", logged_extract)
-    monkeypatch.setattr(extractor_module, "probe_duration", logged_serial)
+    monkeypatch.setattr(extractor_module, "probe_duration", logged_probe)
     return events
 
 
-async def test_ffprobe_starts_before_yt_dlp_and_gives_the_duration(
-    media_server: MediaServer, media_dir: Path, probe_log: list[str]
+async def test_resolve_runs_no_ffprobe_and_measure_probes_the_resolves_stream(
+    media_server: MediaServer, media_dir: Path, probe_log: list[str], submitted: list[JobKind]
 ) -> None:
     extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0)
     try:
         track = await extractor.resolve(media_server.url("tone.mp3"))
+        assert probe_log == ["extract"] and track.duration is None
+        measured = await extractor.measure(track)
+        served = media_server.request_count()
+        await extractor.stream(track)  # measuring did not use up the Stream handed to playback
     finally:
         extractor.close()
-    assert probe_log == ["probe started", "extract"]
-    assert track.duration == pytest.approx(media_duration(media_dir / "tone.mp3"), abs=0.1)
+    assert probe_log == ["extract", "probe tone.mp3"]  # no second yt-dlp lookup for the measure
+    assert submitted == [JobKind.RESOLVE, JobKind.MEASURE]
+    assert media_server.request_count() == served
+    assert measured.duration == pytest.approx(media_duration(media_dir / "tone.mp3"), abs=0.1)
 
 
 async def test_a_redirected_link_is_probed_where_it_ended_up_never_by_following(
     media_server: MediaServer, media_dir: Path, probe_log: list[str]
 ) -> None:
-    """ffprobe may not follow redirects (the policy never saw the target); the serial probe of the
-    checked final URL gives the duration instead."""
+    """ffprobe may not follow redirects (the policy never saw the target); it probes the checked
+    final URL the resolve found."""
     media_server.redirects["/bounce.mp3"] = media_server.url("tone.mp3")
     extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0)
     try:
         track = await extractor.resolve(media_server.url("bounce.mp3"))
+        measured = await extractor.measure(track)
     finally:
         extractor.close()
-    assert probe_log == ["probe started", "extract", "serial probe"]
-    assert track.duration == pytest.approx(media_duration(media_dir / "tone.mp3"), abs=0.1)
+    assert probe_log == ["extract", "probe tone.mp3"]
+    assert measured.duration == pytest.approx(media_duration(media_dir / "tone.mp3"), abs=0.1)
 
 
-def test_no_early_probe_for_a_link_that_is_not_an_audio_file() -> None:
-    def nothing_resolves(host: str) -> list[str]:
-        return []
+async def test_measure_without_a_fresh_stream_looks_the_file_up_again(
+    media_server: MediaServer, media_dir: Path, probe_log: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(extractor_module, "HANDED_STREAM_FRESHNESS", -1.0)  # every age is too old
+    extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0)
+    try:
+        track = await extractor.resolve(media_server.url("tone.mp3"))
+        measured = await extractor.measure(track)
+    finally:
+        extractor.close()
+    assert probe_log == ["extract", "extract", "probe tone.mp3"]
+    assert measured.duration == pytest.approx(media_duration(media_dir / "tone.mp3"), abs=0.1)
 
-    config = ExtractorConfig(allowed_extractors=allowed_extractors_for(Provider), ffprobe="/usr/bin/ffprobe")
-    job = ExtractJob(JobKind.RESOLVE, "https://www.youtube.com/watch?v=dQw4w9WgXcQ", True,
-                     UrlPolicy(resolver=nothing_resolves), config)
-    ydl = extractor_module._worker_ytdl(config)
-    assert extractor_module._early_probe(job, ydl) is None
+
+async def test_only_unmeasured_direct_files_are_measured(submitted: list[JobKind]) -> None:
+    extractor = Extractor(policy=UrlPolicy(resolver=lambda host: []), timeout=10.0)
+    try:
+        for track in (
+            Track("v", "https://www.youtube.com/watch?v=dQw4w9WgXcQ", None, None, None, Provider.YOUTUBE),
+            Track("f", "https://example.com/known.mp3", 61.0, None, None, Provider.DIRECT),
+        ):
+            assert not extractor.needs_measuring(track)
+            assert await extractor.measure(track) is track
+        assert extractor.needs_measuring(Track("f", "https://example.com/f.mp3", None, None, None, Provider.DIRECT))
+    finally:
+        extractor.close()
+    assert submitted == []

@@ -1,0 +1,190 @@
+"""Extractor.measure: a direct file's length, found by ffprobe after the resolve has returned.
+
+Real yt-dlp and ffprobe against the loopback media server, plus a radio-like endless stream
+served from this module (no length anywhere: no Content-Length, no Xing header).
+"""
+
+from __future__ import annotations
+
+import http.server
+import socketserver
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import audio.extractor as extractor_module
+from audio.errors import UrlRefused
+from audio.extractor import ExtractJob, Extractor, ExtractorConfig, JobKind, allowed_extractors_for, run_job
+from audio.track import Provider, Stream, Track
+from audio.url_policy import UrlPolicy
+from tests.media import FFMPEG, MediaServer, media_duration
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def extractor() -> Iterator[Extractor]:
+    made = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0)
+    yield made
+    made.close()
+
+
+def _config() -> ExtractorConfig:
+    return ExtractorConfig(timeout=10.0, allowed_extractors=allowed_extractors_for(Provider), ffprobe="ffprobe")
+
+
+class _Radio:
+    """An endless MP3 stream on 127.0.0.1, like an Icecast station: it never says how long it is."""
+
+    def __init__(self, frames: bytes) -> None:
+        self.gets = 0
+        radio = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"  # the body ends when the connection does: never
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                return None
+
+            def do_HEAD(self) -> None:  # noqa: N802
+                self.send_response(200)
+                self.send_header("Content-Type", "audio/mpeg")
+                self.end_headers()
+
+            def do_GET(self) -> None:  # noqa: N802
+                radio.gets += 1
+                self.do_HEAD()
+                try:
+                    while True:
+                        self.wfile.write(frames)
+                except OSError:
+                    return  # the listener hung up
+
+        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/radio.mp3"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def radio(tmp_path: Path) -> Iterator[_Radio]:
+    frames = tmp_path / "frames.mp3"
+    subprocess.run(
+        [FFMPEG, "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
+         "-ac", "2", "-ar", "48000", "-write_xing", "0", "-id3v2_version", "0", "-f", "mp3", str(frames)],
+        check=True, capture_output=True, timeout=60,
+    )
+    station = _Radio(frames.read_bytes())
+    yield station
+    station.close()
+
+
+async def test_resolve_returns_a_direct_file_unmeasured_and_measure_finds_its_length(
+    extractor: Extractor, media_server: MediaServer, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probes: list[str] = []
+    real_probe = extractor_module.probe_duration
+
+    def counted(ffprobe: str, url: str, *args: object, **kwargs: object) -> float | None:
+        probes.append(url)
+        return real_probe(ffprobe, url, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(extractor_module, "probe_duration", counted)
+    url = media_server.url("clock.mp3")
+    track = await extractor.resolve(url, requester_id=7)
+    assert (track.provider, track.duration, probes) == (Provider.DIRECT, None, [])
+    measured = await extractor.measure(track)
+    assert probes == [url]
+    assert measured.duration == pytest.approx(media_duration(media_dir / "clock.mp3"), abs=0.1)
+    assert (measured.page_url, measured.title, measured.requester_id) == (url, "clock", 7)
+
+
+async def test_a_single_track_resolve_all_is_unmeasured_too(
+    extractor: Extractor, media_server: MediaServer, media_dir: Path
+) -> None:
+    [track] = await extractor.resolve_all(media_server.url("tone.ogg"))
+    assert track.duration is None
+    measured = await extractor.measure(track)
+    assert measured.duration == pytest.approx(media_duration(media_dir / "tone.ogg"), abs=0.1)
+
+
+async def test_resolve_does_not_wait_for_a_slow_ffprobe(
+    extractor: Extractor, media_server: MediaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were ffprobe still on the resolve's path, this resolve would sit out the blocked probe."""
+    release = threading.Event()
+
+    def blocked(*args: object, **kwargs: object) -> float | None:
+        release.wait(30)
+        return 1.0
+
+    monkeypatch.setattr(extractor_module, "probe_duration", blocked)
+    try:
+        started = time.monotonic()
+        track = await extractor.resolve(media_server.url("tone.mp3"))
+        assert time.monotonic() - started < 10  # the extractor's own timeout: it did not wait
+    finally:
+        release.set()
+    assert track.duration is None
+
+
+async def test_a_radio_stream_stays_without_a_length(extractor: Extractor, radio: _Radio) -> None:
+    track = await extractor.resolve(radio.url)
+    assert track.provider is Provider.DIRECT and track.duration is None
+    gets = radio.gets
+    assert await extractor.measure(track) is track
+    assert radio.gets == gets + 1  # ffprobe did listen, and found no length
+
+
+async def test_measure_keeps_the_policy_of_the_page_url(media_server: MediaServer) -> None:
+    """The default rules refuse loopback: measure gives the track back untouched, fetching nothing."""
+    strict = Extractor(policy=UrlPolicy(), timeout=10.0)
+    try:
+        track = Track("tone", media_server.url("tone.mp3"), None, None, None, Provider.DIRECT)
+        assert await strict.measure(track) is track
+    finally:
+        strict.close()
+    assert media_server.requests == []
+
+
+def test_a_measure_job_checks_the_stream_it_is_handed() -> None:
+    """A handed Stream is checked again in the job (it crossed a process boundary as data)."""
+    stream = Stream(url="http://169.254.169.254/latest/meta-data/", http_headers={})
+    policy = UrlPolicy(resolver=lambda host: ["93.184.215.14"])  # a public address; never contacted
+    job = ExtractJob(JobKind.MEASURE, "https://example.com/a.mp3", True, policy, _config(), stream=stream)
+    result = run_job(job)
+    assert result.failure is not None and result.failure.error_type is UrlRefused
+    assert result.duration is None
+
+
+def test_ffprobe_never_follows_a_redirect(media_server: MediaServer) -> None:
+    """The policy saw the URL, not where a redirect would send ffprobe: no length rather than a hop."""
+    media_server.redirects["/bounce.mp3"] = media_server.url("tone.mp3")
+    bounce = media_server.url("bounce.mp3")
+    job = ExtractJob(JobKind.MEASURE, bounce, True, UrlPolicy(allow_private_network=True), _config(),
+                     stream=Stream(url=bounce, http_headers={}))
+    result = run_job(job)
+    assert result.failure is None and result.duration is None
+    assert [r.path for r in media_server.requests] == ["/bounce.mp3"]
+
+
+def test_a_measure_job_without_ffprobe_measures_nothing(media_server: MediaServer) -> None:
+    url = media_server.url("tone.mp3")
+    job = ExtractJob(JobKind.MEASURE, url, True, UrlPolicy(allow_private_network=True),
+                     ExtractorConfig(allowed_extractors=allowed_extractors_for(Provider), ffprobe=None),
+                     stream=Stream(url=url, http_headers={}))
+    assert run_job(job).duration is None
+    assert media_server.requests == []
