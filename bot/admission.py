@@ -30,13 +30,9 @@ def admit(
     tracks: Sequence[Track], *, queued: Iterable[Track], requester_id: int, limits: Limits
 ) -> list[Track]:
     """The tracks that may be queued. Too-long tracks of a playlist are dropped; a single one is refused."""
-    allowed = list(tracks)
-    if limits.max_track_duration:
-        allowed = [t for t in allowed if t.duration is None or t.duration <= limits.max_track_duration]
-        if not allowed:
-            raise LimitReached(
-                f"That is longer than the {format_duration(limits.max_track_duration)} limit for one track."
-            )
+    allowed = [t for t in tracks if not too_long(t, limits)]
+    if tracks and not allowed:
+        raise too_long_refusal(limits)
     queued = list(queued)
     if limits.max_queue_length:
         room = limits.max_queue_length - len(queued)
@@ -50,6 +46,18 @@ def admit(
             raise LimitReached(f"You already have {mine} tracks queued (the limit is {limits.max_user_tracks}).")
         allowed = allowed[:room]
     return allowed
+
+
+def too_long(track: Track, limits: Limits) -> bool:
+    """Over the one-track length cap; a track of unknown length (live, not measured yet) is not."""
+    cap = limits.max_track_duration
+    return bool(cap) and cap is not None and track.duration is not None and track.duration > cap
+
+
+def too_long_refusal(limits: Limits) -> LimitReached:
+    """What a member is told when their one track is over the cap, at admission or once measured."""
+    cap = limits.max_track_duration
+    return LimitReached(f"That is longer than the {format_duration(cap)} limit for one track.")
 
 
 class ExtractionSlots:

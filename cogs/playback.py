@@ -15,6 +15,7 @@ from audio.track import Track
 from bot.admission import admit, member_cooldown
 from bot.checks import listeners, member_voice_channel, require_listener
 from bot.converters import LoopModeConverter, Seconds, Timestamp, Volume
+from bot.late_duration import enqueue_then_measure
 from bot.permissions import SkipVote, is_dj, require_dj
 from bot.persistence import persistence_of
 from bot.text import format_duration, progress_bar, safe_text
@@ -72,9 +73,17 @@ class PlaybackCog(commands.Cog, name="Playback"):
             player = await connecting
         self.bot.text_channels[ctx.guild.id] = ctx.channel.id
         tracks = admit(tracks, queued=player.queue, requester_id=ctx.author.id, limits=self.bot.limits)
-        position = await player.enqueue(tracks)
+        # A direct file plays first and is measured after (ffprobe is a process start).
+        extractor = self.bot.extractor
+        enqueued = await enqueue_then_measure(
+            player, tracks, needs_measuring=extractor.needs_measuring, measure=extractor.measure,
+            limits=self.bot.limits,
+        )
         if (persistence := persistence_of(self.bot)) is not None:
             await persistence.saved(player)  # what we acknowledge survives a kill -9
+        if enqueued.refusal is not None:
+            raise enqueued.refusal
+        tracks, position = list(enqueued.tracks), enqueued.position
         if len(tracks) > 1:
             await ctx.send(f"Queued {len(tracks)} tracks, starting with {describe(tracks[0])}.")
         elif position == 0:

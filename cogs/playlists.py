@@ -135,6 +135,8 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         else:
             async with self.bot.extraction_slots.take(guild_id):
                 tracks = await self.bot.extractor.resolve_all(query, requester_id=None)
+                # Saved with its length: nothing plays here, so waiting for ffprobe costs no latency.
+                tracks = [await self.bot.extractor.measure(track) for track in tracks]
         tracks = [track.requested_by(None) for track in tracks]
         playlist = await store.add_tracks(
             guild_id, name, tracks, user_id=ctx.author.id, can_manage=self._can_manage(ctx)

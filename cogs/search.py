@@ -69,8 +69,11 @@ class SearchCog(commands.Cog, name="Search"):
         Example: `search lofi hip hop`
         """
         assert ctx.guild is not None
+        extractor = self.bot.extractor
         async with self.bot.extraction_slots.take(ctx.guild.id):
-            tracks = await self.bot.extractor.search(words, RESULTS, requester_id=ctx.author.id)
+            tracks = await extractor.search(words, RESULTS, requester_id=ctx.author.id)
+            # Words give site results with lengths; a direct-file link is measured before it is shown.
+            tracks = list(await asyncio.gather(*(extractor.measure(t) for t in tracks)))
         lines = [f"`{i}.` {describe(t)}" for i, t in enumerate(tracks, 1)]
         lines.append(f"Reply with 1-{len(tracks)} or `cancel` within {self.pick_timeout:.0f} s.")
         waiter = PickWaiter()

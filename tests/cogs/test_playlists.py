@@ -85,7 +85,7 @@ async def test_create_add_by_url_show_and_list(bot: BrentBot, media: MediaServer
     await say(f'\\pl a "road trip" {media.url("second.mp3")}')
     shown = await say('\\pl s "road trip"')
     assert shown.splitlines()[0] == "**Road Trip**: 2 tracks (page 1/1)"
-    assert "`1.` first" in shown and "`2.` second" in shown
+    assert "`1.` first (0:01)" in shown and "`2.` second (0:01)" in shown  # measured before saving
     assert "**Road Trip**: 2 tracks" in await say("\\pl ls")
     assert bot.store is not None
     _, tracks = await bot.store.playlist_tracks(dpytest.get_config().guilds[0].id, "Road Trip")
