@@ -18,7 +18,7 @@ import re
 import subprocess
 import threading
 from collections.abc import Mapping
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import discord
 
@@ -44,6 +44,20 @@ _UNSAFE_VALUE_CHARS = re.compile(r"[\r\n\x00]")
 _DROPPED_HEADERS = frozenset({"cookie", "range", "host", "content-length"})
 
 
+def forwardable_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The headers ffmpeg may send: names that are HTTP tokens, never Cookie/Range/Host/Content-Length.
+
+    Values are returned as given (as str); each caller decides what to do with CR/LF/NUL in them.
+    """
+    kept: list[tuple[str, str]] = []
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.match(name) or name.lower() in _DROPPED_HEADERS:
+            log.debug("dropping header %r", name)
+            continue
+        kept.append((name, str(value)))
+    return kept
+
+
 def header_block(headers: Mapping[str, str]) -> str:
     """The ``-headers`` value: one ``Name: value`` per line, CRLF-terminated.
 
@@ -51,11 +65,8 @@ def header_block(headers: Mapping[str, str]) -> str:
     hostile info dict cannot inject extra headers or split the request.
     """
     lines: list[str] = []
-    for name, value in headers.items():
-        if not isinstance(name, str) or not _HEADER_NAME.match(name) or name.lower() in _DROPPED_HEADERS:
-            log.debug("dropping header %r", name)
-            continue
-        clean = _UNSAFE_VALUE_CHARS.sub("", str(value)).strip()
+    for name, value in forwardable_headers(headers):
+        clean = _UNSAFE_VALUE_CHARS.sub("", value).strip()
         lines.append(f"{name}: {clean}\r\n")
     return "".join(lines)
 
@@ -112,6 +123,8 @@ class TimedAudio(discord.FFmpegPCMAudio):
         Where ffmpeg's stderr goes (the bot's ffmpeg log file); ``None`` inherits ours.
     rw_timeout:
         Seconds of network silence before ffmpeg gives up (and the track fails).
+    standby:
+        Already-running ffmpeg processes; used only when ``start`` is 0 (see audio/ffmpeg_standby.py).
 
     Raises
     ------
@@ -148,13 +161,21 @@ class TimedAudio(discord.FFmpegPCMAudio):
         self._executable = executable
         self._stderr_sink = stderr
         self._rw_timeout = rw_timeout
+        # -ss is exact and the concat demuxer's inpoint is not, so only a start from 0 may use one.
+        self._standby = standby if self.start == 0 else None
+        self.from_standby = False
         args = ffmpeg_input_args(stream, start=self.start, rw_timeout=rw_timeout)
         args += ffmpeg_output_args(self.BLOCKSIZE)
         # FFmpegPCMAudio.__init__ would shlex-split option strings; FFmpegAudio takes our list as is.
         discord.FFmpegAudio.__init__(
             self, stream.url, executable=executable, args=args, stdin=subprocess.DEVNULL, stderr=stderr
         )
-        log.debug("ffmpeg pid %s started at %.3f s", self.pid, self.start)
+        log.debug(
+            "ffmpeg pid %s started at %.3f s (%s)",
+            self.pid,
+            self.start,
+            "standby" if self.from_standby else "fresh",
+        )
 
     @property
     def position(self) -> float:
@@ -188,6 +209,22 @@ class TimedAudio(discord.FFmpegPCMAudio):
             stderr=self._stderr_sink,
             rw_timeout=self._rw_timeout,
         )
+
+    def _spawn_process(self, args: Any, **subprocess_kwargs: Any) -> subprocess.Popen[bytes]:
+        """A standby process when one fits (same ffmpeg, same stderr sink); otherwise a fresh spawn."""
+        standby = self._standby
+        if standby is not None and not (
+            standby.executable == self._executable and standby.stderr is self._stderr_sink
+        ):
+            log.debug("ffmpeg standby runs another executable or log sink; spawning fresh")
+            standby = None
+        if standby is not None:
+            taken = standby.take(self.stream, rw_timeout=self._rw_timeout)
+            if taken is not None:
+                self.from_standby = True
+                return taken
+        fresh: subprocess.Popen[bytes] = super()._spawn_process(args, **subprocess_kwargs)
+        return fresh
 
     def read(self) -> bytes:
         if self._closed:

@@ -1,0 +1,258 @@
+"""Already-running ffmpeg processes, so a track starting from its beginning skips the process start.
+
+Starting ffmpeg costs ~70-85 ms (mostly dynamic loading of its libraries) before the first PCM
+frame, which is most of the ``play`` latency budget. A standby process is started ahead of time
+with the concat demuxer reading an ffconcat script from its stdin; ``take`` writes a one-file
+script for the stream, closes stdin, and the process is from then on an ordinary PCM pipe. The
+decoded audio is the same: with one file and no ``inpoint`` the concat demuxer only passes the
+inner demuxer's packets through (shifted by the file's start time, exactly like ffmpeg's own
+input offset), which the tests check byte for byte. Seeks keep the fresh ``-ss`` path, because
+concat's ``inpoint`` is less exact.
+
+What the script can express decides when a stream may use a standby (otherwise ``take`` returns
+None and the caller spawns a fresh ffmpeg as before):
+
+* The script is line based with no escape for CR, LF or NUL, so a URL or header value holding one
+  cannot be written faithfully: fresh spawn.
+* For the same reason ``headers`` can carry one header line only (ffmpeg appends its CRLF, and
+  logs a warning that it did). User-Agent and Referer have their own http options
+  (``user_agent``, ``referer``). yt-dlp adds its generic browser headers (``std_headers``:
+  Accept, Accept-Language, Sec-Fetch-Mode) to every format; they are dropped here because
+  ffmpeg's request already sends ``Accept: */*`` and media servers ignore the other two, while
+  site-specific headers (an Origin, an auth token) are what a server really checks. One such
+  header fits in ``headers``; two or more means fresh spawn, so nothing a site needs is lost.
+* Header names and dropped headers follow :func:`audio.timed_audio.header_block` (HTTP tokens only;
+  never Cookie, Range, Host or Content-Length).
+* Live streams keep the fresh path: the concat demuxer's timestamp bookkeeping is built for files
+  with an end, and a live stream's first 70 ms are not worth that risk.
+
+The outer process needs ``pipe`` in its protocol whitelist to read the script; each file gets its
+own ``protocol_whitelist`` option (the fresh path's list) so the inner open, and everything it opens
+in turn, cannot use ``pipe:``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import subprocess
+import sys
+import threading
+from typing import IO
+
+from audio.timed_audio import (
+    DEFAULT_RW_TIMEOUT,
+    PROTOCOL_WHITELIST,
+    TimedAudio,
+    ffmpeg_output_args,
+    forwardable_headers,
+)
+from audio.track import Stream
+
+log = logging.getLogger(__name__)
+
+_UNWRITABLE = re.compile(r"[\r\n\x00]")
+# yt-dlp's std_headers (yt_dlp.utils.networking) minus User-Agent, which has its own option.
+_GENERIC_HEADERS = frozenset({"accept", "accept-language", "sec-fetch-mode"})
+_OPTION_HEADERS = {"user-agent": "user_agent", "referer": "referer"}
+_OUTER_WHITELIST = "pipe," + PROTOCOL_WHITELIST
+_CREATIONFLAGS = 0x08000000 if sys.platform == "win32" else 0  # CREATE_NO_WINDOW, as discord.py
+
+
+def ffconcat_quote(value: str) -> str:
+    """``value`` as one av_get_token token: single-quoted, a ``'`` becomes ``'\\''``."""
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def concat_script(stream: Stream, *, rw_timeout: float = DEFAULT_RW_TIMEOUT) -> str | None:
+    """The ffconcat script that opens ``stream`` like TimedAudio's fresh argv does, or None if it can't."""
+    if stream.is_live or _UNWRITABLE.search(stream.url):
+        return None
+    options: dict[str, str] = {}
+    extra: list[str] = []
+    for name, text in forwardable_headers(stream.http_headers):
+        if _UNWRITABLE.search(text):
+            return None
+        key = name.lower()
+        if key in _GENERIC_HEADERS:
+            continue
+        if key in _OPTION_HEADERS:
+            if _OPTION_HEADERS[key] in options:
+                return None  # the same header twice (different case): not ours to pick one
+            options[_OPTION_HEADERS[key]] = text.strip()
+        else:
+            extra.append(f"{name}: {text.strip()}")
+    if len(extra) > 1:
+        return None
+    lines = [
+        "ffconcat version 1.0",
+        f"file {ffconcat_quote(stream.url)}",
+        "option reconnect 1",
+        "option reconnect_streamed 1",
+        "option reconnect_delay_max 5",
+        f"option rw_timeout {int(rw_timeout * 1_000_000)}",
+        f"option protocol_whitelist {PROTOCOL_WHITELIST}",
+    ]
+    lines += [f"option {option} {ffconcat_quote(value)}" for option, value in options.items()]
+    if extra:
+        lines.append(f"option headers {ffconcat_quote(extra[0])}")
+    return "\n".join(lines) + "\n"
+
+
+def standby_args(executable: str) -> list[str]:
+    """A concat demuxer reading its script from stdin, with TimedAudio's exact output arguments."""
+    return [
+        executable,
+        "-nostdin",
+        "-f", "concat",
+        "-safe", "0",
+        "-protocol_whitelist", _OUTER_WHITELIST,
+        "-i", "pipe:0",
+        *ffmpeg_output_args(TimedAudio.BLOCKSIZE),
+    ]  # fmt: skip
+
+
+class FfmpegStandby:
+    """Keeps ``size`` ffmpeg processes waiting for a script; shared by every player of the bot.
+
+    Spawning happens on one background thread (it blocks for the process start), so neither the
+    event loop nor a player waiting for its source pays for it. ``take`` and ``close`` may be called
+    from any thread.
+
+    Parameters
+    ----------
+    executable:
+        The ffmpeg binary; TimedAudio uses a standby only when it was given the same one.
+    stderr:
+        Where the processes' stderr goes (the bot's ffmpeg log); must be a real file or None.
+    size:
+        How many processes to keep waiting (0 keeps none).
+    """
+
+    def __init__(self, executable: str = "ffmpeg", *, stderr: IO[bytes] | None = None, size: int = 1) -> None:
+        self.executable = executable
+        self.stderr = stderr
+        self.size = max(0, int(size))
+        self._ready: list[subprocess.Popen[bytes]] = []
+        self._changed = threading.Condition()
+        self._closed = False
+        self._broken = False  # spawning failed: stop trying, callers spawn fresh (and see the error)
+        self._thread = threading.Thread(target=self._refill_loop, name="ffmpeg-standby", daemon=True)
+        self._thread.start()
+
+    @property
+    def pids(self) -> frozenset[int]:
+        """The processes currently waiting (not the ones already handed out)."""
+        with self._changed:
+            return frozenset(process.pid for process in self._ready)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until ``size`` processes are waiting; False on timeout, close or spawn failure."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: self._closed or self._broken or len(self._ready) >= self.size, timeout
+            ) and not (self._closed or self._broken)
+
+    def take(
+        self, stream: Stream, *, rw_timeout: float = DEFAULT_RW_TIMEOUT
+    ) -> subprocess.Popen[bytes] | None:
+        """A process now decoding ``stream`` to PCM on its stdout, or None (spawn a fresh one).
+
+        Never waits for a spawn: the replacement is started in the background.
+        """
+        script = concat_script(stream, rw_timeout=rw_timeout)
+        if script is None:
+            log.debug("stream not expressible as an ffconcat script; no standby")
+            return None
+        dead: list[subprocess.Popen[bytes]] = []
+        process: subprocess.Popen[bytes] | None = None
+        with self._changed:
+            if self._closed:
+                return None
+            while self._ready:
+                candidate = self._ready.pop(0)
+                if candidate.poll() is None:
+                    process = candidate
+                    break
+                dead.append(candidate)
+            self._changed.notify_all()  # wake the refill thread
+        for gone in dead:
+            log.warning("standby ffmpeg pid %s had exited (code %s); replaced", gone.pid, gone.returncode)
+            _reap(gone)
+        if process is None:
+            return None
+        # Handed out like a fresh process, whose stdin is DEVNULL: Popen.communicate() (discord's
+        # cleanup) fails on a closed stdin pipe before it reaps.
+        stdin, process.stdin = process.stdin, None
+        try:
+            assert stdin is not None
+            with stdin:
+                stdin.write(script.encode("utf-8"))
+        except OSError as exc:  # it died between poll() and the write
+            log.warning("standby ffmpeg pid %s could not take its script: %r", process.pid, exc)
+            _kill(process)
+            return None
+        log.debug("standby ffmpeg pid %s handed out", process.pid)
+        return process
+
+    def close(self) -> None:
+        """Kill and reap every waiting process and stop refilling; safe to call twice, from any thread."""
+        with self._changed:
+            self._closed = True
+            ready, self._ready = self._ready, []
+            self._changed.notify_all()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+        for process in ready:
+            _kill(process)
+        log.debug("ffmpeg standby closed (%d processes killed)", len(ready))
+
+    def _refill_loop(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._closed or len(self._ready) < self.size)
+                if self._closed:
+                    return
+            try:
+                process = subprocess.Popen(
+                    standby_args(self.executable),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=self.stderr,
+                    creationflags=_CREATIONFLAGS,
+                )
+            except (OSError, ValueError, subprocess.SubprocessError) as exc:
+                log.warning("could not start a standby ffmpeg (%r); tracks start a fresh one", exc)
+                with self._changed:
+                    self._broken = True
+                    self._changed.notify_all()
+                return
+            with self._changed:
+                if not self._closed:
+                    self._ready.append(process)
+                    self._changed.notify_all()
+                    log.debug("standby ffmpeg pid %s waiting", process.pid)
+                    continue
+            _kill(process)  # close() ran while it was starting
+            return
+
+
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(OSError):
+        if process.stdin is not None:
+            process.stdin.close()
+    with contextlib.suppress(OSError):
+        if process.stdout is not None:
+            process.stdout.close()
+    process.wait()
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, OSError):
+        process.kill()
+    _reap(process)
