@@ -15,6 +15,7 @@ import discord
 from discord.ext import commands
 
 from audio.extractor import Extractor
+from audio.ffmpeg_standby import FfmpegStandby
 from audio.player import GuildPlayer, PlayerListener
 from audio.queue import TrackQueue
 from audio.url_policy import UrlPolicy
@@ -58,6 +59,7 @@ class BrentBot(commands.Bot):
     store: Store | None  # None until start-up wiring opens one (see bot.store.open_store)
     ffmpeg: str
     ffmpeg_stderr: IO[bytes] | None
+    ffmpeg_standby: FfmpegStandby | None  # started at login (FFMPEG_STANDBY > 0), killed in close()
 
     def __init__(
         self,
@@ -97,7 +99,21 @@ class BrentBot(commands.Bot):
         self.add_check(self._not_blocked)
         self.voice_connector = VoiceConnector(self)
         self.store = None
+        self.ffmpeg_standby = None
         self._extractor_closed = False
+        self._closing = False
+
+    async def login(self, token: str) -> None:
+        """Log in, then start the standby ffmpeg processes.
+
+        Not at construction: bots built for tests (dpytest, persistence) never log in and often are
+        never closed, and a waiting ffmpeg per such bot would outlive them.
+        """
+        await super().login(token)
+        if self.ffmpeg_standby is None and not self._closing and self.settings.ffmpeg_standby > 0:
+            self.ffmpeg_standby = FfmpegStandby(
+                self.ffmpeg, stderr=self.ffmpeg_stderr, size=self.settings.ffmpeg_standby
+            )
 
     async def setup_hook(self) -> None:
         """Load each cog on its own: one broken cog is logged and the rest still load."""
@@ -127,6 +143,7 @@ class BrentBot(commands.Bot):
                 ffmpeg=self.ffmpeg,
                 ffmpeg_stderr=self.ffmpeg_stderr,
                 queue=TrackQueue(max_length=self.settings.max_queue_length),
+                standby=self.ffmpeg_standby,
             )
             # Before the listeners: the configured default is not a change worth reporting.
             player.set_volume(self.settings.default_volume)
@@ -147,9 +164,10 @@ class BrentBot(commands.Bot):
         await handle_command_error(context, exception)
 
     async def close(self) -> None:
-        """Stop every player (killing its ffmpeg), close the extractor and the store, then disconnect."""
+        """Stop the players and the standby (killing every ffmpeg), close extractor and store, disconnect."""
         from bot.persistence import persistence_of
 
+        self._closing = True
         # Final position snapshots and pending state writes go out while the players and store are open.
         if (persistence := persistence_of(self)) is not None:
             try:
@@ -162,6 +180,12 @@ class BrentBot(commands.Bot):
                 await player.close()
             except Exception:
                 log.exception("closing the player of guild %s failed", player.guild_id)
+        standby, self.ffmpeg_standby = self.ffmpeg_standby, None
+        if standby is not None:
+            try:
+                await asyncio.to_thread(standby.close)
+            except Exception:
+                log.exception("closing the standby ffmpeg processes failed")
         if not self._extractor_closed:
             self._extractor_closed = True
             try:

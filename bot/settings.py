@@ -116,6 +116,7 @@ class Settings:
     max_playlist_tracks: int = 500
     max_guild_playlists: int = 50
     max_guild_playlist_tracks: int = 10_000
+    ffmpeg_standby: int = 1  # ffmpeg processes kept started so a track's first second comes sooner; 0 = off
     env_file: Path | None = None  # the file actually read, if any
 
 
@@ -214,6 +215,7 @@ def load_settings(
         max_playlist_tracks=_integer(values, "MAX_PLAYLIST_TRACKS", 500, minimum=1, maximum=100_000),
         max_guild_playlists=_integer(values, "MAX_GUILD_PLAYLISTS", 50, minimum=1, maximum=10_000),
         max_guild_playlist_tracks=_integer(values, "MAX_GUILD_PLAYLIST_TRACKS", 10_000, minimum=1, maximum=1_000_000),
+        ffmpeg_standby=_integer(values, "FFMPEG_STANDBY", 1, minimum=0, maximum=4),
         env_file=env_file if env_file is not None and env_file.is_file() else None,
     )
 

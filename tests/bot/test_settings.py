@@ -79,6 +79,7 @@ def test_every_variable_is_parsed(tmp_path: Path) -> None:
                 "OPUS_LIBRARY=/opt/homebrew/lib/libopus.dylib",
                 "FFMPEG_PATH=/usr/local/bin/ffmpeg",
                 "DEFAULT_VOLUME=60",
+                "FFMPEG_STANDBY=3",
                 "OWNER_IDS=123456789012345678, 223456789012345678",
             ]
         ),
@@ -100,6 +101,7 @@ def test_every_variable_is_parsed(tmp_path: Path) -> None:
     assert settings.opus_library == "/opt/homebrew/lib/libopus.dylib"
     assert settings.ffmpeg_path == "/usr/local/bin/ffmpeg"
     assert settings.default_volume == 60
+    assert settings.ffmpeg_standby == 3
     assert settings.owner_ids == frozenset({123456789012345678, 223456789012345678})
 
 
@@ -148,6 +150,9 @@ def test_database_url_is_kept_out_of_repr(tmp_path: Path) -> None:
         ("DATABASE_URL=mysql://x/y", "DATABASE_URL"),
         ("DEFAULT_VOLUME=201", "DEFAULT_VOLUME"),
         ("DEFAULT_VOLUME=loud", "DEFAULT_VOLUME"),
+        ("FFMPEG_STANDBY=5", "FFMPEG_STANDBY"),
+        ("FFMPEG_STANDBY=-1", "FFMPEG_STANDBY"),
+        ("FFMPEG_STANDBY=1.5", "FFMPEG_STANDBY"),
         ("OWNER_IDS=123,abc", "OWNER_IDS"),
         ("OWNER_IDS=12", "OWNER_IDS"),
     ],
@@ -248,3 +253,12 @@ def test_shadowed_keys_names_file_values_the_environment_overrides(tmp_path: Pat
     environ = {"CLIENT_TOKEN": FAKE_TOKEN[:-1] + "C", "LOG_LEVEL": "INFO", "PLAYLIST_LIMIT": ""}
     assert shadowed_keys(env, environ) == ["CLIENT_TOKEN"]
     assert shadowed_keys(None, environ) == []
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(None, 1), ("0", 0), ("4", 4)])
+def test_ffmpeg_standby_defaults_to_one_and_zero_turns_it_off(
+    tmp_path: Path, raw: str | None, expected: int
+) -> None:
+    line = "" if raw is None else f"FFMPEG_STANDBY={raw}\n"
+    settings = load_settings(write_env(tmp_path, f"CLIENT_TOKEN={FAKE_TOKEN}\n{line}"), environ={})
+    assert settings.ffmpeg_standby == expected

@@ -30,7 +30,7 @@ from tests.e2e.test_scenarios import (  # noqa: F401  (start_brent is a fixture)
     StartBrent,
     add_music_guild,
     clock_runs,
-    ffmpeg_children,
+    player_ffmpeg,
     start_brent,
 )
 from tests.fakediscord import FakeDiscord, FakeGuild, wait_for_bot
@@ -109,7 +109,7 @@ async def test_a_dead_source_is_skipped_with_one_message_and_the_queue_goes_on(
         skipped = await fake_discord.wait_for_message(alice.guild.text_channel, "Skipped", 20, after=first)
         await recorder.wait_for_audio(FIRST + SHORT - 0.1, timeout=20, after=first.sent_at)
         await recorder.wait_for_silence(timeout=10, after=fake_discord.message_time(skipped))
-        await wait_for_bot(lambda: not ffmpeg_children(), 5, "ffmpeg to exit")
+        await wait_for_bot(lambda: not player_ffmpeg(bot), 5, "ffmpeg to exit")
     ffmpeg_asked = [
         r for r in faults_media.requests
         if r.path == "/long880.mp3" and any(k.lower() == "icy-metadata" for k in r.headers)
@@ -220,7 +220,7 @@ async def test_being_thrown_out_of_voice_cleans_up_and_keeps_the_queue(
         await wait_for_bot(
             lambda: player.voice is None and player.current is None, 10, "the player to detach"
         )
-        await wait_for_bot(lambda: not ffmpeg_children(), 5, "ffmpeg to exit")
+        await wait_for_bot(lambda: not player_ffmpeg(bot), 5, "ffmpeg to exit")
         await wait_for_bot(lambda: not bot.voice_clients, 10, "the voice client to go")
         assert [t.title for t in player.queue] == ["clock30", "last700"]
         heard_before = recorder.audio_seconds()
@@ -256,7 +256,7 @@ async def test_a_voice_reconnect_that_never_succeeds_cleans_up_and_keeps_the_que
         await wait_for_bot(lambda: player.voice is None, 15, "the player to give up on voice")
         gave_up_at = time.perf_counter()
         gave_up_after = gave_up_at - dropped_at
-        await wait_for_bot(lambda: not ffmpeg_children(), 5, "ffmpeg to exit")
+        await wait_for_bot(lambda: not player_ffmpeg(bot), 5, "ffmpeg to exit")
         assert player.current is None
         assert [t.title for t in player.queue] == ["clock30", "last700"]
     assert 2.0 <= gave_up_after < 8.0
