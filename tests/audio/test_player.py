@@ -16,6 +16,7 @@ import discord
 import pytest
 import pytest_asyncio
 
+from audio.deck import Deck
 from audio.errors import ExtractionError, PlayerError
 from audio.player import EndReason, GuildPlayer, LoopMode
 from audio.timed_audio import TimedAudio
@@ -50,9 +51,10 @@ async def player(
     assert await wait_no_ffmpeg() == [], "ffmpeg processes leaked"
 
 
-def pitch_of_play(voice: VoiceCollector, index: int) -> float:
-    frames = voice.frames_of(index)
-    assert frames, f"play #{index} produced no audio"
+def pitch_of_source(voice: VoiceCollector, index: int) -> float:
+    """The pitch heard from the ``index``-th ffmpeg source (a track, or the part of one after a seek)."""
+    frames = voice.frames_of_source(index)
+    assert frames, f"source #{index} produced no audio"
     return dominant_frequency(b"".join(f.pcm for f in frames[2:-2] or frames))
 
 
@@ -81,8 +83,8 @@ def titles(events: list[tuple[Any, ...]]) -> list[str]:
 def current_source(voice: VoiceCollector) -> TimedAudio:
     wrapper = voice.source
     assert isinstance(wrapper, discord.PCMVolumeTransformer)
-    assert isinstance(wrapper.original, TimedAudio)
-    return wrapper.original
+    assert isinstance(wrapper.original, Deck)
+    return wrapper.original.source
 
 
 async def test_plays_the_queue_in_order(
@@ -92,10 +94,11 @@ async def test_plays_the_queue_in_order(
     ended = await listener.wait_ended(3)
     assert [(e[1], e[2], e[3]) for e in ended] == [(t, EndReason.FINISHED, None) for t in catalog.tones]
     assert titles(listener.of("started")) == ["tone330", "tone550", "tone770"]
-    assert [pitch_of_play(collector, i) for i in range(3)] == pytest.approx(TONES, abs=3)
+    assert [pitch_of_source(collector, i) for i in range(3)] == pytest.approx(TONES, abs=3)
     for i in range(3):
-        assert len(collector.frames_of(i)) == pytest.approx(50, abs=2)  # 1 s each, nothing cut
-    assert collector.after_errors == [None, None, None]
+        assert len(collector.frames_of_source(i)) == pytest.approx(50, abs=2)  # 1 s each, nothing cut
+    # One AudioPlayer from the first frame to the last: each track flowed into the next.
+    assert collector.plays == 1 and collector.after_errors == [None]
     await listener.wait_for(lambda r: r.events[-1] == ("state",))
     assert player.current is None and player.position is None and len(player.queue) == 0
 
@@ -123,7 +126,7 @@ async def test_loop_track_repeats_until_turned_off(
     await listener.wait_ended(len(listener.of("started")))
     started = titles(listener.of("started"))
     assert started[-1] == "tone550" and set(started[:-1]) == {"tone330"} and len(started) >= 4
-    assert [pitch_of_play(collector, i) for i in range(len(started))] == pytest.approx(
+    assert [pitch_of_source(collector, i) for i in range(len(started))] == pytest.approx(
         [330] * (len(started) - 1) + [550], abs=3
     )
 
@@ -135,7 +138,7 @@ async def test_loop_queue_cycles(
     await player.enqueue(list(catalog.tones[:2]))
     await listener.wait_started(5)
     assert titles(listener.of("started"))[:5] == ["tone330", "tone550", "tone330", "tone550", "tone330"]
-    assert [pitch_of_play(collector, i) for i in range(4)] == pytest.approx([330, 550, 330, 550], abs=3)
+    assert [pitch_of_source(collector, i) for i in range(4)] == pytest.approx([330, 550, 330, 550], abs=3)
     await player.stop()
     assert len(player.queue) == 0
 
@@ -154,8 +157,8 @@ async def test_skip_cuts_the_track_and_plays_the_next(
         (catalog.tones[1], EndReason.FINISHED),
     ]
     assert len(collector.frames_of(0)) == 10  # cut where it stood, not played to its 3 s end
-    assert pitch_of_play(collector, 0) == pytest.approx(440, abs=3)
-    assert pitch_of_play(collector, 1) == pytest.approx(550, abs=3)
+    assert pitch_of_source(collector, 0) == pytest.approx(440, abs=3)
+    assert pitch_of_source(collector, 1) == pytest.approx(550, abs=3)
     assert await player.skip() is None  # nothing left
 
 
@@ -214,9 +217,9 @@ async def test_seek_lands_on_the_second_asked_for(
             await player.seek(nonsense)
     await player.seek(6.3)
     assert player.position == pytest.approx(6.3)
-    assert collector.swaps == [10]
     collector.release()
     assert await collector.wait_for_frames(10 + 60)
+    assert collector.swaps == [10]
     assert pitch_of(collector, 12, 25) == pytest.approx(clock_frequency(6), abs=5)
     # second 7 starts 0.7 s after 6.3 s
     assert abs(first_frame_with_pitch(collector, 10, clock_frequency(7)) * 0.02 - 0.7) <= 0.1
@@ -261,7 +264,7 @@ async def test_seek_past_the_end_moves_to_the_next_track(
     assert titles(started) == ["clock", "tone330"]
     assert listener.of("ended")[0][1:3] == (catalog.clock, EndReason.SKIPPED)
     await listener.wait_ended(2)
-    assert pitch_of_play(collector, 1) == pytest.approx(330, abs=3)
+    assert pitch_of_source(collector, 1) == pytest.approx(330, abs=3)
 
 
 async def test_seek_while_paused_stays_paused_and_silent(
@@ -282,7 +285,7 @@ async def test_seek_while_paused_stays_paused_and_silent(
     assert collector.is_paused() and player.is_paused
     assert player.position == pytest.approx(6.0)
     assert collector.frame_count() == 10 and collector.swaps == []  # nothing heard while paused
-    assert not first.closed  # discord's player still holds it until resume
+    assert first.closed  # swapped out under the paused voice client and killed at once
     collector.hold_at(10 + 30)
     player.resume()
     assert await collector.wait_held()
@@ -308,7 +311,7 @@ async def test_a_404_stream_fails_and_the_queue_goes_on(
     error = ended[1][3]
     assert isinstance(error, PlayerError) and isinstance(error.__cause__, discord.FFmpegProcessError)
     assert "127.0.0.1" not in error.user_message
-    heard = [pitch_of_play(collector, i) for i in range(collector.plays) if collector.frames_of(i)]
+    heard = [pitch_of_source(collector, i) for i in range(collector.plays) if collector.frames_of(i)]
     assert heard == pytest.approx([330, 770], abs=3)
 
 
@@ -324,7 +327,7 @@ async def test_an_extraction_failure_fails_the_track_and_the_queue_goes_on(
     assert [(e[1], e[2]) for e in ended] == [(gone, EndReason.FAILED), (catalog.tones[1], EndReason.FINISHED)]
     assert isinstance(ended[0][3], ExtractionError)
     assert collector.plays == 1  # the failed one never reached the voice client
-    assert pitch_of_play(collector, 0) == pytest.approx(550, abs=3)
+    assert pitch_of_source(collector, 0) == pytest.approx(550, abs=3)
 
 
 async def test_failed_tracks_are_not_looped(
@@ -387,7 +390,7 @@ async def test_assigning_the_buffer_replaces_the_current_track(
     ]
     assert not EndReason.REPLACED.may_start_next and not EndReason.STOPPED.may_start_next
     assert all(r.may_start_next for r in (EndReason.FINISHED, EndReason.SKIPPED, EndReason.FAILED))
-    assert [pitch_of_play(collector, i) for i in range(1, 3)] == pytest.approx([330, 770], abs=3)
+    assert [pitch_of_source(collector, i) for i in range(1, 3)] == pytest.approx([330, 770], abs=3)
 
 
 class BrokenListener:
@@ -455,7 +458,7 @@ async def test_without_voice_tracks_wait_until_start(
         gp.voice = collector
         assert gp.start()
         await listener.wait_ended(1)
-        assert pitch_of_play(collector, 0) == pytest.approx(330, abs=3)
+        assert pitch_of_source(collector, 0) == pytest.approx(330, abs=3)
     finally:
         await gp.close()
 
@@ -575,11 +578,12 @@ async def test_the_next_track_follows_with_almost_no_silence(
     try:
         await gp.enqueue(list(catalog.tones[:2]))
         await listener.wait_ended(2)
-        gap = voice.frames_of(1)[0].at - voice.frames_of(0)[-1].at
-        # About 20 ms (one frame period) with the pre-started ffmpeg; 150 ms and more without it.
+        gap = voice.frames_of_source(1)[0].at - voice.frames_of_source(0)[-1].at
+        # The same AudioPlayer went on with the pre-started ffmpeg: one frame period, not a restart.
+        assert voice.plays == 1 and voice.swaps == [len(voice.frames_of_source(0))]
         assert gap < 0.1, f"{gap * 1000:.0f} ms between the last and the first frame"
-        assert pitch_of_play(voice, 0) == pytest.approx(330, abs=3)
-        assert pitch_of_play(voice, 1) == pytest.approx(550, abs=3)
+        assert pitch_of_source(voice, 0) == pytest.approx(330, abs=3)
+        assert pitch_of_source(voice, 1) == pytest.approx(550, abs=3)
     finally:
         await gp.close()
         await voice.close()
@@ -609,6 +613,35 @@ async def test_seeking_back_from_the_end_drops_the_prestarted_ffmpeg(
         started = await listener.wait_started(2)
         assert titles(started) == ["clock", "tone330"]
         await listener.wait_ended(2)
-        assert pitch_of_play(collector, 1) == pytest.approx(330, abs=3)
+        seeked = collector.frames_of_source(1)[2:27]  # the clock again from 0 s
+        assert dominant_frequency(b"".join(f.pcm for f in seeked)) == pytest.approx(clock_frequency(0), abs=5)
+        assert pitch_of_source(collector, 2) == pytest.approx(330, abs=3)
     finally:
         await gp.close()
+
+
+async def test_the_voice_encoder_runs_without_fec(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
+    await player.enqueue([catalog.tones[0]])
+    await listener.wait_ended(1)
+    assert collector.fec == [False]
+
+
+async def test_a_queue_edit_replaces_the_armed_next_track(
+    player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
+) -> None:
+    # The 3 s track is inside the 3 s pre-start lead from its first frame: tone330 gets armed at once.
+    collector.hold_at(50)
+    await player.enqueue([catalog.long, catalog.tones[0], catalog.tones[1]])
+    assert await collector.wait_held()
+    armed = await wait_for_ffmpeg(lambda pids: len(pids) == 2) - {current_source(collector).pid}
+    assert player.queue.remove(1) is catalog.tones[0]
+    # The armed ffmpeg of the removed track is killed and the new next one takes its place.
+    assert not armed & await wait_for_ffmpeg(lambda pids: len(pids) == 2 and not armed & pids)
+    collector.release()
+    ended = await listener.wait_ended(2)
+    assert [(e[1], e[2]) for e in ended] == [(catalog.long, EndReason.FINISHED), (catalog.tones[1], EndReason.FINISHED)]
+    assert collector.plays == 1
+    assert [pitch_of_source(collector, i) for i in range(2)] == pytest.approx([440, 550], abs=3)
+    assert len(player.queue) == 0

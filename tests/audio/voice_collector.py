@@ -28,6 +28,13 @@ class CollectedFrame:
     pcm: bytes
     at: float  # time.monotonic() when the player "sent" it
     play_index: int  # which play() call produced it (0-based)
+    source_index: int  # which ffmpeg source produced it (0-based): a new play, a seek or a hand-over
+
+
+def _producer(source: object) -> object:
+    """The ffmpeg source behind what the AudioPlayer reads: through the volume wrapper and the deck."""
+    inner = getattr(source, "original", source)
+    return getattr(inner, "source", inner)
 
 
 class _SpeakingRecorder:
@@ -71,8 +78,11 @@ class VoiceCollector:
         self.frames: list[CollectedFrame] = []
         self.silence_packets = 0
         self.after_errors: list[Exception | None] = []
-        self.swaps: list[int] = []  # len(frames) at each source swap
+        self.swaps: list[int] = []  # len(frames) where another source took over within one play
+        self.sources = 0  # distinct sources heard so far
+        self._last_producer: tuple[int, object] | None = None
         self.plays = 0
+        self.fec: list[bool] = []  # the Opus FEC setting each play() asked the encoder for
         self._connected = True
         self._player: _CollectingAudioPlayer | None = None
         self._threads: list[_CollectingAudioPlayer] = []
@@ -84,7 +94,11 @@ class VoiceCollector:
     # -- VoiceTarget ---------------------------------------------------------------------------
 
     def play(
-        self, source: discord.AudioSource, *, after: Callable[[Exception | None], Any] | None = None
+        self,
+        source: discord.AudioSource,
+        *,
+        after: Callable[[Exception | None], Any] | None = None,
+        fec: bool = True,
     ) -> None:
         # Same checks, in the same order, as discord.VoiceClient.play.
         if not self.is_connected():
@@ -105,6 +119,7 @@ class VoiceCollector:
             source, self, after=record_after, delay=self.pace, play_index=self.plays
         )
         self.plays += 1
+        self.fec.append(fec)
         self._player = player
         self._threads.append(player)
         player.start()
@@ -141,8 +156,6 @@ class VoiceCollector:
             raise TypeError(f"expected AudioSource not {value.__class__.__name__}.")
         if self._player is None:
             raise ValueError("Not playing anything.")
-        with self._cond:
-            self.swaps.append(len(self.frames))
         self._player.set_source(value)
 
     # -- what AudioPlayer calls on its client ----------------------------------------------
@@ -155,8 +168,15 @@ class VoiceCollector:
             return
         thread = threading.current_thread()
         index = getattr(thread, "play_index", -1)
+        producer = _producer(getattr(thread, "source", None))
         with self._cond:
-            self.frames.append(CollectedFrame(bytes(data), time.monotonic(), index))
+            last = self._last_producer
+            if last is None or last[0] != index or last[1] is not producer:
+                if last is not None and last[0] == index:
+                    self.swaps.append(len(self.frames))
+                self.sources += 1
+                self._last_producer = (index, producer)
+            self.frames.append(CollectedFrame(bytes(data), time.monotonic(), index, self.sources - 1))
             count = len(self.frames)
             self._cond.notify_all()
             hold = self._hold_at is not None and count >= self._hold_at
@@ -221,6 +241,10 @@ class VoiceCollector:
     def frames_of(self, play_index: int) -> list[CollectedFrame]:
         with self._cond:
             return [f for f in self.frames if f.play_index == play_index]
+
+    def frames_of_source(self, source_index: int) -> list[CollectedFrame]:
+        with self._cond:
+            return [f for f in self.frames if f.source_index == source_index]
 
     async def close(self, timeout: float = 10.0) -> None:
         """Stop everything and wait for every player thread (after() and cleanup() done)."""

@@ -1,0 +1,132 @@
+"""The one AudioSource a voice connection plays while a guild's tracks follow each other.
+
+discord.py's AudioPlayer thread ends when its source returns ``b""``; playing the next track then
+means an ``after`` callback, a hop to the event loop and a new player thread, which costs at least
+one 20 ms packet slot of silence. The Deck keeps one AudioPlayer running instead: when the current
+TimedAudio ends cleanly and the next one is armed (its ffmpeg already running), the very same
+``read()`` returns the next track's first frame, so the listener hears no gap at all. The player
+learns about the switch afterwards, on its event loop, through ``on_switch``.
+
+A seek swaps the current source the same way, without touching the voice client (whose own
+source setter would un-pause a paused player).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import discord
+
+from audio.timed_audio import TimedAudio
+from audio.track import Track
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Armed:
+    source: TimedAudio
+    track: Track
+    started_at: float  # time.monotonic() of the ffmpeg start
+    max_age: float  # an older process is not trusted to still hold its connection
+
+
+class Deck(discord.AudioSource):
+    """Plays ``source`` and then, gaplessly, whatever was armed by the time it ends.
+
+    Parameters
+    ----------
+    source:
+        The first track's running TimedAudio.
+    ended_cleanly:
+        Asked on discord's player thread when a source ends: only a track that finished (no
+        ffmpeg error, not broken off early) hands over; anything else ends the AudioPlayer so the
+        GuildPlayer's recovery sees it.
+    on_switch:
+        Called on discord's player thread right after a hand-over with (ended source, new source,
+        new track); it must only schedule work on the loop, never block.
+    """
+
+    def __init__(
+        self,
+        source: TimedAudio,
+        *,
+        ended_cleanly: Callable[[TimedAudio], bool],
+        on_switch: Callable[[TimedAudio, TimedAudio, Track], None],
+    ) -> None:
+        self._lock = threading.Lock()
+        self._source = source
+        self._armed: _Armed | None = None
+        self._ended_cleanly = ended_cleanly
+        self._on_switch = on_switch
+
+    @property
+    def source(self) -> TimedAudio:
+        return self._source
+
+    @property
+    def armed_track(self) -> Track | None:
+        armed = self._armed
+        return armed.track if armed is not None else None
+
+    def read(self) -> bytes:
+        source = self._source
+        data = source.read()
+        if data:
+            return data
+        with self._lock:
+            if self._source is not source:  # a seek swapped it while we were reading
+                return self._source.read()
+            armed = self._armed
+            if armed is None or not self._ended_cleanly(source):
+                return b""
+            self._armed = None
+            if time.monotonic() - armed.started_at > armed.max_age:
+                log.debug("armed ffmpeg pid %s is too old to hand over to", armed.source.pid)
+                armed.source.cleanup()
+                return b""
+            self._source = armed.source
+        self._on_switch(source, armed.source, armed.track)
+        return armed.source.read()
+
+    def arm(self, source: TimedAudio, track: Track, *, started_at: float, max_age: float) -> TimedAudio | None:
+        """Make ``source`` the one to continue with; returns a previously armed source to clean up."""
+        with self._lock:
+            previous = self._armed
+            self._armed = _Armed(source, track, started_at, max_age)
+        return previous.source if previous is not None else None
+
+    def disarm(self) -> TimedAudio | None:
+        """Take the armed source back (for cleanup); None if nothing is armed or it already plays."""
+        with self._lock:
+            armed, self._armed = self._armed, None
+        return armed.source if armed is not None else None
+
+    def retitle_armed(self, old: Track, new: Track) -> None:
+        """The armed track got better details (see GuildPlayer.update_track)."""
+        with self._lock:
+            armed = self._armed
+            if armed is not None and armed.track is old:
+                self._armed = _Armed(armed.source, new, armed.started_at, armed.max_age)
+
+    def swap(self, new: TimedAudio, *, expected: TimedAudio) -> bool:
+        """Replace the current source by ``new`` (a seek) if it is still ``expected``.
+
+        False when the track ended and handed over meanwhile: ``new`` is then not used.
+        """
+        with self._lock:
+            if self._source is not expected:
+                return False
+            self._source = new
+            return True
+
+    def cleanup(self) -> None:
+        """discord's AudioPlayer is done with the deck: the current and any armed ffmpeg go too."""
+        armed = self.disarm()
+        if armed is not None:
+            armed.cleanup()
+        self._source.cleanup()
