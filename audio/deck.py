@@ -93,7 +93,9 @@ class Deck(discord.AudioSource):
         self._on_switch(source, armed.source, armed.track)
         return armed.source.read()
 
-    def arm(self, source: TimedAudio, track: Track, *, started_at: float, max_age: float) -> TimedAudio | None:
+    def arm(
+        self, source: TimedAudio, track: Track, *, started_at: float, max_age: float
+    ) -> TimedAudio | None:
         """Make ``source`` the one to continue with; returns a previously armed source to clean up."""
         with self._lock:
             previous = self._armed

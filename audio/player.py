@@ -492,7 +492,9 @@ class GuildPlayer:
         deck.arm(
             prepared.source, prepared.track, started_at=prepared.source_started_at, max_age=PRESTARTED_MAX_AGE
         )
-        log.debug("guild %s: armed %r (ffmpeg pid %s)", self.guild_id, prepared.track.title, prepared.source.pid)
+        log.debug(
+            "guild %s: armed %r (ffmpeg pid %s)", self.guild_id, prepared.track.title, prepared.source.pid
+        )
 
     def _disarm(self) -> None:
         """The armed next track is no longer next (queue edit, loop mode, seek back): kill its ffmpeg."""

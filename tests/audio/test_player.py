@@ -641,7 +641,10 @@ async def test_a_queue_edit_replaces_the_armed_next_track(
     assert not armed & await wait_for_ffmpeg(lambda pids: len(pids) == 2 and not armed & pids)
     collector.release()
     ended = await listener.wait_ended(2)
-    assert [(e[1], e[2]) for e in ended] == [(catalog.long, EndReason.FINISHED), (catalog.tones[1], EndReason.FINISHED)]
+    assert [(e[1], e[2]) for e in ended] == [
+        (catalog.long, EndReason.FINISHED),
+        (catalog.tones[1], EndReason.FINISHED),
+    ]
     assert collector.plays == 1
     assert [pitch_of_source(collector, i) for i in range(2)] == pytest.approx([440, 550], abs=3)
     assert len(player.queue) == 0
