@@ -13,7 +13,8 @@ What the script can express decides when a stream may use a standby (otherwise `
 None and the caller spawns a fresh ffmpeg as before):
 
 * The script is line based with no escape for CR, LF or NUL, so a URL or header value holding one
-  cannot be written faithfully: fresh spawn.
+  cannot be written faithfully: fresh spawn. Nor can an empty option value (``''`` is refused as
+  "string required"), so an empty User-Agent or Referer also means fresh spawn.
 * For the same reason ``headers`` can carry one header line only (ffmpeg appends its CRLF, and
   logs a warning that it did). User-Agent and Referer have their own http options
   (``user_agent``, ``referer``). yt-dlp adds its generic browser headers (``std_headers``:
@@ -69,6 +70,8 @@ def concat_script(stream: Stream, *, rw_timeout: float = DEFAULT_RW_TIMEOUT) -> 
     """The ffconcat script that opens ``stream`` like TimedAudio's fresh argv does, or None if it can't."""
     if stream.is_live or _UNWRITABLE.search(stream.url):
         return None
+    if not stream.url.lower().startswith(("http://", "https://")):
+        return None  # TimedAudio refuses these before asking; the fresh path reports it
     options: dict[str, str] = {}
     extra: list[str] = []
     for name, text in forwardable_headers(stream.http_headers):
@@ -78,8 +81,9 @@ def concat_script(stream: Stream, *, rw_timeout: float = DEFAULT_RW_TIMEOUT) -> 
         if key in _GENERIC_HEADERS:
             continue
         if key in _OPTION_HEADERS:
-            if _OPTION_HEADERS[key] in options:
-                return None  # the same header twice (different case): not ours to pick one
+            if _OPTION_HEADERS[key] in options or not text.strip():
+                # The same header twice (not ours to pick one), or empty: the script has no empty token.
+                return None
             options[_OPTION_HEADERS[key]] = text.strip()
         else:
             extra.append(f"{name}: {text.strip()}")

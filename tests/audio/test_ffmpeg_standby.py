@@ -108,7 +108,9 @@ def test_a_server_that_never_answers_times_out_the_same_way(
 
 
 @pytest.mark.parametrize("use_standby", [True, False])
-def test_a_redirect_out_of_http_is_refused(media_dir: Path, standby: FfmpegStandby, use_standby: bool) -> None:
+def test_a_redirect_out_of_http_is_refused(
+    media_dir: Path, standby: FfmpegStandby, use_standby: bool
+) -> None:
     # FFmpeg's http protocol never follows a redirect out of http(s), so this holds with or without
     # the per-file protocol_whitelist; the whitelist line itself is checked in the script test below.
     redirects = {"/to-file.mp3": (media_dir / "tone.mp3").as_uri(), "/to-pipe.mp3": "pipe:0"}
@@ -134,7 +136,9 @@ def test_a_url_with_quotes_reaches_the_exact_file_and_query(tmp_path: Path, stan
         assert server.requests[0].headers["User-Agent"] == BROWSER_UA  # spaces and a quote in a value
 
 
-def test_headers_map_to_options_and_cookies_never_leave(media_server: MediaServer, standby: FfmpegStandby) -> None:
+def test_headers_map_to_options_and_cookies_never_leave(
+    media_server: MediaServer, standby: FfmpegStandby
+) -> None:
     headers = {
         "User-Agent": BROWSER_UA,
         "Referer": "https://www.example.test/watch?v=1",
@@ -166,6 +170,8 @@ def test_headers_map_to_options_and_cookies_never_leave(media_server: MediaServe
         {"X-Token": "a\nb"},
         {"Referer": "nul\x00"},
         {"User-Agent": "a", "user-agent": "b"},
+        {"User-Agent": ""},
+        {"Referer": "  "},
     ],
 )
 def test_streams_a_script_cannot_express_get_a_fresh_spawn(
@@ -182,10 +188,11 @@ def test_streams_a_script_cannot_express_get_a_fresh_spawn(
     assert standby.pids == waiting  # still waiting for a stream it can take
 
 
-def test_urls_with_line_breaks_and_live_streams_are_not_scripted() -> None:
+def test_line_breaks_live_streams_and_other_schemes_are_not_scripted() -> None:
     assert concat_script(Stream("http://127.0.0.1/a\n.mp3", {})) is None
     assert concat_script(Stream("http://127.0.0.1/a\r.mp3", {})) is None
     assert concat_script(Stream("http://127.0.0.1/a.m3u8", {}, is_live=True)) is None
+    assert concat_script(Stream("file:///etc/passwd", {})) is None
 
 
 def test_the_script_opens_the_file_like_the_fresh_argv() -> None:
@@ -203,7 +210,9 @@ def test_the_script_opens_the_file_like_the_fresh_argv() -> None:
     assert ffconcat_quote("it's") == "'it'\\''s'"
 
 
-def test_a_taken_process_is_replaced_in_the_background(media_server: MediaServer, standby: FfmpegStandby) -> None:
+def test_a_taken_process_is_replaced_in_the_background(
+    media_server: MediaServer, standby: FfmpegStandby
+) -> None:
     (first,) = standby.pids
     process = standby.take(Stream(media_server.url("tone.mp3"), {}))
     assert process is not None and process.pid == first

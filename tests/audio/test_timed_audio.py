@@ -221,7 +221,9 @@ def test_a_start_from_zero_takes_the_standby_process(clock_stream: Stream, stand
     assert waiting not in {p.pid for p in psutil.Process().children(recursive=True)}
 
 
-def test_a_standby_source_reads_to_the_end_like_a_fresh_one(clock_stream: Stream, standby: FfmpegStandby) -> None:
+def test_a_standby_source_reads_to_the_end_like_a_fresh_one(
+    clock_stream: Stream, standby: FfmpegStandby
+) -> None:
     source = TimedAudio(clock_stream, standby=standby)
     try:
         assert source.from_standby
@@ -276,7 +278,9 @@ def test_another_log_sink_or_executable_spawns_fresh(
     assert standby.pids == waiting
 
 
-def test_aborting_a_standby_source_ends_it_with_an_error(clock_stream: Stream, standby: FfmpegStandby) -> None:
+def test_aborting_a_standby_source_ends_it_with_an_error(
+    clock_stream: Stream, standby: FfmpegStandby
+) -> None:
     source = TimedAudio(clock_stream, standby=standby)
     try:
         assert source.from_standby
