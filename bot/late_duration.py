@@ -56,8 +56,12 @@ async def enqueue_then_measure(
         if isinstance(outcome, BaseException):
             if isinstance(outcome, asyncio.CancelledError):
                 raise outcome
-            log.warning("guild %s: measuring %r failed; its length stays unknown", player.guild_id, old.title,
-                        exc_info=outcome)
+            log.warning(
+                "guild %s: measuring %r failed; its length stays unknown",
+                player.guild_id,
+                old.title,
+                exc_info=outcome,
+            )
             continue
         if outcome is not old:
             player.update_track(old, outcome)

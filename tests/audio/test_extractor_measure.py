@@ -34,7 +34,9 @@ def extractor() -> Iterator[Extractor]:
 
 
 def _config() -> ExtractorConfig:
-    return ExtractorConfig(timeout=10.0, allowed_extractors=allowed_extractors_for(Provider), ffprobe="ffprobe")
+    return ExtractorConfig(
+        timeout=10.0, allowed_extractors=allowed_extractors_for(Provider), ffprobe="ffprobe"
+    )
 
 
 class _Radio:
@@ -83,9 +85,31 @@ class _Radio:
 def radio(tmp_path: Path) -> Iterator[_Radio]:
     frames = tmp_path / "frames.mp3"
     subprocess.run(
-        [FFMPEG, "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
-         "-ac", "2", "-ar", "48000", "-write_xing", "0", "-id3v2_version", "0", "-f", "mp3", str(frames)],
-        check=True, capture_output=True, timeout=60,
+        [
+            FFMPEG,
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=1",
+            "-ac",
+            "2",
+            "-ar",
+            "48000",
+            "-write_xing",
+            "0",
+            "-id3v2_version",
+            "0",
+            "-f",
+            "mp3",
+            str(frames),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     station = _Radio(frames.read_bytes())
     yield station
@@ -174,8 +198,14 @@ def test_ffprobe_never_follows_a_redirect(media_server: MediaServer) -> None:
     """The policy saw the URL, not where a redirect would send ffprobe: no length rather than a hop."""
     media_server.redirects["/bounce.mp3"] = media_server.url("tone.mp3")
     bounce = media_server.url("bounce.mp3")
-    job = ExtractJob(JobKind.MEASURE, bounce, True, UrlPolicy(allow_private_network=True), _config(),
-                     stream=Stream(url=bounce, http_headers={}))
+    job = ExtractJob(
+        JobKind.MEASURE,
+        bounce,
+        True,
+        UrlPolicy(allow_private_network=True),
+        _config(),
+        stream=Stream(url=bounce, http_headers={}),
+    )
     result = run_job(job)
     assert result.failure is None and result.duration is None
     assert [r.path for r in media_server.requests] == ["/bounce.mp3"]
@@ -183,8 +213,13 @@ def test_ffprobe_never_follows_a_redirect(media_server: MediaServer) -> None:
 
 def test_a_measure_job_without_ffprobe_measures_nothing(media_server: MediaServer) -> None:
     url = media_server.url("tone.mp3")
-    job = ExtractJob(JobKind.MEASURE, url, True, UrlPolicy(allow_private_network=True),
-                     ExtractorConfig(allowed_extractors=allowed_extractors_for(Provider), ffprobe=None),
-                     stream=Stream(url=url, http_headers={}))
+    job = ExtractJob(
+        JobKind.MEASURE,
+        url,
+        True,
+        UrlPolicy(allow_private_network=True),
+        ExtractorConfig(allowed_extractors=allowed_extractors_for(Provider), ffprobe=None),
+        stream=Stream(url=url, http_headers={}),
+    )
     assert run_job(job).duration is None
     assert media_server.requests == []

@@ -120,10 +120,16 @@ async def test_a_playlist_loses_only_its_over_cap_entries(
     short = Track("short", media.url("short.mp3"), None, None, None, Provider.DIRECT)
     long = Track("long", media.url("long.mp3"), None, None, None, Provider.DIRECT)
     done = await enqueue_then_measure(
-        player, [short, long], needs_measuring=extractor.needs_measuring, measure=extractor.measure, limits=CAP
+        player,
+        [short, long],
+        needs_measuring=extractor.needs_measuring,
+        measure=extractor.measure,
+        limits=CAP,
     )
     assert done.refusal is None
-    assert [t.title for t in done.tracks] == ["short"] and done.tracks[0].duration == pytest.approx(1.5, abs=0.1)
+    assert [t.title for t in done.tracks] == ["short"] and done.tracks[0].duration == pytest.approx(
+        1.5, abs=0.1
+    )
     assert player.current is done.tracks[0] and len(player.queue) == 0
 
 
@@ -138,7 +144,10 @@ async def test_a_failing_measure_keeps_the_track_playing_with_its_length_unknown
 
     with caplog.at_level(logging.WARNING, logger="bot.late_duration"):
         done = await enqueue_then_measure(
-            player, [track, queued_after], needs_measuring=lambda t: t.duration is None, measure=broken,
+            player,
+            [track, queued_after],
+            needs_measuring=lambda t: t.duration is None,
+            measure=broken,
             limits=Limits(max_track_duration=None),
         )
     assert done.refusal is None and done.tracks == (track, queued_after)
@@ -146,7 +155,9 @@ async def test_a_failing_measure_keeps_the_track_playing_with_its_length_unknown
     assert "measuring 'short' failed" in caplog.text
 
 
-async def test_tracks_that_need_no_measuring_are_not_measured(player: GuildPlayer, media: MediaServer) -> None:
+async def test_tracks_that_need_no_measuring_are_not_measured(
+    player: GuildPlayer, media: MediaServer
+) -> None:
     known = Track("short", media.url("short.mp3"), 1.5, None, None, Provider.DIRECT)
     asked: list[Track] = []
 

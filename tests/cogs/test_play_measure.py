@@ -77,9 +77,18 @@ async def _bot(voice: VoiceCollector, **settings: object) -> BrentBot:
     member = dpytest.get_config().members[0]
     channel = guild.voice_channels[0]
     guild._update_voice_state(  # what a VOICE_STATE_UPDATE for the member would leave in the cache
-        {"user_id": str(member.id), "channel_id": str(channel.id), "session_id": "s", "deaf": False,
-         "mute": False, "self_deaf": False, "self_mute": False, "self_video": False, "suppress": False,
-         "request_to_speak_timestamp": None},
+        {
+            "user_id": str(member.id),
+            "channel_id": str(channel.id),
+            "session_id": "s",
+            "deaf": False,
+            "mute": False,
+            "self_deaf": False,
+            "self_mute": False,
+            "self_video": False,
+            "suppress": False,
+            "request_to_speak_timestamp": None,
+        },
         channel.id,
     )
     assert member.voice is not None and member.voice.channel == channel
