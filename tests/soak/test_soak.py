@@ -51,12 +51,17 @@ class CountingCollector(VoiceCollector):
         self.sent = 0
 
     def play(
-        self, source: discord.AudioSource, *, after: Callable[[Exception | None], Any] | None = None
+        self,
+        source: discord.AudioSource,
+        *,
+        after: Callable[[Exception | None], Any] | None = None,
+        fec: bool = True,
     ) -> None:
         self._threads = [t for t in self._threads if t.is_alive()]
         with self._cond:
             self.after_errors = [e for e in self.after_errors if e is not None]
-        super().play(source, after=after)
+            self.fec.clear()
+        super().play(source, after=after, fec=fec)
 
     def send_audio_packet(self, data: bytes, *, encode: bool = True) -> None:
         if encode:
