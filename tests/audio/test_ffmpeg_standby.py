@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -268,4 +270,35 @@ def test_a_missing_executable_leaves_the_fresh_path(media_server: MediaServer) -
         assert not pool.wait_ready(10)
         assert pool.take(Stream(media_server.url("tone.mp3"), {})) is None
     finally:
+        pool.close()
+
+
+def test_concurrent_takes_hand_each_process_out_once(media_server: MediaServer) -> None:
+    pool = FfmpegStandby("ffmpeg", size=2)
+    taken: list[subprocess.Popen[bytes] | None] = []
+    handed: list[subprocess.Popen[bytes]] = []
+    start = threading.Barrier(4)
+
+    def take() -> None:
+        start.wait()
+        taken.append(pool.take(Stream(media_server.url("tone.mp3"), {})))
+
+    try:
+        assert pool.wait_ready(10)
+        waiting = pool.pids
+        threads = [threading.Thread(target=take) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        handed += [process for process in taken if process is not None]
+        pids = [process.pid for process in handed]
+        assert len(set(pids)) == len(pids)  # never the same process twice
+        assert waiting <= set(pids)  # (a refill may have been fast enough to serve a third)
+    finally:
+        for process in handed:
+            process.kill()
+            process.wait()
+            assert process.stdout is not None
+            process.stdout.close()
         pool.close()
