@@ -212,6 +212,10 @@ class Gateway:
         channel_id = None if d.get("channel_id") is None else int(d["channel_id"])
         previous = world.voice_channel_of(guild_id, world.bot.id)
         if channel_id is None:
+            if previous is None:
+                # Already out of voice (e.g. dragged out by a moderator): nothing changes, so no
+                # update. Echoing one late would also end a join the bot started meanwhile.
+                return
             world.set_voice(guild_id, world.bot, None)
             self.voice.forget_guild(guild_id)
             return
