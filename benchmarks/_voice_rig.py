@@ -24,6 +24,7 @@ import numpy as np
 import psutil
 
 from benchmarks._bot_process import PREFIX
+from tests.audio.pcm_analysis import dominant_frequency
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeUser, InjectedMessage, VoicePacket
 from tests.media import MediaServer, generate_tone, media_server
 
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
 FRAME_MS = 20.0
+TONE_A_HZ = 500
+TONE_B_HZ = 700
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +53,8 @@ def serve_media(*, long_seconds: float, short_seconds: float = 1.0, soak_seconds
     """tone_a/tone_b (``short_seconds``, 500/700 Hz), long.mp3 and soak.mp3, on 127.0.0.1."""
     with tempfile.TemporaryDirectory(prefix="brent-bench-media-") as tmp:
         root = Path(tmp)
-        generate_tone(root / "tone_a.mp3", 500, short_seconds)
-        generate_tone(root / "tone_b.mp3", 700, short_seconds)
+        generate_tone(root / "tone_a.mp3", TONE_A_HZ, short_seconds)
+        generate_tone(root / "tone_b.mp3", TONE_B_HZ, short_seconds)
         generate_tone(root / "long.mp3", 440, long_seconds)
         generate_tone(root / "soak.mp3", 600, soak_seconds)
         with media_server(root) as server:
@@ -218,6 +221,31 @@ def stream_gaps_ms(packets: Sequence[VoicePacket], all_packets: Sequence[VoicePa
     ssrcs = [p.ssrc for p in packets]
     gaps = [b - a for a, b, s0, s1 in zip(arrivals, arrivals[1:], ssrcs, ssrcs[1:], strict=False) if s0 == s1]
     return np.asarray(gaps) * 1000.0
+
+
+def changeover_interval_ms(
+    packets: Sequence[VoicePacket], first_hz: float, next_hz: float, *, around: int = 5, tolerance_hz: float = 25.0
+) -> float:
+    """The longest interval between consecutive audio packets near where one track gives way to the next.
+
+    The changeover is found by ear: the last packet whose pitch is ``first_hz`` and the first
+    after it at ``next_hz``; the interval is taken over ``around`` packets either side, so an Opus
+    transient at the seam cannot hide a late packet. Gapless playback gives one frame period (20 ms),
+    and every missed 20 ms slot adds one more. NaN if either pitch is never heard.
+    """
+    heard = [p for p in packets if p.pcm]
+    pitches = [dominant_frequency(p.pcm) for p in heard]
+    last_first = max((i for i, f in enumerate(pitches) if abs(f - first_hz) <= tolerance_hz), default=None)
+    if last_first is None:
+        return float("nan")
+    first_next = next(
+        (i for i in range(last_first + 1, len(pitches)) if abs(pitches[i] - next_hz) <= tolerance_hz), None
+    )
+    if first_next is None:
+        return float("nan")
+    window = heard[max(0, last_first - around) : first_next + around + 1]
+    arrivals = np.asarray([p.arrival for p in window])
+    return float(np.diff(arrivals).max() * 1000.0)
 
 
 def late_bursts(gaps_ms: np.ndarray, *, stall_ms: float = 40.0, burst_ms: float = 5.0, run: int = 3) -> int:

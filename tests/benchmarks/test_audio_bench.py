@@ -159,3 +159,23 @@ def test_capacity_report_states_streams_held_against_the_target(tmp_path: Path) 
     section = report(baseline, brent, Plan((1, 20, 40, 60, 80), 5.0, 50, 150.0), _options(tmp_path))
     assert "| streams held (p99 <= 40 ms, no late burst) | 20 | 60 | 3.00x | >= 60 | met |" in section.markdown
     assert section.plots[0].exists()
+
+
+def _tone_frame(hz: float) -> bytes:
+    t = np.arange(960) / 48000
+    mono = (np.sin(2 * np.pi * hz * t) * 8000).astype("<i2")
+    return np.repeat(mono, 2).tobytes()
+
+
+def test_the_changeover_is_measured_at_the_pitch_seam_not_anywhere_in_the_play() -> None:
+    from benchmarks._voice_rig import changeover_interval_ms
+
+    a, b = _tone_frame(500), _tone_frame(700)
+    # A 45 ms stall early in track A must not count; the seam itself is one missed slot (40 ms).
+    arrivals = [0, 20, 65, 85, 105, 125, 145, 165, 205, 225, 245]
+    pcm = [a] * 8 + [b] * 3
+    seam = [VoicePacket(t / 1000, i, i * 960, 1, False, p) for i, (t, p) in enumerate(zip(arrivals, pcm, strict=True))]
+    assert changeover_interval_ms(seam, 500, 700, around=2) == pytest.approx(40.0)
+    gapless = [VoicePacket(i * 0.02, i, i * 960, 1, False, p) for i, p in enumerate([a] * 8 + [b] * 3)]
+    assert changeover_interval_ms(gapless, 500, 700, around=2) == pytest.approx(20.0)
+    assert math.isnan(changeover_interval_ms(gapless[:8], 500, 700))  # tone B never heard
