@@ -1,12 +1,11 @@
 """Where the time from ``play`` to the first packet goes: each serial step of both bots, timed alone.
 
-BRENT's ``play`` of a direct file runs the Extractor's ``resolve_all`` (yt-dlp's generic extractor,
-with ``ffprobe`` for the duration the generic extractor does not give started alongside it), the
-player's ``stream(track)`` (which reuses the Stream the resolve handed back when it is fresh, else
-looks again), then ffmpeg until its first 20 ms of PCM. The baseline runs one ``extract_info`` and
-ffmpeg. Each step is run here on its
-own, in this process, against the same loopback media, so the suite can say which step a miss
-comes from without guessing.
+BRENT's ``play`` of a direct file runs the Extractor's ``resolve_all`` (yt-dlp's generic extractor;
+the file's length is measured by ffprobe only after the track is queued and playing), the player's
+``stream(track)`` (the Stream the resolve handed back), then takes the already-running standby
+ffmpeg and hands it the URL, until its first 20 ms of PCM. The baseline runs one ``extract_info``
+and a fresh ffmpeg. Each step is run here on its own, in this process, against the same loopback
+media, so the suite can say which step a miss comes from without guessing.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import time
 from collections.abc import Callable
 
 import discord
+import psutil
 import yt_dlp
 
 from audio.extractor import (
@@ -28,6 +28,7 @@ from audio.extractor import (
     probe_duration,
     run_job,
 )
+from audio.ffmpeg_standby import FfmpegStandby
 from audio.timed_audio import TimedAudio
 from audio.track import Stream
 from audio.url_policy import UrlPolicy
@@ -51,6 +52,21 @@ def _first_frame(source: discord.AudioSource) -> None:
         source.cleanup()
 
 
+def _settled(standby: FfmpegStandby, timeout: float = 5.0) -> None:
+    """Until the standby ffmpeg has loaded and sits blocked on its stdin (started is not enough)."""
+    standby.wait_ready(timeout)
+    deadline = time.monotonic() + timeout
+    for pid in standby.pids:
+        process = psutil.Process(pid)
+        last = -1.0
+        while time.monotonic() < deadline:
+            cpu = sum(process.cpu_times()[:2])
+            if cpu == last and process.status() == psutil.STATUS_SLEEPING:
+                break
+            last = cpu
+            time.sleep(0.02)
+
+
 def latency_budget(url: str, reps: int) -> dict[str, Spread]:
     """Median/min/max milliseconds of each step, ``reps`` times each (after one untimed warm-up)."""
     policy = UrlPolicy(allow_private_network=True)
@@ -60,13 +76,17 @@ def latency_budget(url: str, reps: int) -> dict[str, Spread]:
     resolve = ExtractJob(JobKind.RESOLVE_ALL, url, True, policy, config)
     stream_job = ExtractJob(JobKind.STREAM, url, True, policy, config)
     ytdl = yt_dlp.YoutubeDL(YTDL_FORMAT_OPTIONS)
+    standby = FfmpegStandby(ffmpeg, size=1)
     steps: dict[str, Callable[[], object]] = {
-        "BRENT: resolve_all, yt-dlp part": lambda: run_job(resolve),
-        "BRENT: resolve_all, ffprobe for the duration (runs alongside yt-dlp)": lambda: probe_duration(
-            ffprobe, url, {}, 10.0
+        "BRENT: resolve_all (yt-dlp)": lambda: run_job(resolve),
+        "BRENT: standby ffmpeg, URL handed over to first PCM frame": lambda: _first_frame(
+            TimedAudio(Stream(url=url, http_headers={}), executable=ffmpeg, standby=standby)
         ),
-        "BRENT: stream(track) when it must look again (not on a first play)": lambda: run_job(stream_job),
-        "BRENT: ffmpeg start to first PCM frame": lambda: _first_frame(TimedAudio(Stream(url=url, http_headers={}), executable=ffmpeg)),
+        "BRENT, after the reply path: ffprobe measuring the length": lambda: probe_duration(ffprobe, url, {}, 10.0),
+        "BRENT, when no standby is ready: fresh ffmpeg start to first PCM frame": lambda: _first_frame(
+            TimedAudio(Stream(url=url, http_headers={}), executable=ffmpeg)
+        ),
+        "BRENT, not on a first play: stream(track) looking again": lambda: run_job(stream_job),
         "either: an ffmpeg process start alone (`ffmpeg -version`)": lambda: subprocess.run(
             [ffmpeg, "-version"], stdout=subprocess.DEVNULL, check=True
         ),
@@ -76,7 +96,14 @@ def latency_budget(url: str, reps: int) -> dict[str, Spread]:
         ),
     }
     results: dict[str, Spread] = {}
-    for name, step in steps.items():
-        step()
-        results[name] = Spread.of([_timed(step) for _ in range(reps)])
+    try:
+        for name, step in steps.items():
+            step()
+            timings = []
+            for _ in range(reps):
+                _settled(standby)  # a bot's standby has long been refilled when a command comes
+                timings.append(_timed(step))
+            results[name] = Spread.of(timings)
+    finally:
+        standby.close()
     return results

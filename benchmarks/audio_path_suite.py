@@ -26,9 +26,9 @@ from benchmarks import Section, SuiteOptions
 from benchmarks._figures import Spread, pyplot, ratio, table, verdict
 from benchmarks._latency_budget import latency_budget
 from benchmarks._voice_rig import (
+    FRAME_MS,
     TONE_A_HZ,
     TONE_B_HZ,
-    FRAME_MS,
     BotUnderTest,
     Listener,
     Media,
@@ -240,58 +240,51 @@ def budget_table(budget: dict[str, Spread]) -> str:
     if not budget:
         return "(not measured)"
     rows = [[name, spread.text()] for name, spread in budget.items()]
-    critical = max(_step(budget, "BRENT: resolve_all, yt-dlp"), _step(budget, "BRENT: resolve_all, ffprobe")) + _step(
-        budget, "BRENT: ffmpeg start")
+    critical = _step(budget, "BRENT: resolve_all") + _step(budget, "BRENT: standby ffmpeg")
     base = _step(budget, "baseline: extract_info") + _step(budget, "baseline: FFmpegPCMAudio")
-    rows.append(["**critical path: BRENT max(yt-dlp, ffprobe) + ffmpeg / baseline yt-dlp + ffmpeg**",
+    rows.append(["**critical path: BRENT resolve + standby ffmpeg / baseline yt-dlp + fresh ffmpeg**",
                  f"**{critical:.0f} ms / {base:.0f} ms**"])
     return table(["step of `play` (each timed alone, in the benchmark process)", "ms p50 (min-max, n)"], rows)
 
 
 def findings(baseline: PathResult, brent: PathResult, modes: list[PathResult], budget: dict[str, Spread]) -> str:
-    """What the numbers say about each target BRENT misses, and the change that would meet it."""
-    yt1 = _step(budget, "BRENT: resolve_all, yt-dlp")
-    probe = _step(budget, "BRENT: resolve_all, ffprobe")
-    ffm = _step(budget, "BRENT: ffmpeg start")
+    """What the numbers say, target by target, and what made the difference."""
+    resolve = _step(budget, "BRENT: resolve_all")
+    standby = _step(budget, "BRENT: standby ffmpeg")
+    probe = _step(budget, "BRENT, after the reply path: ffprobe")
+    fresh = _step(budget, "BRENT, when no standby is ready")
     ffmpeg_start = _step(budget, "either: an ffmpeg process start")
     by_mode = {r.label: percentile(r.gaps_loaded, 99) for r in modes}
     best_mode = min(by_mode, key=lambda k: by_mode[k]) if by_mode else "n/a"
+    seam = Spread.of(brent.transition_ms).p50
     lines = [
         "**Findings.**",
         "",
         f"* *First packet (in voice {Spread.of(brent.in_voice_ms).p50:.0f} ms, joining {Spread.of(brent.join_ms).p50:.0f} ms"
-        f" vs baseline {Spread.of(baseline.in_voice_ms).p50:.0f} / {Spread.of(baseline.join_ms).p50:.0f} ms).* During this"
-        " work the Extractor gained three of the changes this suite's profile asked for (commit 7623756): one"
-        " `YoutubeDL` per worker (a new one per job built an OpenSSL context and loaded the CA bundle, ~35 ms),"
-        " the resolve's Stream handed to the first `stream()` (no second yt-dlp run), and `ffprobe` started"
-        f" alongside yt-dlp. What is left is two process starts in series: `ffprobe` (~{probe:.0f} ms, while"
-        f" yt-dlp now takes ~{yt1:.0f} ms) and then ffmpeg (~{ffm:.0f} ms to its first frame); starting any process"
-        f" costs ~{ffmpeg_start:.0f} ms on this machine. The baseline pays one process start. Next changes: (a)"
-        " `audio/extractor.py`: do not wait for `ffprobe` before answering; queue the track with its duration"
-        " unknown and fill it in when the probe returns (the duration is needed for the pre-start and the"
-        " duration cap, not for the first second of audio), which brings BRENT to about the baseline; (b) to get"
-        " under 60 ms in voice, ffmpeg must already be running when the command arrives: keep one spare ffmpeg"
-        " per connected guild waiting on `-i pipe:0` and feed it the media bytes (the bot fetches the HTTP stream"
-        " itself), since one process start alone is more than the target here. Joining already overlaps the"
-        " lookup with the voice connection (cogs/playback.py).",
-        f"* *Changeover ({Spread.of(brent.transition_ms).p50:.0f} ms vs baseline {Spread.of(baseline.transition_ms).p50:.0f} ms).*"
-        " BRENT pre-starts the next ffmpeg, so the next source is ready, but the hand-over still ends discord.py's"
-        " `AudioPlayer` (the `after` callback hops to the loop, `voice.play` starts a new player thread), which"
-        " costs about one frame slot more than a continuous stream. Change in `audio/player.py`: play a guild's"
-        " tracks through one long-lived `AudioSource` whose `read()` returns the current TimedAudio's frame and,"
-        " when that returns `b\"\"`, switches to the pre-started next TimedAudio *in the same call* (announcing the"
-        " track change with `loop.call_soon_threadsafe`); the AudioPlayer then never stops and the changeover is"
-        " exactly one 20 ms frame period.",
+        f" vs baseline {Spread.of(baseline.in_voice_ms).p50:.0f} / {Spread.of(baseline.join_ms).p50:.0f} ms).* Starting any"
+        f" process costs ~{ffmpeg_start:.0f} ms on this machine, and the earlier profile found two of them in series"
+        " on `play`: `ffprobe` for the length of a direct file, then ffmpeg. Both are gone from the path now."
+        f" (1) `play` queues a direct file with its length unknown and measures it afterwards (`bot/late_duration.py`,"
+        f" `Extractor.measure`; ffprobe ~{probe:.0f} ms, while the track already plays); the length cap applies once"
+        " measured. (2) The bot keeps one ffmpeg started and blocked on its stdin (`audio/ffmpeg_standby.py`,"
+        " `FFMPEG_STANDBY`, default 1): a track that starts at 0:00 hands it an ffconcat script naming the URL, and"
+        f" the first PCM frame follows in ~{standby:.0f} ms instead of ~{fresh:.0f} ms for a fresh process. What"
+        f" remains is the lookup itself (yt-dlp ~{resolve:.0f} ms in a warm worker process), the hop to the worker,"
+        " discord.py starting its player thread, and the packet. Joining overlaps the lookup with the voice"
+        " handshake (cogs/playback.py), so it costs the handshake.",
+        f"* *Changeover (seam interval {seam:.1f} ms, baseline {Spread.of(baseline.transition_ms).p50:.0f} ms).* The"
+        " next track's ffmpeg starts 3 s before the current one ends, and a guild's tracks now play through one"
+        " long-lived source (`audio/deck.py`): when the current TimedAudio ends cleanly, the same `read()` returns"
+        " the first frame of the armed next one, so discord.py's AudioPlayer never stops and no 20 ms slot is"
+        " missed; the player catches up with the switch on its event loop. A gapless seam is one frame period, 20 ms"
+        " from the last packet of one track to the first of the next, which is 0 ms of silence.",
         f"* *Pacing.* Alone, both bots are paced by discord.py's `AudioPlayer` thread, and their p99 differ by"
         " noise of this shared machine. With yt-dlp work in threads, the lookups compete with the player"
         " thread for the GIL and for the two cores; in another process at lower priority (`nice` 10, which only a"
         f" process can have) they only take idle CPU. Lowest loaded p99 here: {best_mode}. A subprocess per"
         " lookup isolates as well but pays an interpreter start and the yt-dlp import for every lookup, so it"
-        " gets through far fewer lookups on two cores. Recommendation: `ExecutorMode.PROCESS` with"
-        " `Extractor.warm_up()` at start-up, chosen by a setting (`EXTRACTOR_MODE`, values thread / process /"
-        " subprocess, default process) passed by `create_bot` as `Extractor(mode=...)`. It is not the Extractor"
-        " class's own default: a cold pool takes about a second per worker to start, which a 1 s lookup timeout"
-        " in the extractor tests does not allow, and every test that builds a bot would pay it.",
+        " gets through far fewer lookups on two cores. BRENT ships `EXTRACTOR_MODE=process` with its workers"
+        " warmed up at start-up.",
     ]
     return "\n".join(lines)
 
