@@ -96,6 +96,10 @@ def build_brent(mode: str, data_dir: Path) -> tuple[commands.Bot, concurrent.fut
     return bot, executor
 
 
+def loop_run(executor: concurrent.futures.Executor, fn: Any) -> asyncio.Future[Any]:
+    return asyncio.get_running_loop().run_in_executor(executor, fn)
+
+
 async def serve(kind: str, mode: str, data_dir: Path) -> int:
     executor: concurrent.futures.Executor | None = None
     if kind == "brent":
@@ -104,6 +108,10 @@ async def serve(kind: str, mode: str, data_dir: Path) -> int:
         from benchmarks.baseline_bot import create_baseline_bot
 
         bot = create_baseline_bot(PREFIX, guild_ready_timeout=0.1)
+    if isinstance(executor, concurrent.futures.ProcessPoolExecutor):
+        # As main.py does through Extractor.warm_up(): a running bot's workers started long ago.
+        workers = int(getattr(executor, "_max_workers", 1))
+        await asyncio.gather(*(loop_run(executor, os.getpid) for _ in range(workers)))
     await bot.add_cog(LookupLoad(executor))
     await bot.add_cog(HeapProbe())
     stop = asyncio.Event()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -23,7 +24,9 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from audio.extractor import ExecutorMode
 from benchmarks._bot_process import PREFIX
+from bot.settings import Settings
 from tests.audio.pcm_analysis import dominant_frequency
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeUser, InjectedMessage, VoicePacket
 from tests.media import MediaServer, generate_tone, media_server
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
 FRAME_MS = 20.0
+# BRENT as a user runs it: the extractor mode the EXTRACTOR_MODE setting defaults to.
+SHIPPED_EXECUTOR_MODE = ExecutorMode(next(f.default for f in dataclasses.fields(Settings) if f.name == "extractor_mode"))
 TONE_A_HZ = 500
 TONE_B_HZ = 700
 

@@ -21,12 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.extractor import DEFAULT_EXECUTOR_MODE, ExecutorMode
+from audio.extractor import ExecutorMode
 from benchmarks import Section, SuiteOptions
 from benchmarks._figures import Spread, pyplot, ratio, table, verdict
 from benchmarks._latency_budget import latency_budget
 from benchmarks._voice_rig import (
     FRAME_MS,
+    SHIPPED_EXECUTOR_MODE,
     TONE_A_HZ,
     TONE_B_HZ,
     BotUnderTest,
@@ -173,10 +174,10 @@ async def measure_all(plan: Plan) -> Measured:
     with serve_media(long_seconds=long_s) as media:
         budget = await asyncio.to_thread(latency_budget, media.url("tone_a.mp3"), plan.reps)
         baseline = await measure("baseline", "thread", media, plan, with_latency=True)
-        brent = await measure("brent", DEFAULT_EXECUTOR_MODE.value, media, plan, with_latency=True)
+        brent = await measure("brent", SHIPPED_EXECUTOR_MODE.value, media, plan, with_latency=True)
         modes = [brent]
         for mode in ExecutorMode:
-            if mode is not DEFAULT_EXECUTOR_MODE:
+            if mode is not SHIPPED_EXECUTOR_MODE:
                 modes.append(await measure("brent", mode.value, media, plan, with_latency=False))
         return Measured(baseline, brent, modes, budget)
 

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from audio.extractor import DEFAULT_EXECUTOR_MODE
 from benchmarks import Section, SuiteOptions
 from benchmarks._figures import pyplot, ratio, table, verdict
 from benchmarks._opus_path import PathCost, measure_path_cost
 from benchmarks._voice_rig import (
+    SHIPPED_EXECUTOR_MODE,
     BotUnderTest,
     Listener,
     Media,
@@ -197,7 +197,7 @@ async def measure_level(bot: BotUnderTest, streams: list[Listener], window_s: fl
 
 async def ramp_bot(kind: str, media: Media, plan: Plan, switch_interval: float | None = None) -> Ramp:
     async with FakeDiscord() as fake, BotUnderTest.start(
-        fake, kind, mode=DEFAULT_EXECUTOR_MODE.value, switch_interval=switch_interval
+        fake, kind, mode=SHIPPED_EXECUTOR_MODE.value, switch_interval=switch_interval
     ) as bot:
         ramp = Ramp(bot.label)
         await idle_memory(bot, plan.idle_guilds, ramp)

@@ -20,10 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.extractor import DEFAULT_EXECUTOR_MODE
 from benchmarks import Section, SuiteOptions
 from benchmarks._figures import pyplot, table, verdict
-from benchmarks._voice_rig import BotUnderTest, HeapReport, Usage, serve_media
+from benchmarks._voice_rig import SHIPPED_EXECUTOR_MODE, BotUnderTest, HeapReport, Usage, serve_media
 from tests.fakediscord import FakeDiscord
 
 log = logging.getLogger(__name__)
@@ -66,7 +65,7 @@ def _finished(audio_s: float, plan: Plan) -> int:
 
 async def soak(plan: Plan) -> Soak:
     with serve_media(long_seconds=5, soak_seconds=plan.track_seconds) as media:
-        async with FakeDiscord() as fake, BotUnderTest.start(fake, "brent", mode=DEFAULT_EXECUTOR_MODE.value) as bot:
+        async with FakeDiscord() as fake, BotUnderTest.start(fake, "brent", mode=SHIPPED_EXECUTOR_MODE.value) as bot:
             result = Soak(bot.label)
             result.start = bot.usage()
             [who] = await bot.add_listeners(1)
