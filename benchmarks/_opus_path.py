@@ -45,18 +45,19 @@ class PathCost:
     ffmpeg_opus_encode: float  # mp3 -> Ogg Opus (libopus)
     ffmpeg_opus_copy: float  # Opus (webm) -> Ogg Opus, no re-encoding
     python_volume: float  # PCMVolumeTransformer (audioop.mul) on 50 frames
-    python_opus_encode: float  # discord.opus.Encoder on 50 frames, as discord.py configures it
-    python_opus_encode_c5: float  # the same at libopus complexity 5 (default 10)
-    python_opus_encode_no_fec: float  # the same without in-band FEC (discord.py: on, 15 % loss expected)
+    python_opus_encode: float  # discord.opus.Encoder on 50 frames, discord.py's default (FEC on, 15 % loss)
+    python_opus_encode_c5: float  # that at libopus complexity 5 (default 10)
+    python_opus_encode_no_fec: float  # without in-band FEC: what BRENT ships (VOICE_ENCODER_OPTIONS)
     python_ogg_read: float  # discord.oggparse on one second of Ogg Opus
     python_encrypt: float  # xchacha20-poly1305 of 50 packets (both paths)
 
     @property
     def pcm_path(self) -> float:
-        return self.ffmpeg_pcm + self.python_volume + self.python_opus_encode + self.python_encrypt
+        """As BRENT ships it: the encoder without FEC."""
+        return self.pcm_path_with(self.python_opus_encode_no_fec)
 
     def pcm_path_with(self, encode: float) -> float:
-        return self.pcm_path - self.python_opus_encode + encode
+        return self.ffmpeg_pcm + self.python_volume + encode + self.python_encrypt
 
     @property
     def opus_encode_path(self) -> float:

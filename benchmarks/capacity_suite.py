@@ -256,7 +256,7 @@ def cost_table(cost: PathCost, brent: Ramp) -> str:
     rows = [
         ["ffmpeg: MP3 -> 48 kHz PCM", f"{cost.ffmpeg_pcm:.1f}", "", ""],
         ["bot: volume (audioop) on PCM", f"{cost.python_volume:.1f}", "", ""],
-        ["bot: Opus encode (discord.opus.Encoder)", f"{cost.python_opus_encode:.1f}", "", ""],
+        ["bot: Opus encode (discord.opus.Encoder, no FEC, as shipped)", f"{cost.python_opus_encode_no_fec:.1f}", "", ""],
         ["ffmpeg: MP3 -> Ogg Opus (libopus)", "", f"{cost.ffmpeg_opus_encode:.1f}", ""],
         ["ffmpeg: Opus (webm) -> Ogg Opus, copied", "", "", f"{cost.ffmpeg_opus_copy:.1f}"],
         ["bot: read Ogg pages", "", f"{cost.python_ogg_read:.2f}", f"{cost.python_ogg_read:.2f}"],
@@ -267,12 +267,12 @@ def cost_table(cost: PathCost, brent: Ramp) -> str:
          streams(cost.opus_copy_path)],
     ]
     measured = brent.cpu_ms_per_stream()
-    for what, encode in (("PCM path, Opus encoder at complexity 5", cost.python_opus_encode_c5),
-                         ("PCM path, Opus encoder without FEC", cost.python_opus_encode_no_fec)):
+    for what, encode in (("PCM path with discord.py's default encoder (FEC on)", cost.python_opus_encode),
+                         ("PCM path, FEC on and complexity 5", cost.python_opus_encode_c5)):
         total = cost.pcm_path_with(encode)
         rows.append([f"{what} (encode {encode:.1f}): sum", f"{total:.1f} ({streams(total)} streams)", "", ""])
     rows.append(["measured in the ramp (slope, incl. sockets, threads, the loop)", f"{measured:.1f}", "", ""])
-    return table(["part (ms of CPU per second of one stream)", "PCM path (today)", "Opus, ffmpeg encodes",
+    return table(["part (ms of CPU per second of one stream)", "PCM path (shipped)", "Opus, ffmpeg encodes",
                   "Opus, copied source"], rows)
 
 
@@ -354,6 +354,8 @@ def report(baseline: Ramp, brent: Ramp, plan: Plan, options: SuiteOptions, cost:
     levels = table(["bot", "streams", "gap p50 / p99 / max (ms)", "gaps > 40 ms", "late bursts",
                     "CPU, bot + ffmpeg (of it the bot process)", "CPU, fake listener", "machine busy (2 cores)",
                     "RSS bot + ffmpeg (MB)", "holds"], level_rows)
+    held_levels = [lv for lv in brent.levels if lv.holds]
+    brent_bot_ms = (held_levels[-1].bot_cpu_cores * 1000 / held_levels[-1].streams) if held_levels else float("nan")
     markdown = f"""
 Mode: {"quick" if options.quick else "full"} run; levels {", ".join(map(str, plan.levels))} (the ramp stops after
 two levels in a row that do not hold, or after {plan.budget_s:.0f} s); {plan.window_s:.0f} s measurement window per level, 1 s after the
@@ -376,29 +378,39 @@ child's RSS, so pages shared between the ffmpeg processes are counted once per p
 Reproduce: `.venv/bin/python -m benchmarks.run --only capacity` (all three audio suites:
 `--only audio_path --only capacity --only soak`; `--quick` for a smoke run into `benchmarks/results/`).
 
-**Where a stream's CPU goes (py-spy, during development, BRENT at 30 streams).** In the bot process, the
-sampled work of the player threads is Opus encoding (`Encoder.encode`, the largest part), XChaCha20 encryption
-(PyNaCl), `sendto` and reading ffmpeg's pipe; `--gil` sampling saw the GIL held in only about 15 % of samples (a
-rough figure: non-blocking sampling), so GIL queueing is not the obvious wall, and a 1 ms switch interval (the
-experiment above) only softened the failing level. On this 2-core machine, bot + ffmpeg reach about one core at
-30 streams, the fake listener takes its column's share, and the failing levels coincide with the whole machine
-at 80-100 % busy ("machine busy", other users' work included). When "machine busy" is near 100 % at the failing level, that level measured the
-machine, not the bot; the per-stream CPU cost and the table below are the figures that carry to another machine.
-The one change inside BRENT's reach that would move the wall is cutting that per-stream CPU:
+**Where a stream's CPU goes.** At the last level that held, the bot process itself uses about
+{brent_bot_ms:.0f} ms of CPU per stream-second and the ffmpeg children a few more (level table). Of the bot's
+share, Opus encoding is now about {cost.python_opus_encode_no_fec if cost is not None else float("nan"):.0f} ms
+(table below): BRENT asks discord.py's encoder for no in-band FEC, which halved it (FEC's redundancy only exists
+in the SILK/hybrid modes speech uses, and it took bits from the music). The rest is per-packet Python in
+discord.py's design of one `AudioPlayer` thread per voice connection: each of them wakes 50 times a second and
+needs the GIL to read the pipe, scale the volume, call the encoder, build and encrypt the RTP packet and send it.
+With dozens of such threads the cost per packet grows beyond the work itself. Two quick experiments during this
+work did not raise the held count: libopus complexity 5 (private ctl, less encoder CPU) and ffmpeg at a lower
+priority (`nice` 10). A switch interval of 1 ms (the experiment above) only moves where the stalls fall. On this
+2-core machine the failing levels coincide with the whole machine at 80-100 % busy ("machine busy", the fake
+listener and other users' work included), so a level near that figure measured the machine, not the bot; the
+per-stream CPU cost is what carries to another machine.
 
 **PCM versus Opus pass-through.** Each part of a stream timed alone (CPU per second of audio; ffmpeg on a
 generated {"10" if options.quick else "30"} s file, the bot's parts as discord.py runs them):
 
 {cost_table(cost, brent) if cost is not None else "(not measured)"}
 
-Proposal (not done here; `audio/timed_audio.py` and `audio/player.py` belong to others): an Opus mode of
-TimedAudio built on `discord.FFmpegOpusAudio`'s output (`-c:a libopus -b:a 128k -f opus`, or `-c:a copy` when the
-source is already Opus, as YouTube's format 251 is). Position and seek stay as they are: ffmpeg's Ogg packets are
-20 ms each, so counting packets read gives the position exactly as counting PCM frames does, and a seek is still a
-new ffmpeg at `-ss`. What changes is volume: there is no PCM to scale in the bot, so a volume change restarts ffmpeg
-at the current position with `-af volume=<v>` (the same operation as a seek, about one ffmpeg start of delay), or
-the volume command is limited to the next track. Cheaper still and shippable at once: set the encoder discord.py
-creates per voice client to fewer CPU cycles (complexity 5, or FEC off where packet loss is not a concern), rows above.
+What would reach 60 streams here, in order of size (proposals, not built):
+
+1. **One sender thread for all guilds** instead of discord.py's thread per voice connection: a single 20 ms tick
+   that reads, encodes, encrypts and sends the frame of every playing guild, then sleeps once. It removes the
+   per-thread wake-ups and GIL hand-overs that the measured slope shows beyond the parts' own cost, and it keeps
+   TimedAudio, the Deck and the position logic unchanged (the Deck's `read()` is what it would call). It means
+   sending packets through discord.py's `VoiceClient.send_audio_packet` from our own thread instead of `play()`.
+2. **Opus pass-through** (the table's two right-hand columns): an Opus mode of TimedAudio on
+   `discord.FFmpegOpusAudio`'s output (`-c:a libopus -b:a 128k -f opus`, or `-c:a copy` when the source is
+   already Opus, as YouTube's format 251 is). Position and seek stay as they are (ffmpeg's Ogg packets are 20 ms
+   each, so counting packets gives the position as counting PCM frames does; a seek is still a new ffmpeg at
+   `-ss`), and the Deck's hand-over works on packets the same way. What changes is volume: there is no PCM to
+   scale in the bot, so a volume change restarts ffmpeg at the current position with `-af volume=<v>` (the cost of
+   a seek), or the volume command applies from the next track.
 """
     return Section(title="Audio capacity: concurrent streams, CPU and memory (issue 6)", markdown=markdown,
                    console="\n".join([headline, "", levels]), plots=(plot,))
