@@ -20,6 +20,7 @@ from audio.player import GuildPlayer, PlayerListener
 from audio.queue import TrackQueue
 from audio.url_policy import UrlPolicy
 from bot.admission import ExtractionSlots, Limits
+from bot.arrival_order import ArrivalOrder
 from bot.errors import UserBlocked, handle_command_error
 from bot.help import BrentHelp
 from bot.settings import Settings
@@ -55,6 +56,7 @@ class BrentBot(commands.Bot):
     text_channels: dict[int, int]  # guild id -> the channel music was last requested from
     limits: Limits
     extraction_slots: ExtractionSlots
+    arrival_order: ArrivalOrder
     blocked_users: set[int]
     store: Store | None  # None until start-up wiring opens one (see bot.store.open_store)
     ffmpeg: str
@@ -95,6 +97,7 @@ class BrentBot(commands.Bot):
             extractions_per_guild=settings.extractions_per_guild,
         )
         self.extraction_slots = ExtractionSlots(settings.extractions_per_guild)
+        self.arrival_order = ArrivalOrder()
         self.blocked_users = set()
         self.add_check(self._not_blocked)
         self.voice_connector = VoiceConnector(self)

@@ -60,25 +60,28 @@ class PlaybackCog(commands.Cog, name="Playback"):
         """
         assert ctx.guild is not None
         channel = member_voice_channel(ctx.author)
-        async with self.bot.extraction_slots.take(ctx.guild.id):
-            # Resolve while the voice connection is being made, not after it.
-            connecting = asyncio.ensure_future(self.bot.voice_connector.connect(ctx.guild, channel))
-            try:
-                tracks = await self.bot.extractor.resolve_all(query, requester_id=ctx.author.id)
-            except BaseException:
-                # Cancelling a voice handshake half-way breaks discord.py's socket; let it finish
-                # (the idle timer leaves later if nothing gets played) and keep its error quiet.
-                connecting.add_done_callback(_log_connect_failure)
-                raise
-            player = await connecting
-        self.bot.text_channels[ctx.guild.id] = ctx.channel.id
-        tracks = admit(tracks, queued=player.queue, requester_id=ctx.author.id, limits=self.bot.limits)
-        # A direct file plays first and is measured after (ffprobe is a process start).
-        extractor = self.bot.extractor
-        enqueued = await enqueue_then_measure(
-            player, tracks, needs_measuring=extractor.needs_measuring, measure=extractor.measure,
-            limits=self.bot.limits,
-        )
+        # Lookups run side by side; the queue still gets the tracks in the order the commands came.
+        async with self.bot.arrival_order.turn(ctx.guild.id) as turn:
+            async with self.bot.extraction_slots.take(ctx.guild.id):
+                # Resolve while the voice connection is being made, not after it.
+                connecting = asyncio.ensure_future(self.bot.voice_connector.connect(ctx.guild, channel))
+                try:
+                    tracks = await self.bot.extractor.resolve_all(query, requester_id=ctx.author.id)
+                except BaseException:
+                    # Cancelling a voice handshake half-way breaks discord.py's socket; let it finish
+                    # (the idle timer leaves later if nothing gets played) and keep its error quiet.
+                    connecting.add_done_callback(_log_connect_failure)
+                    raise
+                player = await connecting
+            await turn.wait()
+            self.bot.text_channels[ctx.guild.id] = ctx.channel.id
+            tracks = admit(tracks, queued=player.queue, requester_id=ctx.author.id, limits=self.bot.limits)
+            # A direct file plays first and is measured after (ffprobe is a process start).
+            extractor = self.bot.extractor
+            enqueued = await enqueue_then_measure(
+                player, tracks, needs_measuring=extractor.needs_measuring, measure=extractor.measure,
+                limits=self.bot.limits,
+            )
         if (persistence := persistence_of(self.bot)) is not None:
             await persistence.saved(player)  # what we acknowledge survives a kill -9
         if enqueued.refusal is not None:

@@ -299,3 +299,18 @@ async def test_sigint_saves_state_leaves_voice_kills_ffmpeg_and_exits_0(
     assert MADE_UP_TOKEN not in logs
     assert "Traceback" not in logs, logs[-3000:]
     assert np.isfinite(state.position)
+
+
+async def test_two_plays_sent_at_once_reach_the_queue_in_the_order_they_were_sent(
+    brent: StartBrent, alice: Member, faults_media: MediaServer, fake_discord: FakeDiscord
+) -> None:
+    """The first link's lookup hangs until the lookup timeout; the second one's lookup is done at
+    once but waits for its turn, so its track is not queued ahead of a command sent before it."""
+    async with brent(extract_timeout=2.0):
+        await alice.join_voice()
+        first = await alice.say(f"play {faults_media.url('hang.mp3')}")
+        await alice.say(f"play {faults_media.url('last700.mp3')}")
+        refused = await fake_discord.wait_for_message(alice.guild.text_channel, "took too long", 15, after=first)
+        playing = await fake_discord.wait_for_message(alice.guild.text_channel, "Playing", 15, after=first)
+    assert int(refused["id"]) < int(playing["id"])  # the second waited for the first to be done
+    assert "last700" in playing["content"]
