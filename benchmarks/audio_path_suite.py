@@ -343,7 +343,7 @@ BRENT / baseline.
 ![latency]({rel[0]})
 
 **Where the time to the first packet goes.** The steps of each bot's `play` of a direct file, each timed
-alone on the same media (this is the profile of the latency miss; see the findings below):
+alone on the same media (the profile behind the figures above; see the findings below):
 
 {budget_table(budget or {})}
 
