@@ -327,6 +327,24 @@ async def test_stop_and_leave_go_quiet_and_leave_no_ffmpeg(
     assert ffmpeg_children() == []
 
 
+async def test_a_track_from_its_start_plays_on_the_ffmpeg_started_at_login(
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
+) -> None:
+    recorder = fake_discord.voice_log(alice.guild)
+    async with start_brent() as bot:
+        standby = bot.ffmpeg_standby
+        assert standby is not None and await asyncio.to_thread(standby.wait_ready, 10.0)
+        waiting = set(standby.pids)
+        await alice.join_voice()
+        started, _ = await alice.ask(f"play {e2e_media.url('tone880.mp3')}", "Playing")
+        await recorder.wait_for_audio(0.3, after=started.sent_at)
+        assert {p.pid for p in player_ffmpeg(bot)} & waiting  # the waiting process plays the track
+        assert await asyncio.to_thread(standby.wait_ready, 10.0)  # and a new one waits in its place
+        assert not set(standby.pids) & waiting
+    assert recorder.dominant_frequency() == pytest.approx(880, abs=2.0)
+    assert ffmpeg_children() == []  # close() killed the standby too
+
+
 async def test_skip_moves_straight_to_the_next_track(
     start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
