@@ -47,25 +47,7 @@ async def enqueue_then_measure(
     depend on it.
     """
     position = await player.enqueue(tracks)
-    pending = [track for track in tracks if needs_measuring(track)]
-    if not pending:
-        return Enqueued(tuple(tracks), position)
-    outcomes = await asyncio.gather(*(measure(track) for track in pending), return_exceptions=True)
-    measured: dict[int, Track] = {}
-    for old, outcome in zip(pending, outcomes, strict=True):
-        if isinstance(outcome, BaseException):
-            if isinstance(outcome, asyncio.CancelledError):
-                raise outcome
-            log.warning(
-                "guild %s: measuring %r failed; its length stays unknown",
-                player.guild_id,
-                old.title,
-                exc_info=outcome,
-            )
-            continue
-        if outcome is not old:
-            player.update_track(old, outcome)
-            measured[id(old)] = outcome
+    measured = await measure_in_place(player, tracks, needs_measuring=needs_measuring, measure=measure)
     kept: list[Track] = []
     for track in tracks:
         now = measured.get(id(track), track)
@@ -76,6 +58,32 @@ async def enqueue_then_measure(
     if tracks and not kept:
         return Enqueued((), position, too_long_refusal(limits))
     return Enqueued(tuple(kept), position)
+
+
+async def measure_in_place(
+    player: GuildPlayer, tracks: Sequence[Track], *, needs_measuring: Callable[[Track], bool], measure: Measure
+) -> dict[int, Track]:
+    """Measure the tracks that need it, concurrently, and swap each result in wherever the player holds it.
+
+    Returns the measured tracks by ``id()`` of the track they replace. A failed measure keeps the
+    track as it was (length unknown): the queue and playback never depend on it.
+    """
+    pending = [track for track in tracks if needs_measuring(track)]
+    if not pending:
+        return {}
+    outcomes = await asyncio.gather(*(measure(track) for track in pending), return_exceptions=True)
+    measured: dict[int, Track] = {}
+    for old, outcome in zip(pending, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            if isinstance(outcome, asyncio.CancelledError):
+                raise outcome
+            log.warning("guild %s: measuring %r failed; its length stays unknown", player.guild_id, old.title,
+                        exc_info=outcome)
+            continue
+        if outcome is not old:
+            player.update_track(old, outcome)
+            measured[id(old)] = outcome
+    return measured
 
 
 async def _take_out(player: GuildPlayer, track: Track) -> None:

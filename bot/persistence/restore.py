@@ -23,6 +23,7 @@ from audio.errors import StoreError
 from audio.player import LoopMode
 from audio.track import Track
 from bot.checks import listeners
+from bot.late_duration import measure_in_place
 from bot.persistence.recorder import StateRecorder
 from bot.store import GuildState, StateWriter, Store
 
@@ -71,6 +72,7 @@ class Restorer:
         self._retry_delay = retry_delay
         self._pause_when_started: set[int] = set()
         self.deferred: dict[int, GuildState] = {}  # guild id -> state waiting for a listener
+        self._measuring: set[asyncio.Task[dict[int, Track]]] = set()
 
     async def track_started(self, player: GuildPlayer, track: Track) -> None:
         if player.guild_id in self._pause_when_started:
@@ -176,7 +178,20 @@ class Restorer:
             self._pause_when_started.discard(guild_id)
             return RestoreResult(guild_id, RestoreOutcome.FAILED, "the player did not start")
         self._recorder.record(player)
+        self._measure_later(player, tracks)
         return RestoreResult(guild_id, RestoreOutcome.RESUMED, f"at {position:.1f} s")
+
+    def _measure_later(self, player: GuildPlayer, tracks: list[Track]) -> None:
+        """A direct file saved before ffprobe measured it (a kill within that moment) gets its length now."""
+        extractor = self._bot.extractor
+        if not any(extractor.needs_measuring(track) for track in tracks):
+            return
+        task = asyncio.create_task(
+            measure_in_place(player, tracks, needs_measuring=extractor.needs_measuring, measure=extractor.measure),
+            name=f"restore-measure-{player.guild_id}",
+        )
+        self._measuring.add(task)
+        task.add_done_callback(self._measuring.discard)
 
     def _waiting(self, player: GuildPlayer, state: GuildState, reason: str) -> RestoreResult:
         self._recorder.resume(state.guild_id)

@@ -26,7 +26,7 @@ from bot.settings import Settings
 from bot.store import UNAVAILABLE_MESSAGE, GuildState, open_store
 from bot.store.migrations import LATEST_VERSION
 from tests.e2e.test_scenarios import MADE_UP_TOKEN, MAIN_PY, PREFIX, Member, add_music_guild, clock_runs
-from tests.fakediscord import FakeDiscord, pointed_at, running
+from tests.fakediscord import FakeDiscord, pointed_at, running, wait_for_bot
 from tests.media import MediaServer, generate_clock, generate_tone, media_server
 from tests.store.conftest import postgres_schema
 
@@ -171,8 +171,45 @@ async def test_sigterm_saves_the_exact_position_and_the_next_start_resumes_there
 
 
 
-def media_track(media: MediaServer, name: str, duration: float) -> Track:
+def media_track(media: MediaServer, name: str, duration: float | None) -> Track:
     return Track(name, media.url(f"{name}.mp3"), duration, None, None, Provider.DIRECT)
+
+
+async def test_a_direct_file_saved_before_it_was_measured_gets_its_length_after_the_restore(
+    fake_discord: FakeDiscord, media: MediaServer, tmp_path: Path
+) -> None:
+    """``play`` measures a direct file while it already plays; a kill in that moment saves it with
+    no length, which the restore measures, so the pre-start and the break-off recovery work again."""
+    guild = add_music_guild(fake_discord, "Unmeasured Guild")
+    await fake_discord.member_join_voice(guild, guild.member("alice"), guild.voice_channel)
+    unmeasured, after = media_track(media, "clock60", None), media_track(media, "next500", None)
+    database = f"sqlite:///{tmp_path / 'brent.db'}"
+    store = await open_store(database, tmp_path)
+    await store.save_state(GuildState(guild.id, voice_channel_id=guild.voice_channel.id, current=unmeasured,
+                                      queue=(after,), position=3.0))
+    await store.close()
+
+    settings = Settings(command_prefix=PREFIX, allow_private_network=True, data_dir=tmp_path, database_url=database)
+    reopened = await open_store(database, tmp_path)
+    bot = create_bot(settings, connector=fake_discord.connector(), guild_ready_timeout=0.1)
+    bot.store = reopened
+    persistence = Persistence(bot, reopened, retry_delay=0.1)
+    await bot.add_cog(persistence)
+    with pointed_at(fake_discord):
+        async with running(bot):
+            await asyncio.wait_for(persistence.restored.wait(), 30)
+            player = bot.players[guild.id]
+            await wait_for_bot(
+                lambda: player.current is not None and player.current.duration is not None, 30, "the length"
+            )
+            assert player.current is not None and player.current.duration == pytest.approx(60.0, abs=0.1)
+            queued = list(player.queue)
+            assert [t.title for t in queued] == ["next500"] and queued[0].duration == pytest.approx(1.5, abs=0.1)
+            await persistence.writer.flush()
+            saved = await reopened.load_state(guild.id)
+            assert saved is not None and saved.current is not None
+            assert saved.current.duration == pytest.approx(60.0, abs=0.1)
+            await persistence.close()
 
 
 async def test_restore_rejoins_where_people_are_defers_where_nobody_is_and_forgets_lost_guilds(
