@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -145,6 +146,10 @@ async def serve(settings: Settings, *, ffmpeg: str, ffmpeg_stderr: IO[bytes] | N
                 # yt-dlp workers start while the bot logs in, not inside the first lookup's timeout.
                 warming = asyncio.create_task(bot.extractor.warm_up(), name="brent-extractor-warm-up")
                 warming.add_done_callback(_log_warm_up_failure)
+                # Everything built so far lives as long as the process; a full garbage collection
+                # (every voice thread waits for it) then skips it, which keeps those pauses short.
+                gc.collect()
+                gc.freeze()
                 runner = asyncio.create_task(bot.start(settings.token.reveal()), name="brent-bot")
                 stopper = asyncio.create_task(stop.wait(), name="brent-stop")
                 await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -112,6 +112,8 @@ async def serve(kind: str, mode: str, data_dir: Path) -> int:
         # As main.py does through Extractor.warm_up(): a running bot's workers started long ago.
         workers = int(getattr(executor, "_max_workers", 1))
         await asyncio.gather(*(loop_run(executor, os.getpid) for _ in range(workers)))
+    gc.collect()  # as main.py does before it logs in
+    gc.freeze()
     await bot.add_cog(LookupLoad(executor))
     await bot.add_cog(HeapProbe())
     stop = asyncio.Event()
