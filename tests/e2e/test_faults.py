@@ -223,6 +223,13 @@ async def test_being_thrown_out_of_voice_cleans_up_and_keeps_the_queue(
         )
         await wait_for_bot(lambda: not player_ffmpeg(bot), 5, "ffmpeg to exit")
         await wait_for_bot(lambda: not bot.voice_clients, 10, "the voice client to go")
+        # discord.py answers the 4014 with a leave of its own (op 4 without a channel); Discord
+        # confirms it a moment later. A join sent before that confirmation is processed would see
+        # it as its own disconnection (discord.py's disconnect(wait=True) exists for this race), so
+        # the member types join after the fake answered the leave: the gateway delivers in order.
+        await fake_discord.wait_until(
+            lambda: (alice.guild.id, None) in fake_discord.gateway.voice_states_answered, 10, "the leave answered"
+        )
         assert [t.title for t in player.queue] == ["clock30", "last700"]
         heard_before = recorder.audio_seconds()
         rejoined, _ = await alice.ask("join", "Resuming the queue")

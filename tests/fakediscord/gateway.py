@@ -81,6 +81,7 @@ class Gateway:
         self.connections: list[GatewayConnection] = []
         self.identify_count = 0
         self.resume_count = 0
+        self.voice_states_answered: list[tuple[int, int | None]] = []  # (guild, channel) of each op 4
         world.dispatch = self.broadcast
         world.on_guild_added = self._guild_added
 
@@ -211,11 +212,8 @@ class Gateway:
             return
         channel_id = None if d.get("channel_id") is None else int(d["channel_id"])
         previous = world.voice_channel_of(guild_id, world.bot.id)
+        self.voice_states_answered.append((guild_id, channel_id))
         if channel_id is None:
-            if previous is None:
-                # Already out of voice (e.g. dragged out by a moderator): nothing changes, so no
-                # update. Echoing one late would also end a join the bot started meanwhile.
-                return
             world.set_voice(guild_id, world.bot, None)
             self.voice.forget_guild(guild_id)
             return
