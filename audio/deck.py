@@ -85,11 +85,14 @@ class Deck(discord.AudioSource):
             if armed is None or not self._ended_cleanly(source):
                 return b""
             self._armed = None
-            if time.monotonic() - armed.started_at > armed.max_age:
-                log.debug("armed ffmpeg pid %s is too old to hand over to", armed.source.pid)
-                armed.source.cleanup()
-                return b""
-            self._source = armed.source
+            stale = time.monotonic() - armed.started_at > armed.max_age
+            if not stale:
+                self._source = armed.source
+        if stale:
+            # Its connection may have been dropped while it waited; the player starts the track anew.
+            log.debug("armed ffmpeg pid %s is too old to hand over to", armed.source.pid)
+            armed.source.cleanup()
+            return b""
         self._on_switch(source, armed.source, armed.track)
         return armed.source.read()
 
