@@ -10,6 +10,7 @@ that is too new (exit 2) or unusable (plays from memory).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import sys
 import time
@@ -20,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from audio.track import Provider, Track
-from bot.bot import create_bot
+from bot.bot import BrentBot, create_bot
 from bot.persistence import CHECKPOINT_INTERVAL, Persistence, RestoreOutcome
 from bot.settings import Settings
-from bot.store import UNAVAILABLE_MESSAGE, GuildState, open_store
+from bot.store import UNAVAILABLE_MESSAGE, GuildState, Store, open_store
 from bot.store.migrations import LATEST_VERSION
 from tests.e2e.test_scenarios import MADE_UP_TOKEN, MAIN_PY, PREFIX, Member, add_music_guild, clock_runs
 from tests.fakediscord import FakeDiscord, pointed_at, running, wait_for_bot
@@ -171,6 +172,23 @@ async def test_sigterm_saves_the_exact_position_and_the_next_start_resumes_there
 
 
 
+@contextlib.asynccontextmanager
+async def restored_bot(
+    fake_discord: FakeDiscord, database: str, tmp_path: Path
+) -> AsyncIterator[tuple[BrentBot, Persistence, Store]]:
+    """An in-process BRENT on ``database`` against the fake, once its restore after READY is done."""
+    settings = Settings(command_prefix=PREFIX, allow_private_network=True, data_dir=tmp_path, database_url=database)
+    reopened = await open_store(database, tmp_path)
+    bot = create_bot(settings, connector=fake_discord.connector(), guild_ready_timeout=0.1)
+    bot.store = reopened
+    persistence = Persistence(bot, reopened, retry_delay=0.1)
+    await bot.add_cog(persistence)
+    with pointed_at(fake_discord):
+        async with running(bot):
+            await asyncio.wait_for(persistence.restored.wait(), 30)
+            yield bot, persistence, reopened
+
+
 def media_track(media: MediaServer, name: str, duration: float | None) -> Track:
     return Track(name, media.url(f"{name}.mp3"), duration, None, None, Provider.DIRECT)
 
@@ -189,27 +207,19 @@ async def test_a_direct_file_saved_before_it_was_measured_gets_its_length_after_
                                       queue=(after,), position=3.0))
     await store.close()
 
-    settings = Settings(command_prefix=PREFIX, allow_private_network=True, data_dir=tmp_path, database_url=database)
-    reopened = await open_store(database, tmp_path)
-    bot = create_bot(settings, connector=fake_discord.connector(), guild_ready_timeout=0.1)
-    bot.store = reopened
-    persistence = Persistence(bot, reopened, retry_delay=0.1)
-    await bot.add_cog(persistence)
-    with pointed_at(fake_discord):
-        async with running(bot):
-            await asyncio.wait_for(persistence.restored.wait(), 30)
-            player = bot.players[guild.id]
-            await wait_for_bot(
-                lambda: player.current is not None and player.current.duration is not None, 30, "the length"
-            )
-            assert player.current is not None and player.current.duration == pytest.approx(60.0, abs=0.1)
-            queued = list(player.queue)
-            assert [t.title for t in queued] == ["next500"] and queued[0].duration == pytest.approx(1.5, abs=0.1)
-            await persistence.writer.flush()
-            saved = await reopened.load_state(guild.id)
-            assert saved is not None and saved.current is not None
-            assert saved.current.duration == pytest.approx(60.0, abs=0.1)
-            await persistence.close()
+    async with restored_bot(fake_discord, database, tmp_path) as (bot, persistence, reopened):
+        player = bot.players[guild.id]
+        await wait_for_bot(
+            lambda: player.current is not None and player.current.duration is not None, 30, "the length"
+        )
+        assert player.current is not None and player.current.duration == pytest.approx(60.0, abs=0.1)
+        queued = list(player.queue)
+        assert [t.title for t in queued] == ["next500"] and queued[0].duration == pytest.approx(1.5, abs=0.1)
+        await persistence.writer.flush()
+        saved = await reopened.load_state(guild.id)
+        assert saved is not None and saved.current is not None
+        assert saved.current.duration == pytest.approx(60.0, abs=0.1)
+        await persistence.close()
 
 
 async def test_restore_rejoins_where_people_are_defers_where_nobody_is_and_forgets_lost_guilds(
@@ -239,62 +249,54 @@ async def test_restore_rejoins_where_people_are_defers_where_nobody_is_and_forge
     await store.close()
 
     recorder = fake_discord.voice_log(playing)
-    settings = Settings(command_prefix=PREFIX, allow_private_network=True, data_dir=tmp_path, database_url=database)
-    reopened = await open_store(database, tmp_path)
-    bot = create_bot(settings, connector=fake_discord.connector(), guild_ready_timeout=0.1)
-    bot.store = reopened
-    persistence = Persistence(bot, reopened, retry_delay=0.1)
-    await bot.add_cog(persistence)
     started = time.perf_counter()
-    with pointed_at(fake_discord):
-        async with running(bot):
-            await asyncio.wait_for(persistence.restored.wait(), 30)
-            bot.dispatch("ready")  # READY again (a reconnect): no second restore
-            outcomes = {r.guild_id: r.outcome for r in persistence.restore_results}
-            assert outcomes == {
-                playing.id: RestoreOutcome.RESUMED, paused.id: RestoreOutcome.RESUMED,
-                empty.id: RestoreOutcome.DEFERRED, gone_id: RestoreOutcome.FORGOTTEN,
-                moved.id: RestoreOutcome.WAITING,
-            }
-            await recorder.wait_for_audio(1.5, timeout=20, after=started)
-            heard = heard_seconds(clock_runs(recorder.pcm(after=started)))
-            assert heard[0] in (20, 21), heard
-            player = bot.players[playing.id]
-            assert (player.loop_mode.value, player.volume, list(player.queue)) == ("queue", 80, [after])
+    async with restored_bot(fake_discord, database, tmp_path) as (bot, persistence, reopened):
+        bot.dispatch("ready")  # READY again (a reconnect): no second restore
+        outcomes = {r.guild_id: r.outcome for r in persistence.restore_results}
+        assert outcomes == {
+            playing.id: RestoreOutcome.RESUMED, paused.id: RestoreOutcome.RESUMED,
+            empty.id: RestoreOutcome.DEFERRED, gone_id: RestoreOutcome.FORGOTTEN,
+            moved.id: RestoreOutcome.WAITING,
+        }
+        await recorder.wait_for_audio(1.5, timeout=20, after=started)
+        heard = heard_seconds(clock_runs(recorder.pcm(after=started)))
+        assert heard[0] in (20, 21), heard
+        player = bot.players[playing.id]
+        assert (player.loop_mode.value, player.volume, list(player.queue)) == ("queue", 80, [after])
 
-            paused_player = bot.players[paused.id]
-            await fake_discord.wait_for_bot_voice(paused, paused.voice_channel, timeout=20)
-            np_member = Member(fake_discord, paused, paused.member("alice"))
-            _, reply = await np_member.ask("np", "paused", timeout=20)
-            assert "0:05" in reply["content"] or "0:06" in reply["content"]
-            assert paused_player.is_paused
+        paused_player = bot.players[paused.id]
+        await fake_discord.wait_for_bot_voice(paused, paused.voice_channel, timeout=20)
+        np_member = Member(fake_discord, paused, paused.member("alice"))
+        _, reply = await np_member.ask("np", "paused", timeout=20)
+        assert "0:05" in reply["content"] or "0:06" in reply["content"]
+        assert paused_player.is_paused
 
-            # Nobody was in Empty Guild's channel: the saved state is kept as it was, untouched...
-            assert fake_discord.bot_voice_channel(empty) is None
-            kept = await reopened.load_state(empty.id)
-            assert kept is not None and (kept.current, kept.position, kept.voice_channel_id) == (
-                clock, 30.0, empty.voice_channel.id,
-            )
-            # ...until someone joins that channel: then the bot follows and resumes at the checkpoint.
-            empty_log = fake_discord.voice_log(empty)
-            bob = Member(fake_discord, empty, empty.member("bob"))
-            joined = time.perf_counter()
-            await bob.join_voice()
-            await fake_discord.wait_for_bot_voice(empty, empty.voice_channel, timeout=20)
-            await empty_log.wait_for_audio(1.5, timeout=20, after=joined)
-            assert heard_seconds(clock_runs(empty_log.pcm(after=joined)))[0] in (30, 31)
-            _, listing = await bob.ask("queue", "Up next", timeout=20)
-            assert "Now: **clock60**" in listing["content"] and "`1.` **next500**" in listing["content"]
+        # Nobody was in Empty Guild's channel: the saved state is kept as it was, untouched...
+        assert fake_discord.bot_voice_channel(empty) is None
+        kept = await reopened.load_state(empty.id)
+        assert kept is not None and (kept.current, kept.position, kept.voice_channel_id) == (
+            clock, 30.0, empty.voice_channel.id,
+        )
+        # ...until someone joins that channel: then the bot follows and resumes at the checkpoint.
+        empty_log = fake_discord.voice_log(empty)
+        bob = Member(fake_discord, empty, empty.member("bob"))
+        joined = time.perf_counter()
+        await bob.join_voice()
+        await fake_discord.wait_for_bot_voice(empty, empty.voice_channel, timeout=20)
+        await empty_log.wait_for_audio(1.5, timeout=20, after=joined)
+        assert heard_seconds(clock_runs(empty_log.pcm(after=joined)))[0] in (30, 31)
+        _, listing = await bob.ask("queue", "Up next", timeout=20)
+        assert "Now: **clock60**" in listing["content"] and "`1.` **next500**" in listing["content"]
 
-            # The channel is gone: the queue waits in memory (as after leave), the interrupted track first.
-            someone = Member(fake_discord, moved, moved.member("alice"))
-            _, waiting = await someone.ask("queue", "Up next", timeout=20)
-            assert "`1.` **clock60**" in waiting["content"] and "`2.` **next500**" in waiting["content"]
+        # The channel is gone: the queue waits in memory (as after leave), the interrupted track first.
+        someone = Member(fake_discord, moved, moved.member("alice"))
+        _, waiting = await someone.ask("queue", "Up next", timeout=20)
+        assert "`1.` **clock60**" in waiting["content"] and "`2.` **next500**" in waiting["content"]
 
-            await persistence.writer.flush()
-            assert await reopened.load_state(gone_id) is None
-            assert len(persistence.restore_results) == 5
-            await persistence.close()
+        await persistence.writer.flush()
+        assert await reopened.load_state(gone_id) is None
+        assert len(persistence.restore_results) == 5
+        await persistence.close()
 
 
 # --- start-up with a database that cannot be used --------------------------------------------------
