@@ -47,6 +47,7 @@ RECOVERY_ATTEMPTS = 2  # fresh-stream restarts per track after its source broke 
 END_TOLERANCE = 1.5  # a source ending this close to the known duration simply finished
 STALL_TIMEOUT = 10.0  # seconds of no progress while playing before ffmpeg is presumed stuck
 RECONNECT_WAIT = 30.0  # how long a track cut off by a voice drop waits for the reconnect
+PREVIOUS_PLAYER_WAIT = 1.0  # at most this long for a stopped AudioPlayer thread to send its last frames
 # discord.py's Opus encoder settings. In-band FEC doubles the encoder's CPU per stream and takes
 # bits from the music (measured: 16.6 vs 8.4 ms CPU per second of audio, 113 vs 131 kbit/s); its
 # redundancy only exists in the SILK/hybrid modes speech uses, not in the CELT mode of music.
@@ -211,6 +212,7 @@ class GuildPlayer:
         self._current: Track | None = None
         self._source: TimedAudio | None = None
         self._deck: Deck | None = None  # what the voice client plays: the current source, then the next
+        self._deck_finished: asyncio.Event | None = None  # set once the last deck's AudioPlayer is done
         self._volume_source: discord.PCMVolumeTransformer[Deck] | None = None
         # Bumped whenever the buffer gets a new track or is emptied: late callbacks and tasks
         # from an older generation see the mismatch and do nothing.
@@ -318,6 +320,12 @@ class GuildPlayer:
             if generation == self._generation:
                 self._track_over(track, EndReason.FAILED, _playback_error(exc))
             return
+        finished = self._deck_finished
+        if finished is not None and not finished.is_set():
+            # discord's previous AudioPlayer thread is still sending its last frames (a skip stops it
+            # without waiting); a new one started now would interleave its RTP sequence numbers.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), PREVIOUS_PLAYER_WAIT)
         if generation != self._generation or self._closed:
             await self._discard(source)
             return
@@ -334,8 +342,9 @@ class GuildPlayer:
             return
         deck = Deck(source, ended_cleanly=self._ended_cleanly, on_switch=self._switch_callback())
         volume_source = discord.PCMVolumeTransformer(deck, volume=self._volume / 100)
+        finished = asyncio.Event()
         try:
-            voice.play(volume_source, after=self._after_callback(deck), **VOICE_ENCODER_OPTIONS)
+            voice.play(volume_source, after=self._after_callback(deck, finished), **VOICE_ENCODER_OPTIONS)
             if resumed and self._pause_pending:
                 voice.pause()
         except Exception as exc:
@@ -344,6 +353,7 @@ class GuildPlayer:
             self._track_over(track, EndReason.FAILED, _playback_error(exc))
             return
         self._deck = deck
+        self._deck_finished = finished
         self._source = source
         self._volume_source = volume_source
         self._resume_at = None
@@ -416,14 +426,14 @@ class GuildPlayer:
         stream = await self._resolver.stream(track)
         return await self._spawn(stream, start)
 
-    def _after_callback(self, deck: Deck) -> Callable[[Exception | None], None]:
+    def _after_callback(self, deck: Deck, finished: asyncio.Event) -> Callable[[Exception | None], None]:
         loop = self._loop
 
         def after(error: Exception | None) -> None:
-            # discord's player thread: hand over to the loop and return at once.
+            # discord's player thread, after its last frame: hand over to the loop and return at once.
             if loop.is_closed():
                 return
-            coro = self._source_ended(deck, error)
+            coro = self._source_ended(deck, finished, error)
             try:
                 asyncio.run_coroutine_threadsafe(coro, loop)
             except RuntimeError:
@@ -505,7 +515,8 @@ class GuildPlayer:
         if source is not None:
             self._cleanup_later(source)
 
-    async def _source_ended(self, deck: Deck, error: Exception | None) -> None:
+    async def _source_ended(self, deck: Deck, finished: asyncio.Event, error: Exception | None) -> None:
+        finished.set()  # discord's thread has sent its last frame (after() comes after it)
         if deck is not self._deck or self._current is None or self._closed:
             return  # a stop, skip, replace or restart already dealt with that source
         track = self._current
