@@ -53,12 +53,34 @@ class _SqliteTransaction(Transaction):
         """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's single write lock."""
 
 
+WAL_RETRY_PAUSE = 0.02
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+async def _enter_wal(connection: aiosqlite.Connection, busy_timeout: float) -> sqlite3.Row | None:
+    """Switching a fresh file to WAL needs an exclusive lock, and SQLite answers BUSY at once, without
+    its busy handler, when two connections race for it (deadlock avoidance), so several processes
+    starting on a new file retry here for up to the busy timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + busy_timeout
+    while True:
+        try:
+            async with connection.execute("PRAGMA journal_mode = WAL") as cursor:
+                return await cursor.fetchone()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or loop.time() >= deadline:
+                raise
+        await asyncio.sleep(WAL_RETRY_PAUSE)
+
+
 async def _open_connection(path: Path, busy_timeout: float) -> aiosqlite.Connection:
     connection = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout)
     try:
         await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        async with connection.execute("PRAGMA journal_mode = WAL") as cursor:
-            mode = await cursor.fetchone()
+        mode = await _enter_wal(connection, busy_timeout)
         if mode is None or str(mode[0]).lower() != "wal":
             log.warning("SQLite at %s stays in journal mode %s, not WAL", path, mode and mode[0])
         await connection.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives kill -9
