@@ -12,13 +12,15 @@ yt-dlp (i.e. from a remote site) and must not be able to become ffmpeg flags.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import math
 import re
+import select
 import subprocess
 import threading
 from collections.abc import Mapping
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import discord
 
@@ -37,6 +39,7 @@ DEFAULT_RW_TIMEOUT = 15.0  # seconds without a byte before ffmpeg gives up on a 
 PROTOCOL_WHITELIST = "http,https,tls,tcp,crypto"
 # Seconds to wait for ffmpeg to exit after its output ended, so a failure is seen as one.
 _EXIT_GRACE = 2.0
+PIPE_CHUNK = 65536  # a pipe's whole buffer: one read takes what ffmpeg wrote ahead (about 0.3 s)
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
 _UNSAFE_VALUE_CHARS = re.compile(r"[\r\n\x00]")
@@ -149,6 +152,8 @@ class TimedAudio(discord.FFmpegPCMAudio):
         self._read_lock = threading.Lock()
         self._closed = False
         self._retired = False
+        self._pending = bytearray()  # read from the pipe, not yet handed out
+        self._eof = False
         if not stream.url.lower().startswith(("http://", "https://")):
             raise PlayerError(
                 "That stream can't be played.", detail="refused a stream URL that is not http(s)"
@@ -231,10 +236,13 @@ class TimedAudio(discord.FFmpegPCMAudio):
             return SILENCE_FRAME if self._retired else b""
         with self._read_lock:
             try:
-                data = self._stdout.read(FRAME_BYTES)
+                while len(self._pending) < FRAME_BYTES and not self._eof:
+                    self._take_from_pipe()
             except (AttributeError, ValueError, OSError):
-                data = b""  # the pipe was torn down by cleanup() on another thread
-            if len(data) == FRAME_BYTES:
+                self._eof = True  # the pipe was torn down by cleanup() on another thread
+            if len(self._pending) >= FRAME_BYTES:
+                data = bytes(self._pending[:FRAME_BYTES])
+                del self._pending[:FRAME_BYTES]
                 self.frames_read += 1
                 return data
             if self._closed:
@@ -242,6 +250,36 @@ class TimedAudio(discord.FFmpegPCMAudio):
             self._wait_for_exit()
             self._check_process_returncode()
             return b""
+
+    def frame_ready(self) -> bool:
+        """Would :meth:`read` return at once? A shared voice clock asks before reading, so a stream
+        whose network stalled only skips its own packet instead of holding up every guild's."""
+        if self._closed or len(self._pending) >= FRAME_BYTES:
+            return True
+        with self._read_lock:
+            try:
+                if not self._eof:
+                    poller = select.poll()
+                    poller.register(self._stdout.fileno(), select.POLLIN)
+                    if poller.poll(0):
+                        self._take_from_pipe()  # readable: this read does not block
+            except (AttributeError, ValueError, OSError):
+                return True  # torn down: read() ends at once
+            if len(self._pending) >= FRAME_BYTES:
+                return True
+            if not self._eof:
+                return False
+            # At the end, wait for ffmpeg's exit here rather than blocking in read().
+            process = getattr(self, "_process", None)
+            return not isinstance(process, subprocess.Popen) or process.poll() is not None
+
+    def _take_from_pipe(self) -> None:
+        """Under ``_read_lock``: one read of whatever the pipe holds (blocks only if it is empty)."""
+        chunk = cast(io.BufferedReader, self._stdout).read1(PIPE_CHUNK)
+        if chunk:
+            self._pending += chunk
+        else:
+            self._eof = True
 
     def abort(self) -> None:
         """Kill ffmpeg but leave the pipe to the reader: it sees the end (and the failed exit).
