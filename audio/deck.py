@@ -73,6 +73,11 @@ class Deck(discord.AudioSource):
         armed = self._armed
         return armed.track if armed is not None else None
 
+    def frame_ready(self) -> bool:
+        """See TimedAudio.frame_ready; an armed next track is already running, so only the
+        current one decides."""
+        return self._source.frame_ready()
+
     def read(self) -> bytes:
         source = self._source
         data = source.read()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from audio.clocked_voice_client import ClockedVoiceClient
 from bot.checks import VoiceLike, VoiceRuleError, listeners
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class VoiceConnector:
         if not (perms.connect and perms.speak):
             raise VoiceRuleError(f"I need the Connect and Speak permissions in {channel.mention}.")
         try:
-            return await channel.connect(timeout=CONNECT_TIMEOUT, self_deaf=True)
+            return await channel.connect(timeout=CONNECT_TIMEOUT, self_deaf=True, cls=ClockedVoiceClient)
         except TimeoutError as exc:
             raise VoiceRuleError("I couldn't connect to voice in time. Try again in a moment.") from exc
         except discord.ClientException as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -20,6 +21,7 @@ import numpy as np
 import psutil
 import pytest
 
+from audio.clocked_voice_client import ClockedVoiceClient
 from bot.bot import BrentBot, create_bot
 from bot.settings import Settings
 from tests.e2e.conftest import SHORT_SECONDS, SHORT_TONES
@@ -388,12 +390,16 @@ async def test_two_guilds_play_their_own_tracks_at_once(
 ) -> None:
     first, second = add_music_guild(fake_discord, "First"), add_music_guild(fake_discord, "Second")
     a, b = Member(fake_discord, first, first.member("alice")), Member(fake_discord, second, second.member("alice"))
-    async with start_brent():
+    async with start_brent() as bot:
         await asyncio.gather(a.join_voice(), b.join_voice())
         (cmd_a, _), (cmd_b, _) = await asyncio.gather(
             a.ask(f"play {e2e_media.url('short1.mp3')}", "Playing"),
             b.ask(f"play {e2e_media.url('short3.mp3')}", "Playing"),
         )
+        # Both guilds are sent by the shared voice clock, not by an AudioPlayer thread each.
+        clients = [bot.get_guild(g.id).voice_client for g in (first, second)]  # type: ignore[union-attr]
+        assert all(isinstance(c, ClockedVoiceClient) and c.is_playing() for c in clients)
+        assert not [t.name for t in threading.enumerate() if t.name.startswith("audio-player")]
         await asyncio.gather(
             fake_discord.voice_log(first).wait_for_silence(timeout=20, after=cmd_a.sent_at),
             fake_discord.voice_log(second).wait_for_silence(timeout=20, after=cmd_b.sent_at),
