@@ -26,9 +26,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import discord
 from discord.ext import commands
 
 from benchmarks._lookup_job import heavy_lookup
+from bot import voice_connect
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kind", choices=("brent", "baseline"), required=True)
     parser.add_argument("--mode", default="thread")
     parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--switch-interval", type=float, default=None,
-                        help="sys.setswitchinterval for this bot (CPython's default is 0.005 s)")
+    parser.add_argument("--audio-player-threads", action="store_true",
+                        help="BRENT sends voice the way discord.py does: one AudioPlayer thread per connection "
+                             "(the design before the shared voice clock; for comparison only)")
     args = parser.parse_args(argv)
-    if args.switch_interval is not None:
-        sys.setswitchinterval(args.switch_interval)
+    if args.audio_player_threads:
+        voice_connect.ClockedVoiceClient = discord.VoiceClient  # type: ignore[misc,assignment]
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return asyncio.run(serve(args.kind, args.mode, args.data_dir))
 

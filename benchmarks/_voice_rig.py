@@ -99,12 +99,12 @@ class BotUnderTest:
 
     def __init__(
         self, fake: FakeDiscord, kind: str, mode: str, proc: asyncio.subprocess.Process, workdir: Path,
-        switch_interval: float | None = None,
+        audio_player_threads: bool = False,
     ) -> None:
         self.fake = fake
         self.kind = kind
         self.mode = mode
-        self.switch_interval = switch_interval
+        self.audio_player_threads = audio_player_threads
         self.proc = proc
         self.workdir = workdir
         self.ps = psutil.Process(proc.pid)
@@ -113,27 +113,27 @@ class BotUnderTest:
     @property
     def label(self) -> str:
         label = "baseline" if self.kind == "baseline" else f"BRENT ({self.mode})"
-        if self.switch_interval is not None:
-            label += f", switch interval {self.switch_interval * 1000:g} ms"
+        if self.audio_player_threads:
+            label += ", AudioPlayer thread per guild"
         return label
 
     @classmethod
     @contextlib.asynccontextmanager
     async def start(
-        cls, fake: FakeDiscord, kind: str, *, mode: str = "thread", switch_interval: float | None = None,
+        cls, fake: FakeDiscord, kind: str, *, mode: str = "thread", audio_player_threads: bool = False,
     ) -> AsyncIterator[BotUnderTest]:
         with tempfile.TemporaryDirectory(prefix=f"brent-bench-{kind}-") as tmp:
             workdir = Path(tmp)
             env = fake.subprocess_env()
             env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), str(REPO)) if p)
             stderr = (workdir / "stderr.log").open("wb")
-            extra = [] if switch_interval is None else ["--switch-interval", str(switch_interval)]
+            extra = ["--audio-player-threads"] if audio_player_threads else []
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "benchmarks._bot_process", "--kind", kind, "--mode", mode,
                 "--data-dir", str(workdir / "data"), *extra, cwd=REPO, env=env,
                 stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
             )
-            bot = cls(fake, kind, mode, proc, workdir, switch_interval)
+            bot = cls(fake, kind, mode, proc, workdir, audio_player_threads)
             try:
                 await fake.wait_for_ready(timeout=60)
                 yield bot

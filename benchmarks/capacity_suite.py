@@ -195,9 +195,9 @@ async def measure_level(bot: BotUnderTest, streams: list[Listener], window_s: fl
     )
 
 
-async def ramp_bot(kind: str, media: Media, plan: Plan, switch_interval: float | None = None) -> Ramp:
+async def ramp_bot(kind: str, media: Media, plan: Plan, audio_player_threads: bool = False) -> Ramp:
     async with FakeDiscord() as fake, BotUnderTest.start(
-        fake, kind, mode=SHIPPED_EXECUTOR_MODE.value, switch_interval=switch_interval
+        fake, kind, mode=SHIPPED_EXECUTOR_MODE.value, audio_player_threads=audio_player_threads
     ) as bot:
         ramp = Ramp(bot.label)
         await idle_memory(bot, plan.idle_guilds, ramp)
@@ -229,19 +229,16 @@ async def ramp_bot(kind: str, media: Media, plan: Plan, switch_interval: float |
         return ramp
 
 
-EXPERIMENT_SWITCH_INTERVAL = 0.001
-
-
 async def measure_all(plan: Plan) -> tuple[Ramp, Ramp, Ramp, PathCost]:
     cost = await asyncio.to_thread(measure_path_cost, 10.0 if plan.levels == QUICK_LEVELS else 30.0)
     long_s = plan.budget_s * 2 + 120
     with serve_media(long_seconds=long_s) as media, arrival_times_only():
         baseline = await ramp_bot("baseline", media, plan)
         brent = await ramp_bot("brent", media, plan)
-        # The experiment: CPython hands the GIL over every 5 ms by default; dozens of player threads
-        # that each must send a packet every 20 ms may be waiting on that hand-over rather than on CPU.
-        switchy = await ramp_bot("brent", media, plan, switch_interval=EXPERIMENT_SWITCH_INTERVAL)
-    return baseline, brent, switchy, cost
+        # The comparison: the same BRENT sending the way discord.py does, one AudioPlayer thread per
+        # guild, as it did before the shared voice clock.
+        threads = await ramp_bot("brent", media, plan, audio_player_threads=True)
+    return baseline, brent, threads, cost
 
 
 CORES = 2.0
@@ -315,11 +312,11 @@ def experiment_text(brent: Ramp, experiments: tuple[Ramp, ...]) -> str:
         return ""
     parts = [f"{r.label}: held {r.held} streams at {r.cpu_ms_per_stream():.1f} ms CPU per stream-second" for r in experiments]
     return (
-        f"**Experiment (not shipped).** {'; '.join(parts)}; BRENT as shipped: held {brent.held}. Each stream is one"
-        " discord.py `AudioPlayer` thread that must get the GIL every 20 ms; CPython hands the GIL over every 5 ms"
-        " by default, so with dozens of such threads a packet can wait on the hand-over rather than on the CPU."
-        " If the shorter interval holds more streams, `sys.setswitchinterval(0.001)` at start-up (main.py) is the"
-        " cheapest capacity change there is."
+        f"**Comparison in the same run.** {'; '.join(parts)}; BRENT as shipped (one shared voice clock): held"
+        f" {brent.held} at {brent.cpu_ms_per_stream():.1f}. With a thread per guild, each of them wakes 50 times a"
+        " second and must win the GIL to send its packet; with dozens of them the packets queue on the GIL"
+        " hand-over (every 5 ms by default) rather than on the CPU. The clock sends every guild's packet in one"
+        " pass per 20 ms tick, and reads ffmpeg's pipe in chunks of up to 64 kB instead of one system call per frame."
     )
 
 
@@ -380,14 +377,23 @@ Reproduce: `.venv/bin/python -m benchmarks.run --only capacity` (all three audio
 
 **Where a stream's CPU goes.** At the last level that held, the bot process itself uses about
 {brent_bot_ms:.0f} ms of CPU per stream-second and the ffmpeg children a few more (level table). Of the bot's
-share, Opus encoding is now about {cost.python_opus_encode_no_fec if cost is not None else float("nan"):.0f} ms
+share, Opus encoding is about {cost.python_opus_encode_no_fec if cost is not None else float("nan"):.0f} ms
 (table below): BRENT asks discord.py's encoder for no in-band FEC, which halved it (FEC's redundancy only exists
-in the SILK/hybrid modes speech uses, and it took bits from the music). The rest is per-packet Python in
-discord.py's design of one `AudioPlayer` thread per voice connection: each of them wakes 50 times a second and
-needs the GIL to read the pipe, scale the volume, call the encoder, build and encrypt the RTP packet and send it.
-With dozens of such threads the cost per packet grows beyond the work itself. Two quick experiments during this
-work did not raise the held count: libopus complexity 5 (private ctl, less encoder CPU) and ffmpeg at a lower
-priority (`nice` 10). A switch interval of 1 ms (the experiment above) only moves where the stalls fall. On this
+in the SILK/hybrid modes speech uses, and it took bits from the music). The rest is per-packet Python: read the
+pipe, scale the volume, build and encrypt the RTP packet, send it.
+
+**Why one voice clock.** discord.py plays every voice connection on its own `AudioPlayer` thread, which wakes
+50 times a second and needs the GIL for each packet; with dozens of them the packets queued on the GIL hand-over,
+and that queueing, not the work, broke the 20 ms rhythm first (the comparison row above, and the profile:
+the threads spent their time waiting to re-enter Python after the encoder and the socket). BRENT now connects
+with `ClockedVoiceClient` (`audio/clocked_voice_client.py`): same `play()`, `pause()`, `stop()` and `after`
+semantics, but the source is driven by `audio/voice_clock.py`, one thread that wakes once per 20 ms tick and
+sends the due packet of every guild in one pass. Before reading, it asks the source whether a frame is there
+(`TimedAudio.frame_ready` takes whatever the ffmpeg pipe holds in one non-blocking read, about 0.3 s of audio),
+so a guild whose stream stalled misses its own packet slot and never holds up the others. On 2 cores one clock
+held as many streams as two clocks in trial ramps, on a fifth less CPU per stream; with more cores the bot
+starts two. Earlier experiments with the thread-per-guild design that did not raise the held count: libopus
+complexity 5, ffmpeg at `nice` 10, and a 1 ms GIL switch interval (it only moved where the stalls fell). On this
 2-core machine the failing levels coincide with the whole machine at 80-100 % busy ("machine busy", the fake
 listener and other users' work included), so a level near that figure measured the machine, not the bot; the
 per-stream CPU cost is what carries to another machine.
@@ -397,20 +403,14 @@ generated {"10" if options.quick else "30"} s file, the bot's parts as discord.p
 
 {cost_table(cost, brent) if cost is not None else "(not measured)"}
 
-What would reach 60 streams here, in order of size (proposals, not built):
-
-1. **One sender thread for all guilds** instead of discord.py's thread per voice connection: a single 20 ms tick
-   that reads, encodes, encrypts and sends the frame of every playing guild, then sleeps once. It removes the
-   per-thread wake-ups and GIL hand-overs that the measured slope shows beyond the parts' own cost, and it keeps
-   TimedAudio, the Deck and the position logic unchanged (the Deck's `read()` is what it would call). It means
-   sending packets through discord.py's `VoiceClient.send_audio_packet` from our own thread instead of `play()`.
-2. **Opus pass-through** (the table's two right-hand columns): an Opus mode of TimedAudio on
-   `discord.FFmpegOpusAudio`'s output (`-c:a libopus -b:a 128k -f opus`, or `-c:a copy` when the source is
-   already Opus, as YouTube's format 251 is). Position and seek stay as they are (ffmpeg's Ogg packets are 20 ms
-   each, so counting packets gives the position as counting PCM frames does; a seek is still a new ffmpeg at
-   `-ss`), and the Deck's hand-over works on packets the same way. What changes is volume: there is no PCM to
-   scale in the bot, so a volume change restarts ffmpeg at the current position with `-af volume=<v>` (the cost of
-   a seek), or the volume command applies from the next track.
+**Opus pass-through** (the table's two right-hand columns; a proposal, not built): an Opus mode of TimedAudio
+on `discord.FFmpegOpusAudio`'s output (`-c:a libopus -b:a 128k -f opus`, or `-c:a copy` when the source is
+already Opus, as YouTube's format 251 is). Position and seek stay as they are (ffmpeg's Ogg packets are 20 ms
+each, so counting packets gives the position as counting PCM frames does; a seek is still a new ffmpeg at
+`-ss`), and the Deck's hand-over works on packets the same way. What changes is volume: there is no PCM to
+scale in the bot, so a volume change restarts ffmpeg at the current position with `-af volume=<v>` (the cost of
+a seek), or the volume command applies from the next track. With the encoder out of the bot, the clock's pass
+shrinks to reading, encrypting and sending, which is what would take one clock well past 100 streams.
 """
     return Section(title="Audio capacity: concurrent streams, CPU and memory (issue 6)", markdown=markdown,
                    console="\n".join([headline, "", levels]), plots=(plot,))
@@ -418,5 +418,5 @@ What would reach 60 streams here, in order of size (proposals, not built):
 
 def run(options: SuiteOptions) -> Section:
     plan = Plan.of(options.quick)
-    baseline, brent, switchy, cost = asyncio.run(measure_all(plan))
-    return report(baseline, brent, plan, options, cost, (switchy,))
+    baseline, brent, threads, cost = asyncio.run(measure_all(plan))
+    return report(baseline, brent, plan, options, cost, (threads,))
