@@ -9,10 +9,12 @@ trailing 4-byte counter + 20 zero bytes), decoded with libopus, and recorded for
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
 import secrets
+import socket
 import struct
 import time
 from dataclasses import dataclass, field
@@ -66,6 +68,9 @@ class VoiceSession:
         return asyncio.ensure_future(self.ws.send_str(json.dumps(frame)))
 
 
+UDP_RECEIVE_BUFFER = 4 * 2**20
+
+
 class _UdpProtocol(asyncio.DatagramProtocol):
     def __init__(self, server: VoiceServer) -> None:
         self.server = server
@@ -103,6 +108,11 @@ class VoiceServer:
         )
         self._udp = protocol
         self.udp_port = transport.get_extra_info("sockname")[1]
+        # At 100 guilds the bot sends 5000 packets a second; the default buffer (~200 kB) overflows
+        # whenever this loop is busy for a few ms, and a lost IP-discovery packet is a join that
+        # hangs until its timeout (discord.py sends it once). Capped by the OS (net.core.rmem_max).
+        with contextlib.suppress(OSError):
+            transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
 
     def close_udp(self) -> None:
         if self._udp is not None and self._udp.transport is not None:
