@@ -254,8 +254,10 @@ class TimedAudio(discord.FFmpegPCMAudio):
     def frame_ready(self) -> bool:
         """Would :meth:`read` return at once? A shared voice clock asks before reading, so a stream
         whose network stalled only skips its own packet instead of holding up every guild's."""
-        if self._closed or len(self._pending) >= FRAME_BYTES:
+        if self._closed or len(self._pending) >= 2 * FRAME_BYTES:
             return True
+        # With one frame left, look ahead: an end seen a frame early gives ffmpeg that long to exit,
+        # so the hand-over to the next track does not wait a packet slot for its return code.
         with self._read_lock:
             try:
                 if not self._eof:
