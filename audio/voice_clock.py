@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 FRAME = discord.opus.Encoder.FRAME_LENGTH / 1000.0
 SILENCE_FRAMES = 5  # what discord's AudioPlayer sends at a pause or an end, so clients stop cleanly
 BATCH_SLACK = 0.0005  # packets due this close together go out in one pass
+START_POLL = 0.002  # how often a just-started source is asked again until its first frame is there
+START_POLL_FOR = 1.0  # after that long without a frame it is a stall, checked once per grid tick
 MAX_BEHIND = 0.2  # a guild further behind (the machine stalled) rejoins the grid instead of bursting
 
 
@@ -76,13 +78,14 @@ class ClockedPlayer:
         self._version = 0  # bumped by every pause, resume and stop
         self.due = 0.0  # perf_counter() time of the next packet; math.inf while paused
         self.on_grid = False
+        self._started_at = 0.0
         self.skipped = 0  # packet slots missed because the source had no frame ready
 
     # --- the AudioPlayer interface VoiceClient uses -----------------------------------------
 
     def start(self) -> None:
         self._speak(SpeakingState.voice)
-        self.due = time.perf_counter()
+        self.due = self._started_at = time.perf_counter()
         self._clock.add(self)
 
     def stop(self) -> None:
@@ -112,7 +115,7 @@ class ClockedPlayer:
                 return
             self._paused = False
             self._version += 1
-            self.due = time.perf_counter()
+            self.due = self._started_at = time.perf_counter()
             self.on_grid = False
         if update_speaking:
             self._speak(SpeakingState.voice)
@@ -143,7 +146,7 @@ class ClockedPlayer:
                     return not self._ended
                 source, version = self.source, self._version
             if not _frame_ready(source):
-                self._skip()
+                self._skip(now)
                 return True
             data = source.read()
             if not data:
@@ -170,14 +173,19 @@ class ClockedPlayer:
             self._finish(silence=False)
             return False
 
-    def _skip(self) -> None:
-        """The source's ffmpeg has nothing yet (its network stalled): this guild misses one packet
-        slot and stays on the grid, the others are not held up, and nothing is burst to catch up."""
+    def _skip(self, now: float) -> None:
+        """The source's ffmpeg has nothing yet. Just after a start that is ffmpeg's first ~15 ms, so
+        the clock looks again within a couple of ms (as AudioPlayer's blocking read would return
+        then); later it is a stalled network, and this guild misses one packet slot on the grid
+        while the others are not held up, and nothing is burst to catch up."""
         with self._lock:
+            if not self.on_grid and now - self._started_at < START_POLL_FOR:
+                self.due = now + START_POLL
+                return
             if self.on_grid:
                 self.due += FRAME
             else:
-                self.due = self._clock.grid_after(time.perf_counter())
+                self.due = self._clock.grid_after(now)
                 self.on_grid = True
         self.skipped += 1
 

@@ -18,7 +18,7 @@ import pytest
 
 from audio.timed_audio import FRAME_BYTES, TimedAudio
 from audio.track import Stream
-from audio.voice_clock import FRAME, SILENCE_FRAMES, ClockedPlayer, VoiceClock
+from audio.voice_clock import FRAME, SILENCE_FRAMES, START_POLL_FOR, ClockedPlayer, VoiceClock
 from tests.audio.ffmpeg_processes import wait_no_ffmpeg
 from tests.media import MediaServer
 
@@ -115,10 +115,11 @@ async def test_a_track_plays_whole_at_the_frame_rate_then_silence_after_and_clea
 ) -> None:
     voice = RecordingVoice(asyncio.get_running_loop())
     source = tone(media_server)
-    play(voice, clock, source)
+    player = play(voice, clock, source)
     await voice.until(lambda v: len(v.after_errors) == 1)
     assert voice.after_errors == [None]
     assert len(voice.frames) == pytest.approx(TONE_FRAMES, abs=2)
+    assert player.skipped == 0  # ffmpeg's start is waited out closely, not counted as a stall
     assert voice.silence == SILENCE_FRAMES
     # Paced, not sent as fast as ffmpeg decodes: frame k can't leave before k grid ticks passed.
     assert voice.frames[-1] - voice.frames[0] >= (len(voice.frames) - 2) * FRAME
@@ -138,7 +139,8 @@ async def test_a_stalled_stream_does_not_hold_up_another_guild_on_the_same_clock
     play(voice, clock, tone(media_server))  # served after the stalled one in every pass
     await voice.until(lambda v: len(v.after_errors) == 1)
     assert len(voice.frames) == pytest.approx(TONE_FRAMES, abs=2)
-    assert stalled_voice.frames == [] and stalled.skipped >= TONE_FRAMES - 2
+    # The first second is ffmpeg's start (polled closely); from then on one missed slot per tick.
+    assert stalled_voice.frames == [] and stalled.skipped >= TONE_FRAMES - START_POLL_FOR / FRAME - 5
     stalled.stop()
     await stalled_voice.until(lambda v: len(v.after_errors) == 1)
     assert await wait_no_ffmpeg() == []
