@@ -390,6 +390,7 @@ async def test_two_guilds_play_their_own_tracks_at_once(
 ) -> None:
     first, second = add_music_guild(fake_discord, "First"), add_music_guild(fake_discord, "Second")
     a, b = Member(fake_discord, first, first.member("alice")), Member(fake_discord, second, second.member("alice"))
+    threads_before = set(threading.enumerate())
     async with start_brent() as bot:
         await asyncio.gather(a.join_voice(), b.join_voice())
         (cmd_a, _), (cmd_b, _) = await asyncio.gather(
@@ -399,7 +400,8 @@ async def test_two_guilds_play_their_own_tracks_at_once(
         # Both guilds are sent by the shared voice clock, not by an AudioPlayer thread each.
         clients = [bot.get_guild(g.id).voice_client for g in (first, second)]  # type: ignore[union-attr]
         assert all(isinstance(c, ClockedVoiceClient) and c.is_playing() for c in clients)
-        assert not [t.name for t in threading.enumerate() if t.name.startswith("audio-player")]
+        new_threads = set(threading.enumerate()) - threads_before
+        assert not [t.name for t in new_threads if t.name.startswith("audio-player")]
         await asyncio.gather(
             fake_discord.voice_log(first).wait_for_silence(timeout=20, after=cmd_a.sent_at),
             fake_discord.voice_log(second).wait_for_silence(timeout=20, after=cmd_b.sent_at),
