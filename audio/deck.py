@@ -74,21 +74,35 @@ class Deck(discord.AudioSource):
         return armed.track if armed is not None else None
 
     def frame_ready(self) -> bool:
-        """See TimedAudio.frame_ready; an armed next track is already running, so only the
-        current one decides."""
-        return self._source.frame_ready()
+        """See TimedAudio.frame_ready. When the current track is over, the hand-over happens here
+        rather than in :meth:`read`, so a next track whose ffmpeg has no frame yet makes the voice
+        clock skip a slot instead of blocking in a read."""
+        source = self._source
+        if not source.frame_ready():
+            return False
+        if not source.at_end or source.read():  # the read takes its end (and ffmpeg's exit status)
+            return True
+        following = self._hand_over(source)
+        return following is None or following.frame_ready()
 
     def read(self) -> bytes:
         source = self._source
         data = source.read()
         if data:
             return data
+        following = self._hand_over(source)
+        if following is None:
+            return b""
+        return following.read()
+
+    def _hand_over(self, ended: TimedAudio) -> TimedAudio | None:
+        """``ended`` gave its end: the source to go on with, or None to end the voice play."""
         with self._lock:
-            if self._source is not source:  # a seek swapped it while we were reading
-                return self._source.read()
+            if self._source is not ended:
+                return self._source  # a seek swapped it just then
             armed = self._armed
-            if armed is None or not self._ended_cleanly(source):
-                return b""
+            if armed is None or not self._ended_cleanly(ended):
+                return None
             self._armed = None
             stale = time.monotonic() - armed.started_at > armed.max_age
             if not stale:
@@ -96,10 +110,11 @@ class Deck(discord.AudioSource):
         if stale:
             # Its connection may have been dropped while it waited; the player starts the track anew.
             log.debug("armed ffmpeg pid %s is too old to hand over to", armed.source.pid)
-            armed.source.cleanup()
-            return b""
-        self._on_switch(source, armed.source, armed.track)
-        return armed.source.read()
+            # Killing and reaping it takes a moment; the voice clock serving every guild must not wait.
+            threading.Thread(target=armed.source.cleanup, name="deck-cleanup", daemon=True).start()
+            return None
+        self._on_switch(ended, armed.source, armed.track)
+        return armed.source
 
     def arm(
         self, source: TimedAudio, track: Track, *, started_at: float, max_age: float

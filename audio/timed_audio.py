@@ -19,6 +19,7 @@ import re
 import select
 import subprocess
 import threading
+import time
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -39,6 +40,7 @@ DEFAULT_RW_TIMEOUT = 15.0  # seconds without a byte before ffmpeg gives up on a 
 PROTOCOL_WHITELIST = "http,https,tls,tcp,crypto"
 # Seconds to wait for ffmpeg to exit after its output ended, so a failure is seen as one.
 _EXIT_GRACE = 2.0
+_CAN_POLL = hasattr(select, "poll")
 PIPE_CHUNK = 65536  # a pipe's whole buffer: one read takes what ffmpeg wrote ahead (about 0.3 s)
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
@@ -154,6 +156,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         self._retired = False
         self._pending = bytearray()  # read from the pipe, not yet handed out
         self._eof = False
+        self._eof_at = 0.0  # time.monotonic() when the end of the pipe was seen
         if not stream.url.lower().startswith(("http://", "https://")):
             raise PlayerError(
                 "That stream can't be played.", detail="refused a stream URL that is not http(s)"
@@ -186,6 +189,11 @@ class TimedAudio(discord.FFmpegPCMAudio):
     def position(self) -> float:
         """Seconds into the track of the audio handed out so far."""
         return self.start + self.frames_read * FRAME_SECONDS
+
+    @property
+    def at_end(self) -> bool:
+        """The output is over (no whole frame left, the pipe closed): :meth:`read` returns b""."""
+        return self._eof and len(self._pending) < FRAME_BYTES and not self._closed
 
     @property
     def pid(self) -> int | None:
@@ -239,7 +247,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
                 while len(self._pending) < FRAME_BYTES and not self._eof:
                     self._take_from_pipe()
             except (AttributeError, ValueError, OSError):
-                self._eof = True  # the pipe was torn down by cleanup() on another thread
+                self._end_seen()  # the pipe was torn down by cleanup() on another thread
             if len(self._pending) >= FRAME_BYTES:
                 data = bytes(self._pending[:FRAME_BYTES])
                 del self._pending[:FRAME_BYTES]
@@ -253,27 +261,45 @@ class TimedAudio(discord.FFmpegPCMAudio):
 
     def frame_ready(self) -> bool:
         """Would :meth:`read` return at once? A shared voice clock asks before reading, so a stream
-        whose network stalled only skips its own packet instead of holding up every guild's."""
-        if self._closed or len(self._pending) >= 2 * FRAME_BYTES:
+        whose network stalled only skips its own packet instead of holding up every guild's.
+
+        Without ``select.poll`` (not on Windows) it cannot tell and says yes: reads then block as
+        discord.py's own player's do.
+        """
+        if self._closed or len(self._pending) >= 2 * FRAME_BYTES or not _CAN_POLL:
             return True
         # With one frame left, look ahead: an end seen a frame early gives ffmpeg that long to exit,
         # so the hand-over to the next track does not wait a packet slot for its return code.
         with self._read_lock:
-            try:
-                if not self._eof:
-                    poller = select.poll()
-                    poller.register(self._stdout.fileno(), select.POLLIN)
-                    if poller.poll(0):
+            if not self._eof:
+                try:
+                    fd = self._stdout.fileno()
+                except (AttributeError, ValueError, OSError):
+                    return True  # torn down by cleanup(): read() ends at once
+                poller = select.poll()
+                poller.register(fd, select.POLLIN)
+                if poller.poll(0):
+                    try:
                         self._take_from_pipe()  # readable: this read does not block
-            except (AttributeError, ValueError, OSError):
-                return True  # torn down: read() ends at once
+                    except (AttributeError, ValueError, OSError):
+                        self._end_seen()
             if len(self._pending) >= FRAME_BYTES:
                 return True
             if not self._eof:
                 return False
-            # At the end, wait for ffmpeg's exit here rather than blocking in read().
+            # At the end, wait for ffmpeg's exit (its return code tells a failure from an end) here,
+            # for at most the exit grace, rather than blocking in read().
             process = getattr(self, "_process", None)
-            return not isinstance(process, subprocess.Popen) or process.poll() is not None
+            return (
+                not isinstance(process, subprocess.Popen)
+                or process.poll() is not None
+                or time.monotonic() - self._eof_at >= _EXIT_GRACE
+            )
+
+    def _end_seen(self) -> None:
+        if not self._eof:
+            self._eof = True
+            self._eof_at = time.monotonic()
 
     def _take_from_pipe(self) -> None:
         """Under ``_read_lock``: one read of whatever the pipe holds (blocks only if it is empty)."""
@@ -281,7 +307,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         if chunk:
             self._pending += chunk
         else:
-            self._eof = True
+            self._end_seen()
 
     def abort(self) -> None:
         """Kill ffmpeg but leave the pipe to the reader: it sees the end (and the failed exit).
@@ -332,6 +358,6 @@ class TimedAudio(discord.FFmpegPCMAudio):
         if not isinstance(process, subprocess.Popen):
             return
         try:
-            process.wait(timeout=_EXIT_GRACE)
+            process.wait(timeout=max(0.0, self._eof_at + _EXIT_GRACE - time.monotonic()))
         except subprocess.TimeoutExpired:
             log.warning("ffmpeg pid %s still running after its output ended", process.pid)

@@ -13,6 +13,7 @@ the interface ``VoiceClient`` expects of an ``AudioPlayer`` (pause, resume, stop
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import math
 import os
@@ -35,7 +36,15 @@ SILENCE_FRAMES = 5  # what discord's AudioPlayer sends at a pause or an end, so 
 BATCH_SLACK = 0.0005  # packets due this close together go out in one pass
 START_POLL = 0.002  # how often a just-started source is asked again until its first frame is there
 START_POLL_FOR = 1.0  # after that long without a frame it is a stall, checked once per grid tick
+MAX_WAIT = 0.05  # longest single sleep of a clock
 MAX_BEHIND = 0.2  # a guild further behind (the machine stalled) rejoins the grid instead of bursting
+
+
+class _Step(enum.Enum):
+    SEND = enum.auto()
+    WAIT = enum.auto()  # paused, silence already sent, or waiting for a voice reconnect
+    SILENCE = enum.auto()  # just paused: the closing silence goes out once
+    FINISH = enum.auto()  # stopped or aborted: closing silence, then ``after`` and cleanup
 
 
 def _frame_ready(source: discord.AudioSource) -> bool:
@@ -136,15 +145,22 @@ class ClockedPlayer:
     def send_due(self, now: float) -> bool:
         """Send what is due at ``now``; False once this player is over (the clock then drops it).
 
-        The read and the send run outside ``_lock``: a read can wait on a slow ffmpeg, and the
-        loop's pause or stop must never wait for it. A state change during the send bumps
-        ``_version``, and the change's own ``due`` then wins over the one computed here.
+        Reading and sending happen outside ``_lock``, so the loop's pause or stop never waits on
+        them. A state change during the send bumps ``_version``, and the change's own ``due`` then
+        wins over the one computed here.
         """
         try:
             with self._lock:
-                if not self._ready(now):
-                    return not self._ended
+                step = self._next_step(now)
                 source, version = self.source, self._version
+            if step is _Step.FINISH:
+                self._finish(silence=True)
+                return False
+            if step is _Step.SILENCE:
+                self._send_silence()
+                return True
+            if step is _Step.WAIT:
+                return True
             if not _frame_ready(source):
                 self._skip(now)
                 return True
@@ -170,6 +186,7 @@ class ClockedPlayer:
             self._error = exc
             with self._lock:
                 self._ended = True
+            self._speak(SpeakingState.none)
             self._finish(silence=False)
             return False
 
@@ -189,27 +206,25 @@ class ClockedPlayer:
                 self.on_grid = True
         self.skipped += 1
 
-    def _ready(self, now: float) -> bool:
-        """Under ``_lock``: handle an end, a pause or a lost connection; True if a frame is due."""
-        client = self.client
+    def _next_step(self, now: float) -> _Step:
+        """Under ``_lock``: what this pass does for the player (the sending itself comes after)."""
         if self._ended:
-            self._finish(silence=True)
-            return False
+            return _Step.FINISH
         if self._paused:
-            if not self._silenced:
-                self._silenced = True
-                self._send_silence()
             self.due = math.inf
-            return False
-        if not client.is_connected():
+            if self._silenced:
+                return _Step.WAIT
+            self._silenced = True
+            return _Step.SILENCE
+        if not self.client.is_connected():
             if self._reconnect_waiter is None:
                 self._reconnect_waiter = threading.Thread(
                     target=self._wait_for_reconnect, name="voice-reconnect-wait", daemon=True
                 )
                 self._reconnect_waiter.start()
             self.due = math.inf
-            return False
-        return True
+            return _Step.WAIT
+        return _Step.SEND
 
     def _wait_for_reconnect(self) -> None:
         """As AudioPlayer: wait (on a thread of its own, voice drops are rare) for the reconnect,
@@ -227,7 +242,8 @@ class ClockedPlayer:
                 self._ended = True
             self._version += 1
             self.due = time.perf_counter()
-        if connected:
+            speak = connected and not self._paused
+        if speak:
             self._speak(SpeakingState.voice)
         self._clock.wake()
 
@@ -241,7 +257,10 @@ class ClockedPlayer:
     def _finish(self, *, silence: bool) -> None:
         if silence and self.client.is_connected():
             self._send_silence()
-        threading.Thread(target=self._call_after_and_clean, name="voice-finish", daemon=True).start()
+        try:
+            threading.Thread(target=self._call_after_and_clean, name="voice-finish", daemon=True).start()
+        except RuntimeError:  # no thread to be had: better late on this thread than never
+            self._call_after_and_clean()
 
     def _call_after_and_clean(self) -> None:
         try:
@@ -317,12 +336,21 @@ class VoiceClock:
                     next_due = min((p.due for p in self._players), default=math.inf)
                     if next_due <= now + BATCH_SLACK:
                         break
-                    self._cond.wait(None if next_due == math.inf else next_due - now)
+                    # Capped: on macOS a timed wait follows the wall clock, which can jump.
+                    self._cond.wait(None if next_due == math.inf else min(next_due - now, MAX_WAIT))
                 batch = [p for p in self._players if p.due <= now + BATCH_SLACK]
-            over = [p for p in batch if not p.send_due(now)]
+            over = [p for p in batch if not self._serve(p, now)]
             if over:
                 with self._cond:
                     self._players = [p for p in self._players if p not in over]
+
+    @staticmethod
+    def _serve(player: ClockedPlayer, now: float) -> bool:
+        try:
+            return player.send_due(now)
+        except Exception:  # send_due handles its own errors; this keeps every other guild playing
+            log.exception("voice clock: dropping a player after an unexpected error")
+            return False
 
 
 class VoiceClocks:

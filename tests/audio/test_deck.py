@@ -5,14 +5,18 @@ Real ffmpeg over loopback HTTP; the deck is read directly, the way discord's Aud
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
 from audio.deck import Deck
-from audio.timed_audio import TimedAudio
-from audio.track import Stream
+from audio.timed_audio import FRAME_BYTES, TimedAudio
+from audio.track import Provider, Stream, Track
+from tests.audio.ffmpeg_processes import ffmpeg_pids
 from tests.audio.player_doubles import Catalog
+from tests.media import MediaServer
 
 pytest_plugins = ("tests.audio.player_fixtures",)
 
@@ -23,6 +27,24 @@ FRAMES_PER_TONE = 50  # 1 s tones
 
 def tone(catalog: Catalog, index: int) -> TimedAudio:
     return TimedAudio(Stream(catalog.server.url(f"tone{catalog.tones[index].title[4:]}.mp3"), {}))
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _within(call: Callable[[], bool], seconds: float) -> bool | None:
+    """``call()`` on another thread; None if it is still blocked after ``seconds``."""
+    outcome: list[bool] = []
+    worker = threading.Thread(target=lambda: outcome.append(call()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    return outcome[0] if outcome else None
 
 
 def drain(deck: Deck) -> int:
@@ -50,7 +72,9 @@ def test_an_armed_source_that_waited_too_long_is_dropped_not_played(catalog: Cat
     deck = Deck(first, ended_cleanly=lambda source: True, on_switch=lambda *event: switches.append(event))
     deck.arm(second, catalog.tones[1], started_at=time.monotonic() - 60.0, max_age=30.0)
     assert drain(deck) == pytest.approx(FRAMES_PER_TONE, abs=2)
-    assert switches == [] and second.closed and deck.source is first
+    assert switches == [] and deck.source is first
+    assert deck.disarm() is None  # dropped, and killed on a thread of its own (not the reader's)
+    assert _eventually(lambda: second.closed and second.pid not in ffmpeg_pids())
     deck.cleanup()
 
 
@@ -62,3 +86,34 @@ def test_a_source_that_did_not_end_cleanly_ends_the_deck_and_keeps_the_armed_one
     assert deck.disarm() is second and not second.closed  # the player's to clean up (or recover with)
     second.cleanup()
     deck.cleanup()
+
+
+def test_the_clock_is_told_to_wait_for_a_next_track_with_nothing_yet_instead_of_blocking(
+    media_server: MediaServer,
+) -> None:
+    """The voice clock serves every guild from one thread and asks ``frame_ready()`` before each
+    read: at the end of a track the hand-over happens there, and a next track whose ffmpeg has no
+    frame yet is reported as not ready rather than read (which would block)."""
+    first = TimedAudio(Stream(media_server.url("tone.mp3"), {}))
+    waiting = TimedAudio(Stream(media_server.url("hang.mp3"), {}), rw_timeout=30.0)
+    switches: list[tuple[object, ...]] = []
+    deck = Deck(first, ended_cleanly=lambda source: True, on_switch=lambda *event: switches.append(event))
+    next_track = Track("waiting", media_server.url("hang.mp3"), None, None, None, Provider.DIRECT)
+    deck.arm(waiting, next_track, started_at=time.monotonic(), max_age=30.0)
+    try:
+        frames = 0
+        while deck.source is first:
+            ready = _within(deck.frame_ready, 10.0)
+            assert ready is not None, "frame_ready blocked"
+            if ready and deck.source is first:
+                assert len(deck.read()) == FRAME_BYTES
+                frames += 1
+            elif not ready:
+                time.sleep(0.005)  # ffmpeg is behind this reader; the clock would try next tick
+        assert frames == pytest.approx(3 * FRAMES_PER_TONE, abs=2)
+        assert switches == [(first, waiting, next_track)]
+        assert _within(deck.frame_ready, 10.0) is False  # the clock skips; nothing was read
+        assert waiting.frames_read == 0
+    finally:
+        deck.cleanup()
+        first.cleanup()
