@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import os
 import sys
@@ -39,6 +40,22 @@ FRAME_MS = 20.0
 SHIPPED_EXECUTOR_MODE = ExecutorMode(next(f.default for f in dataclasses.fields(Settings) if f.name == "extractor_mode"))
 TONE_A_HZ = 500
 TONE_B_HZ = 700
+
+
+@contextlib.contextmanager
+def listener_without_gc_pauses() -> Iterator[None]:
+    """Open a measurement window with this process's garbage collector paused.
+
+    The fake stamps each packet when this process's loop reads it, and near the top of a ramp it
+    holds hundreds of thousands of recorded packets: one full collection over them stalls the loop
+    for ~100 ms, and every stream would look late at once although the bot sent on time.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @dataclass(frozen=True, slots=True)

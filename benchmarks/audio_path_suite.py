@@ -36,6 +36,7 @@ from benchmarks._voice_rig import (
     audio_packets,
     changeover_interval_ms,
     late_bursts,
+    listener_without_gc_pauses,
     percentile,
     serve_media,
     stream_gaps_ms,
@@ -126,7 +127,8 @@ async def pacing(bot: BotUnderTest, media: Media, plan: Plan, result: PathResult
     sent = await bot.say(player, f"play {media.url('long.mp3')}")
     first = await wait_playing(bot, player, sent.sent_at, seconds=1.0)
     start = first + 1.0
-    await asyncio.sleep(plan.window_s)  # the measurement window itself: nothing to wait for
+    with listener_without_gc_pauses():
+        await asyncio.sleep(plan.window_s)  # the measurement window itself: nothing to wait for
     result.gaps_alone = stream_gaps_ms(audio_packets(bot, player, start, start + plan.window_s))
 
     stop_at = time.perf_counter() + plan.window_s + 0.5
@@ -139,7 +141,8 @@ async def pacing(bot: BotUnderTest, media: Media, plan: Plan, result: PathResult
             done += 1
 
     load_started = time.perf_counter()
-    await asyncio.gather(*(keep_looking_up(who) for who in others))
+    with listener_without_gc_pauses():
+        await asyncio.gather(*(keep_looking_up(who) for who in others))
     load_ended = time.perf_counter()
     # From the first lookup's start (plus a beat for the commands to arrive) to the window's end.
     result.gaps_loaded = stream_gaps_ms(audio_packets(bot, player, load_started + 0.2, min(stop_at, load_ended)))

@@ -33,6 +33,7 @@ from benchmarks._voice_rig import (
     Media,
     audio_packets,
     late_bursts,
+    listener_without_gc_pauses,
     percentile,
     serve_media,
     stream_gaps_ms,
@@ -170,7 +171,8 @@ async def measure_level(bot: BotUnderTest, streams: list[Listener], window_s: fl
     psutil.cpu_percent(None)
     u0 = bot.usage()
     start = time.perf_counter()
-    await asyncio.sleep(window_s)  # the measurement window: the bot plays, this process stays idle
+    with listener_without_gc_pauses():
+        await asyncio.sleep(window_s)  # the measurement window: the bot plays, this process stays idle
     end = time.perf_counter()
     u1 = bot.usage()
     machine = psutil.cpu_percent(None) / 100
