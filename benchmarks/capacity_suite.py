@@ -405,9 +405,10 @@ with `ClockedVoiceClient` (`audio/clocked_voice_client.py`): same `play()`, `pau
 semantics, but the source is driven by `audio/voice_clock.py`, one thread that wakes once per 20 ms tick and
 sends the due packet of every guild in one pass. Before reading, it asks the source whether a frame is there
 (`TimedAudio.frame_ready` takes whatever the ffmpeg pipe holds in one non-blocking read, about 0.3 s of audio),
-so a guild whose stream stalled misses its own packet slot and never holds up the others. On 2 cores one clock
-held as many streams as two clocks in trial ramps, on a fifth less CPU per stream; with more cores the bot
-starts two. Earlier experiments with the thread-per-guild design that did not raise the held count: libopus
+so a guild whose stream stalled misses its own packet slot and never holds up the others. A profile of the
+clock at 50 streams: about two thirds of its time is inside libopus (which runs without the GIL), a seventh in
+the socket send, a few per cent reading pipes, and little Python; so the bot runs two clocks (one on a
+single-core machine), offset by half a frame, and the encodes of different guilds use both cores. Earlier experiments with the thread-per-guild design that did not raise the held count: libopus
 complexity 5, ffmpeg at `nice` 10, and a 1 ms GIL switch interval (it only moved where the stalls fell). On this
 2-core machine the failing levels coincide with the whole machine at 80-100 % busy ("machine busy", the fake
 listener and other users' work included), so a level near that figure measured the machine, not the bot; the
