@@ -326,7 +326,7 @@ def experiment_text(brent: Ramp, experiments: tuple[Ramp, ...]) -> str:
         return ""
     parts = [f"{r.label}: held {r.held} streams at {r.cpu_ms_per_stream():.1f} ms CPU per stream-second" for r in experiments]
     return (
-        f"**Comparison in the same run.** {'; '.join(parts)}; BRENT as shipped (one shared voice clock): held"
+        f"**Comparison in the same run.** {'; '.join(parts)}; BRENT as shipped (shared voice clocks): held"
         f" {brent.held} at {brent.cpu_ms_per_stream():.1f}. With a thread per guild, each of them wakes 50 times a"
         " second and must win the GIL to send its packet; with dozens of them the packets queue on the GIL"
         " hand-over (every 5 ms by default) rather than on the CPU. The clock sends every guild's packet in one"
