@@ -263,7 +263,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         """Would :meth:`read` return at once? A shared voice clock asks before reading, so a stream
         whose network stalled only skips its own packet instead of holding up every guild's.
 
-        Without ``select.poll`` (not on Windows) it cannot tell and says yes: reads then block as
+        Without ``select.poll`` (Windows has none) it cannot tell and says yes: reads then block as
         discord.py's own player's do.
         """
         if self._closed or len(self._pending) >= 2 * FRAME_BYTES or not _CAN_POLL:
