@@ -5,15 +5,14 @@ Real ffmpeg over loopback HTTP; the deck is read directly, the way discord's Aud
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 
 import pytest
 
 from audio.deck import Deck
 from audio.timed_audio import FRAME_BYTES, TimedAudio
 from audio.track import Provider, Stream, Track
+from tests.audio.blocking import eventually, returns_within
 from tests.audio.ffmpeg_processes import ffmpeg_pids
 from tests.audio.player_doubles import Catalog
 from tests.media import MediaServer
@@ -27,24 +26,6 @@ FRAMES_PER_TONE = 50  # 1 s tones
 
 def tone(catalog: Catalog, index: int) -> TimedAudio:
     return TimedAudio(Stream(catalog.server.url(f"tone{catalog.tones[index].title[4:]}.mp3"), {}))
-
-
-def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
-def _within(call: Callable[[], bool], seconds: float) -> bool | None:
-    """``call()`` on another thread; None if it is still blocked after ``seconds``."""
-    outcome: list[bool] = []
-    worker = threading.Thread(target=lambda: outcome.append(call()), daemon=True)
-    worker.start()
-    worker.join(seconds)
-    return outcome[0] if outcome else None
 
 
 def drain(deck: Deck) -> int:
@@ -74,7 +55,7 @@ def test_an_armed_source_that_waited_too_long_is_dropped_not_played(catalog: Cat
     assert drain(deck) == pytest.approx(FRAMES_PER_TONE, abs=2)
     assert switches == [] and deck.source is first
     assert deck.disarm() is None  # dropped, and killed on a thread of its own (not the reader's)
-    assert _eventually(lambda: second.closed and second.pid not in ffmpeg_pids())
+    assert eventually(lambda: second.closed and second.pid not in ffmpeg_pids())
     deck.cleanup()
 
 
@@ -103,7 +84,7 @@ def test_the_clock_is_told_to_wait_for_a_next_track_with_nothing_yet_instead_of_
     try:
         frames = 0
         while deck.source is first:
-            ready = _within(deck.frame_ready, 10.0)
+            ready = returns_within(deck.frame_ready, 10.0)
             assert ready is not None, "frame_ready blocked"
             if ready and deck.source is first:
                 assert len(deck.read()) == FRAME_BYTES
@@ -112,7 +93,7 @@ def test_the_clock_is_told_to_wait_for_a_next_track_with_nothing_yet_instead_of_
                 time.sleep(0.005)  # ffmpeg is behind this reader; the clock would try next tick
         assert frames == pytest.approx(3 * FRAMES_PER_TONE, abs=2)
         assert switches == [(first, waiting, next_track)]
-        assert _within(deck.frame_ready, 10.0) is False  # the clock skips; nothing was read
+        assert returns_within(deck.frame_ready, 10.0) is False  # the clock skips; nothing was read
         assert waiting.frames_read == 0
     finally:
         deck.cleanup()

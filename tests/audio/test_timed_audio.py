@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import shutil
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -23,6 +21,7 @@ from audio.timed_audio import (
     header_block,
 )
 from audio.track import Stream
+from tests.audio.blocking import eventually, returns_within
 from tests.audio.pcm_analysis import dominant_frequency
 from tests.audio.player_doubles import CLOCK_SECONDS
 from tests.media import MediaServer, clock_frequency
@@ -306,22 +305,13 @@ def test_a_retired_standby_source_yields_silence(clock_stream: Stream, standby: 
     assert pid not in {p.pid for p in psutil.Process().children(recursive=True)}
 
 
-def _returns_within(call: Callable[[], bool], seconds: float) -> bool | None:
-    """``call()`` on another thread; None if it is still blocked after ``seconds`` (a hang, not a result)."""
-    outcome: list[bool] = []
-    thread = threading.Thread(target=lambda: outcome.append(call()), daemon=True)
-    thread.start()
-    thread.join(seconds)
-    return outcome[0] if outcome else None
-
-
 def test_frame_ready_says_no_without_blocking_while_the_stream_has_nothing(media_server: MediaServer) -> None:
     source = TimedAudio(Stream(media_server.url("hang.mp3"), {}), rw_timeout=30.0)
     try:
         assert media_server.wait_for_requests(1)  # ffmpeg is connected and waiting for an answer
-        assert _returns_within(source.frame_ready, 5.0) is False
+        assert returns_within(source.frame_ready, 5.0) is False
         source.abort()  # ffmpeg dies: the end is ready once it has exited
-        assert _wait_until(source.frame_ready)
+        assert frame_soon(source)
         assert source.read() == b"" and source.error is not None
     finally:
         source.cleanup()
@@ -334,7 +324,7 @@ def test_asking_frame_ready_between_reads_changes_no_byte(media_server: MediaSer
         expected = b"".join(iter(plain.read, b""))
         got = []
         while True:
-            assert _wait_until(asked.frame_ready)
+            assert frame_soon(asked)
             frame = asked.read()
             if not frame:
                 break
@@ -347,11 +337,6 @@ def test_asking_frame_ready_between_reads_changes_no_byte(media_server: MediaSer
         asked.cleanup()
 
 
-def _wait_until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Poll a readiness probe the way the voice clock does, once per frame period."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.02)
-    return True
+def frame_soon(source: TimedAudio) -> bool:
+    """Ask ``frame_ready`` the way the voice clock does, once per frame period, until it says yes."""
+    return eventually(source.frame_ready, interval=0.02)

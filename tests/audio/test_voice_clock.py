@@ -19,6 +19,7 @@ import pytest
 from audio.timed_audio import FRAME_BYTES, TimedAudio
 from audio.track import Stream
 from audio.voice_clock import FRAME, SILENCE_FRAMES, START_POLL_FOR, ClockedPlayer, VoiceClock
+from tests.audio.blocking import eventually
 from tests.audio.ffmpeg_processes import wait_no_ffmpeg
 from tests.media import MediaServer
 
@@ -188,7 +189,7 @@ async def test_a_voice_drop_pauses_reading_and_the_track_goes_on_after_the_recon
     player = play(voice, clock, tone(media_server))
     await voice.until(lambda v: len(v.frames) >= 20)
     voice.drop()
-    await asyncio.to_thread(_wait_for, lambda: player._reconnect_waiter is not None)
+    assert await asyncio.to_thread(eventually, lambda: player._reconnect_waiter is not None)
     voice.reconnect()
     await voice.until(lambda v: len(v.after_errors) == 1)
     assert voice.after_errors == [None]
@@ -254,13 +255,6 @@ async def test_an_error_in_a_read_reaches_after_and_the_clock_serves_the_others(
     assert broken.cleaned
     await voice.until(lambda v: len(v.after_errors) == 1)
     assert voice.after_errors == [None] and len(voice.frames) == pytest.approx(TONE_FRAMES, abs=2)
-
-
-def _wait_for(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
 
 
 def test_the_grid_tick_after_a_moment_is_at_least_half_a_frame_away() -> None:
