@@ -20,7 +20,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
@@ -1051,8 +1051,9 @@ class GuildPlayer:
     def _cleanup_later(self, source: TimedAudio) -> None:
         self._track_cleanup(self._discard(source))
 
-    def _track_cleanup(self, coro: Awaitable[None]) -> None:
-        task = self._loop.create_task(_log_failure(coro, "cleanup"), name="ffmpeg-cleanup")
+    def _track_cleanup(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = self._loop.create_task(coro, name="ffmpeg-cleanup")
+        task.add_done_callback(_log_failure)
         self._cleanups.add(task)
         task.add_done_callback(self._cleanups.discard)
 
@@ -1106,8 +1107,9 @@ class GuildPlayer:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _spawn_task(self, coro: Awaitable[Any], *, name: str) -> asyncio.Task[None]:
-        task = self._loop.create_task(_log_failure(coro, name), name=name)
+    def _spawn_task(self, coro: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
+        task = self._loop.create_task(coro, name=name)
+        task.add_done_callback(_log_failure)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -1148,10 +1150,8 @@ def _playback_error(exc: BaseException) -> BrentError:
     return error
 
 
-async def _log_failure(coro: Awaitable[Any], name: str) -> None:
-    try:
-        await coro
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("player task %s failed", name)
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    """A done-callback rather than a wrapper coroutine: a task cancelled before it ran then closes
+    its own coroutine instead of leaving one that was "never awaited"."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("player task %s failed", task.get_name(), exc_info=exc)
