@@ -13,6 +13,19 @@ from audio.voice_clock import ClockedPlayer, VoiceClock, shared_clocks
 if TYPE_CHECKING:
     from discord.opus import APPLICATION_CTL, BAND_CTL, SIGNAL_CTL
 
+    from audio.player import VoiceTarget
+
+
+def refuse_unplayable(voice: VoiceTarget, source: object) -> None:
+    """discord.VoiceClient.play's checks, in its order: a play() that replaces it (here, or a test's
+    stand-in) must refuse exactly what discord.py refuses."""
+    if not voice.is_connected():
+        raise discord.ClientException("Not connected to voice.")
+    if voice.is_playing():
+        raise discord.ClientException("Already playing audio.")
+    if not isinstance(source, discord.AudioSource):
+        raise TypeError(f"source must be an AudioSource not {source.__class__.__name__}")
+
 
 class ClockedVoiceClient(discord.VoiceClient):
     """Everything but ``play`` is discord.py's own; ``pause``, ``resume``, ``stop`` and ``source``
@@ -36,12 +49,7 @@ class ClockedVoiceClient(discord.VoiceClient):
         bandwidth: BAND_CTL = "full",
         signal_type: SIGNAL_CTL = "auto",
     ) -> None:
-        if not self.is_connected():
-            raise discord.ClientException("Not connected to voice.")
-        if self.is_playing():
-            raise discord.ClientException("Already playing audio.")
-        if not isinstance(source, discord.AudioSource):
-            raise TypeError(f"source must be an AudioSource not {source.__class__.__name__}")
+        refuse_unplayable(self, source)
         if not source.is_opus():
             self.encoder = opus.Encoder(
                 application=application,

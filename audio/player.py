@@ -47,7 +47,7 @@ RECOVERY_ATTEMPTS = 2  # fresh-stream restarts per track after its source broke 
 END_TOLERANCE = 1.5  # a source ending this close to the known duration simply finished
 STALL_TIMEOUT = 10.0  # seconds of no progress while playing before ffmpeg is presumed stuck
 RECONNECT_WAIT = 30.0  # how long a track cut off by a voice drop waits for the reconnect
-PREVIOUS_PLAYER_WAIT = 1.0  # at most this long for a stopped AudioPlayer thread to send its last frames
+PREVIOUS_PLAYER_WAIT = 1.0  # at most this long for a stopped voice play to send its last frames
 # discord.py's Opus encoder settings. In-band FEC doubles the encoder's CPU per stream and takes
 # bits from the music (measured: 16.6 vs 8.4 ms CPU per second of audio, 113 vs 131 kbit/s); its
 # redundancy only exists in the SILK/hybrid modes speech uses, not in the CELT mode of music.
@@ -212,7 +212,7 @@ class GuildPlayer:
         self._current: Track | None = None
         self._source: TimedAudio | None = None
         self._deck: Deck | None = None  # what the voice client plays: the current source, then the next
-        self._deck_finished: asyncio.Event | None = None  # set once the last deck's AudioPlayer is done
+        self._deck_finished: asyncio.Event | None = None  # set once the last deck's voice play is done
         self._volume_source: discord.PCMVolumeTransformer[Deck] | None = None
         # Bumped whenever the buffer gets a new track or is emptied: late callbacks and tasks
         # from an older generation see the mismatch and do nothing.
@@ -322,8 +322,9 @@ class GuildPlayer:
             return
         finished = self._deck_finished
         if finished is not None and not finished.is_set():
-            # discord's previous AudioPlayer thread is still sending its last frames (a skip stops it
-            # without waiting); a new one started now would interleave its RTP sequence numbers.
+            # The previous voice play may still be sending its closing silence (a skip stops it without
+            # waiting). The shared voice clock keeps a connection's packets in order by itself, but a
+            # VoiceTarget with a thread per play (discord.py's AudioPlayer) would interleave them.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(finished.wait(), PREVIOUS_PLAYER_WAIT)
         if generation != self._generation or self._closed:

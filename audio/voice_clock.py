@@ -101,10 +101,8 @@ class ClockedPlayer:
         with self._lock:
             self._ended = True
             self._paused = False
-            self._version += 1
-            self.due = time.perf_counter()
-        self._speak(SpeakingState.none)
-        self._clock.wake()
+            self._act_now()
+        self._tell(SpeakingState.none)
 
     def pause(self, *, update_speaking: bool = True) -> None:
         with self._lock:
@@ -112,22 +110,28 @@ class ClockedPlayer:
                 return
             self._paused = True
             self._silenced = False
-            self._version += 1
-            self.due = time.perf_counter()  # one more pass sends the closing silence
-        if update_speaking:
-            self._speak(SpeakingState.none)
-        self._clock.wake()
+            self._act_now()  # one more pass sends the closing silence
+        self._tell(SpeakingState.none if update_speaking else None)
 
     def resume(self, *, update_speaking: bool = True) -> None:
         with self._lock:
             if self._ended:
                 return
             self._paused = False
-            self._version += 1
-            self.due = self._started_at = time.perf_counter()
             self.on_grid = False
-        if update_speaking:
-            self._speak(SpeakingState.voice)
+            self._act_now()
+            self._started_at = self.due
+        self._tell(SpeakingState.voice if update_speaking else None)
+
+    def _act_now(self) -> None:
+        """Under ``_lock``: the clock must act on a state change at once; bumping ``_version``
+        makes the change's ``due`` win over the one a send in flight would set."""
+        self._version += 1
+        self.due = time.perf_counter()
+
+    def _tell(self, speaking: SpeakingState | None) -> None:
+        if speaking is not None:
+            self._speak(speaking)
         self._clock.wake()
 
     def is_playing(self) -> bool:
@@ -240,12 +244,9 @@ class ClockedPlayer:
             else:
                 log.debug("voice not reconnected in %ss; playback aborted", self.client.timeout)
                 self._ended = True
-            self._version += 1
-            self.due = time.perf_counter()
+            self._act_now()
             speak = connected and not self._paused
-        if speak:
-            self._speak(SpeakingState.voice)
-        self._clock.wake()
+        self._tell(SpeakingState.voice if speak else None)
 
     def _send_silence(self) -> None:
         try:

@@ -111,6 +111,17 @@ def tone(media_server: MediaServer) -> TimedAudio:
     return TimedAudio(Stream(media_server.url("tone.mp3"), {}))
 
 
+async def playing_tone(
+    clock: VoiceClock, media_server: MediaServer, *, frames: int, reconnect_timeout: float = 5.0
+) -> tuple[RecordingVoice, TimedAudio, ClockedPlayer]:
+    """A tone playing on ``clock`` that has sent ``frames`` frames so far."""
+    voice = RecordingVoice(asyncio.get_running_loop(), timeout=reconnect_timeout)
+    source = tone(media_server)
+    player = play(voice, clock, source)
+    await voice.until(lambda v: len(v.frames) >= frames)
+    return voice, source, player
+
+
 async def test_a_track_plays_whole_at_the_frame_rate_then_silence_after_and_cleanup(
     clock: VoiceClock, media_server: MediaServer
 ) -> None:
@@ -150,10 +161,7 @@ async def test_a_stalled_stream_does_not_hold_up_another_guild_on_the_same_clock
 async def test_pause_sends_silence_and_resume_goes_on_without_losing_a_frame(
     clock: VoiceClock, media_server: MediaServer
 ) -> None:
-    voice = RecordingVoice(asyncio.get_running_loop())
-    source = tone(media_server)
-    player = play(voice, clock, source)
-    await voice.until(lambda v: len(v.frames) >= 20)
+    voice, source, player = await playing_tone(clock, media_server, frames=20)
     player.pause()
     await voice.until(lambda v: v.silence == SILENCE_FRAMES)
     assert player.is_paused() and not player.is_playing()
@@ -169,10 +177,7 @@ async def test_pause_sends_silence_and_resume_goes_on_without_losing_a_frame(
 async def test_stop_ends_playback_with_silence_and_kills_ffmpeg(
     clock: VoiceClock, media_server: MediaServer
 ) -> None:
-    voice = RecordingVoice(asyncio.get_running_loop())
-    source = tone(media_server)
-    player = play(voice, clock, source)
-    await voice.until(lambda v: len(v.frames) >= 10)
+    voice, source, player = await playing_tone(clock, media_server, frames=10)
     player.stop()
     assert not player.is_playing() and not player.is_paused()
     await voice.until(lambda v: len(v.after_errors) == 1)
@@ -185,9 +190,7 @@ async def test_stop_ends_playback_with_silence_and_kills_ffmpeg(
 async def test_a_voice_drop_pauses_reading_and_the_track_goes_on_after_the_reconnect(
     clock: VoiceClock, media_server: MediaServer
 ) -> None:
-    voice = RecordingVoice(asyncio.get_running_loop())
-    player = play(voice, clock, tone(media_server))
-    await voice.until(lambda v: len(v.frames) >= 20)
+    voice, _, player = await playing_tone(clock, media_server, frames=20)
     voice.drop()
     assert await asyncio.to_thread(eventually, lambda: player._reconnect_waiter is not None)
     voice.reconnect()
@@ -201,10 +204,7 @@ async def test_a_voice_drop_pauses_reading_and_the_track_goes_on_after_the_recon
 async def test_a_voice_that_never_comes_back_ends_playback_after_the_client_timeout(
     clock: VoiceClock, media_server: MediaServer
 ) -> None:
-    voice = RecordingVoice(asyncio.get_running_loop(), timeout=0.5)
-    source = tone(media_server)
-    player = play(voice, clock, source)
-    await voice.until(lambda v: len(v.frames) >= 10)
+    voice, _, player = await playing_tone(clock, media_server, frames=10, reconnect_timeout=0.5)
     voice.drop()
     await voice.until(lambda v: len(v.after_errors) == 1)
     assert voice.after_errors == [None] and not player.is_playing()

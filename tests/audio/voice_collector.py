@@ -22,6 +22,8 @@ from typing import Any
 import discord
 from discord.player import AudioPlayer
 
+from audio.clocked_voice_client import refuse_unplayable
+
 
 @dataclass(frozen=True, slots=True)
 class CollectedFrame:
@@ -100,13 +102,7 @@ class VoiceCollector:
         after: Callable[[Exception | None], Any] | None = None,
         fec: bool = True,
     ) -> None:
-        # Same checks, in the same order, as discord.VoiceClient.play.
-        if not self.is_connected():
-            raise discord.ClientException("Not connected to voice.")
-        if self.is_playing():
-            raise discord.ClientException("Already playing audio.")
-        if not isinstance(source, discord.AudioSource):
-            raise TypeError(f"source must be an AudioSource not {source.__class__.__name__}")
+        refuse_unplayable(self, source)
 
         def record_after(error: Exception | None) -> None:
             with self._cond:
