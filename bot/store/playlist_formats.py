@@ -15,6 +15,7 @@ from typing import Any
 
 from audio.track import Provider, Track
 from bot.store.errors import PlaylistImportError
+from bot.store.text_values import storable
 from bot.store.track_rows import BadTrackFields, clean_title, page_url_problem, track_from_fields
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ def parse_json_playlist(
         try:
             tracks.append(
                 track_from_fields(
-                    title=title if isinstance(title, str) and clean_title(title) else url,
+                    title=title if isinstance(title, str) and clean_title(storable(title)) else url,
                     page_url=url,
                     duration=entry.get("duration"),
                     uploader=entry.get("uploader"),
@@ -162,7 +163,7 @@ def _extinf(line: str, number: int) -> tuple[float | None, str | None]:
         raise PlaylistImportError(f"Line {number}: the #EXTINF duration is not a number.") from None
     if seconds != seconds or seconds in (float("inf"), float("-inf")):
         raise PlaylistImportError(f"Line {number}: the #EXTINF duration is not a number.")
-    return (seconds if seconds >= 0 else None), (clean_title(title) or None)
+    return (seconds if seconds >= 0 else None), (clean_title(storable(title)) or None)
 
 
 def parse_m3u_playlist(

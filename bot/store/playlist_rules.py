@@ -6,6 +6,7 @@ import logging
 import unicodedata
 
 from bot.store.errors import InvalidPlaylistName, NotPlaylistOwner
+from bot.store.text_values import storable
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +18,10 @@ def normalise_playlist_name(raw: str, *, max_length: int) -> str:
     """Return the name as it is stored and shown, or raise InvalidPlaylistName.
 
     NFKC folds look-alike forms (full-width letters, ligatures), and runs of whitespace become one space,
-    so two names that look the same are the same name.
+    so two names that look the same are the same name. A surrogate or NUL is refused like any other
+    sign, never handed to the database.
     """
-    name = " ".join(unicodedata.normalize("NFKC", raw).split())
+    name = " ".join(unicodedata.normalize("NFKC", storable(raw)).split())
     if not name:
         raise InvalidPlaylistName("A playlist needs a name.")
     if len(name) > max_length:

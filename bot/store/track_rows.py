@@ -1,7 +1,8 @@
 """Turning stored track fields back into Track, and refusing anything that is not a valid one.
 
 The same checks guard database rows (a bad row is skipped with a log line) and imported playlists
-(a bad entry is an error the user sees).
+(a bad entry is an error the user sees). Text on its way in and out passes through ``storable``, so
+no title or uploader can make a database refuse the write.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from audio.track import Provider, Track
+from bot.store.text_values import optional_storable, storable
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ def _optional_text(value: object, name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise BadTrackFields(f"the {name} is not text")
-    return value
+    return storable(value)
 
 
 def _optional_int(value: object, name: str) -> int | None:
@@ -89,9 +91,9 @@ def track_from_fields(
     problem = page_url_problem(page_url)
     if problem is not None:
         raise BadTrackFields(problem)
-    if not isinstance(title, str) or not clean_title(title):
+    shown = clean_title(storable(title)) if isinstance(title, str) else ""
+    if not shown:
         raise BadTrackFields("the title is missing")
-    title = clean_title(title)[:MAX_TITLE_LENGTH]
     if thumbnail is not None and page_url_problem(thumbnail) is not None:
         thumbnail = None  # a broken thumbnail is cosmetic, not a reason to drop the track
     if not isinstance(provider, str) or provider not in Provider.__members__.values():
@@ -99,7 +101,7 @@ def track_from_fields(
     kind = Provider(provider)
     assert isinstance(page_url, str)
     return Track(
-        title=title,
+        title=shown[:MAX_TITLE_LENGTH],
         page_url=page_url,
         duration=duration_from(duration),
         uploader=_optional_text(uploader, "uploader"),
@@ -110,14 +112,14 @@ def track_from_fields(
 
 
 def track_values(track: Track) -> tuple[Any, ...]:
-    """The column values for ``TRACK_COLUMNS``, in order."""
+    """The column values for ``TRACK_COLUMNS``, in order; every track the store writes passes here."""
     return (
-        track.title,
-        track.page_url,
+        storable(track.title),
+        storable(track.page_url),
         track.duration,
-        track.uploader,
-        track.thumbnail,
-        track.provider.value,
+        optional_storable(track.uploader),
+        optional_storable(track.thumbnail),
+        storable(track.provider.value),
         track.requester_id,
     )
 

@@ -18,6 +18,7 @@ from bot.store.playlist_formats import (
     playlist_to_json,
     playlist_to_m3u,
 )
+from bot.store.text_values import storable
 from bot.store.track_rows import clean_title
 from tests.store.support import make_track
 
@@ -150,7 +151,7 @@ _tracks = st.builds(
     title=_titles.map(clean_title),
     page_url=st.from_regex(r"https://[a-z]{1,12}\.example/[A-Za-z0-9_~%-]{0,30}", fullmatch=True),
     duration=st.one_of(st.none(), st.floats(min_value=0, max_value=1e6, allow_nan=False)),
-    uploader=st.one_of(st.none(), st.text(max_size=40)),
+    uploader=st.one_of(st.none(), st.text(max_size=40).map(storable)),  # as the store holds them
     thumbnail=st.none(),
     provider=st.sampled_from(list(Provider)),
     requester_id=st.none(),
