@@ -1,8 +1,10 @@
 """Making outside text safe to post, and the few text formats every reply shares.
 
 Titles, uploaders, playlist names and user input can carry markdown, mentions (``@everyone``,
-``<@id>``, ``<@&id>``), control or bidi characters and unbounded length. :func:`safe_text` neutralises
-all of them; replies also send ``AllowedMentions.none()``, so an escape missed here still pings nobody.
+``<@id>``, ``<@&id>``), the other ``<...>`` markup Discord renders (channels, timestamps, slash
+commands, custom emoji, server navigation), control or bidi characters and unbounded length.
+:func:`safe_text` neutralises all of them; replies also send ``AllowedMentions.none()``, so an escape
+missed here still pings nobody.
 """
 
 from __future__ import annotations
@@ -27,13 +29,20 @@ ELLIPSIS = "…"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029\x85]+")
 
+ZERO_WIDTH_SPACE = "\u200b"
+# Every <...> form (<@id>, <#id>, <t:1700000000:R>, </cmd sub:id>, <a:name:id>, <id:browse>) needs its
+# sign right after "<". A zero-width space there breaks all of them and, unlike a backslash, stays
+# invisible where nothing is rendered (select-menu labels). "<" before a space, digit or arrow stays as is.
+_MARKUP_OPEN = re.compile(r"<(?=[^\s\d<>=-])")
+
 
 def safe_text(text: str, limit: int = MESSAGE_LIMIT, *, markdown: bool = True, single_line: bool = False) -> str:
-    """Escape mentions (and markdown unless ``markdown=False``), drop control characters, fit ``limit``.
+    """Neutralise mentions, ``<...>`` markup and (unless ``markdown=False``) markdown; fit ``limit``.
 
-    ``markdown=False`` is for places that do not render markdown (select-menu labels) or for text the
-    caller formats on purpose; mentions are escaped either way. The result is at most ``limit``
-    characters; a cut ends with an ellipsis.
+    Control characters and token-shaped strings go too. ``markdown=False`` is for places that do not
+    render markdown (select-menu labels) or for text the caller formats on purpose; mentions and
+    markup are neutralised either way. The result is at most ``limit`` characters; a cut ends with
+    an ellipsis.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -43,15 +52,22 @@ def safe_text(text: str, limit: int = MESSAGE_LIMIT, *, markdown: bool = True, s
     text = TOKEN_PATTERN.sub("[token hidden]", text)  # a pasted bot token is never echoed back
     if markdown:
         text = discord.utils.escape_markdown(text)
-    text = discord.utils.escape_mentions(text)
+    text = discord.utils.escape_mentions(text)  # @everyone, @here, @<17-20 digit id>
+    text = _MARKUP_OPEN.sub("<" + ZERO_WIDTH_SPACE, text)
     return truncate(text, limit)
 
 
 def truncate(text: str, limit: int) -> str:
-    """Cut to ``limit`` characters with an ellipsis, never leaving a dangling escape backslash."""
+    """Cut to ``limit`` characters with an ellipsis, never splitting an escape.
+
+    A "<" or "@" cut off from its zero-width space, or a lone trailing backslash, would turn back into
+    markup next to whatever the caller appends.
+    """
     if len(text) <= limit:
         return text
     cut = text[: limit - len(ELLIPSIS)]
+    while cut and text[len(cut)] == ZERO_WIDTH_SPACE:
+        cut = cut[:-1]
     trailing = len(cut) - len(cut.rstrip("\\"))
     if trailing % 2:
         cut = cut[:-1]

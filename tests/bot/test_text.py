@@ -11,6 +11,7 @@ from bot.text import (
     EMBED_FIELD_LIMIT,
     EMBED_TITLE_LIMIT,
     MESSAGE_LIMIT,
+    ZERO_WIDTH_SPACE,
     format_duration,
     progress_bar,
     safe_text,
@@ -119,3 +120,80 @@ def test_a_pasted_bot_token_is_never_echoed() -> None:
     token = "MTA1NjQ4OTk5OTk5OTk5OTk5OQ.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
     shown = safe_text(f"you typed {token} here", 500)
     assert "MTA1NjQ4OTk5" not in shown and "[token hidden]" in shown
+
+
+# Discord's renderer only recognises these when "<" is directly followed by the form's own sign.
+MARKUP_FORMS = [
+    "<t:1700000000>",
+    "<t:1700000000:R>",
+    "<t:-1:F>",
+    "<#123456789012345678>",
+    "<#1>",
+    "</play:123456789012345678>",
+    "</playlist show:123456789012345678>",
+    "</a b c:1>",
+    "<:blobcat:123456789012345678>",
+    "<a:party:123456789012345678>",
+    "<id:customize>",
+    "<id:browse>",
+    "<id:guide>",
+    "<id:linked-roles>",
+    "<id:linked-roles:123>",
+    "<@123456789012345678>",
+    "<@!123456789012345678>",
+    "<@&123456789012345678>",
+    "<@1>",  # ids too short for discord.utils.escape_mentions
+    "<@!12>",
+    "<@&3>",
+]
+
+
+def _renders_as_markup(text: str, form: str) -> bool:
+    """True when the exact form, "<" and its sign touching, survived anywhere in the output."""
+    return form[:2] in text
+
+
+@pytest.mark.parametrize("form", MARKUP_FORMS)
+@pytest.mark.parametrize("markdown", [True, False])
+def test_every_angle_bracket_form_is_neutralised_mid_title(form: str, markdown: bool) -> None:
+    out = safe_text(f"Live at {form} tonight", markdown=markdown)
+    assert not _renders_as_markup(out, form)
+    assert out.replace(ZERO_WIDTH_SPACE, "") == f"Live at {form} tonight"
+
+
+@pytest.mark.parametrize("form", MARKUP_FORMS)
+def test_a_neutralised_form_reads_the_same(form: str) -> None:
+    out = safe_text(form, markdown=False)
+    assert out.startswith("<" + ZERO_WIDTH_SPACE)
+    assert out.replace(ZERO_WIDTH_SPACE, "") == form
+
+
+@pytest.mark.parametrize(
+    "plain", ["a < b", "<3", "x <= y", "<-- back", "a << b", "<>", "1 <2", "ends with <", "< spaced >"]
+)
+def test_ordinary_angle_brackets_are_left_alone(plain: str) -> None:
+    assert safe_text(plain) == plain
+    assert safe_text(plain, markdown=False) == plain
+
+
+@pytest.mark.parametrize("form", ["<#123456789012345678>", "<t:1700000000:R>", "<@123456789012345678>"])
+@pytest.mark.parametrize("markdown", [True, False])
+def test_truncation_never_separates_a_sign_from_its_guard(form: str, markdown: bool) -> None:
+    title = "abc " + form
+    full = safe_text(title, markdown=markdown)
+    for limit in range(1, len(full) + 1):
+        out = safe_text(title, limit, markdown=markdown)
+        body = out.removesuffix("…")
+        assert not body.endswith(("<", "@")), (limit, out)
+        assert not _renders_as_markup(out + form[1:], form), (limit, out)
+
+
+@given(st.text(alphabet=st.sampled_from("<@#/:ta1!& >\\\u200b_*")), st.integers(1, 40), st.booleans())
+def test_no_markup_opener_survives_any_cut(raw: str, limit: int, markdown: bool) -> None:
+    out = safe_text(raw, limit, markdown=markdown)
+    assert not any("<" + sign in out for sign in "@#/:ta!&")
+    full = safe_text(raw, 10**6, markdown=markdown)
+    if out != full:
+        body = out.removesuffix("…")
+        assert full.startswith(body)
+        assert full[len(body)] != ZERO_WIDTH_SPACE  # the cut never falls between a sign and its guard
