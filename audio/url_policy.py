@@ -3,9 +3,10 @@
 yt-dlp does no address filtering and FFmpeg follows whatever it is given, so a user link to
 ``http://169.254.169.254/`` or ``http://127.1:5432/`` would make the bot probe its own network
 (SSRF). Every user link and every media URL yt-dlp hands back is checked here first: only
-http(s), no user-info, a provider on the allowlist, and every address the host resolves to must be
-globally routable. Numeric host spellings (``2130706433``, ``0x7f.1``, ``017700000001``, ``127.1``)
-are decoded the way ``inet_aton`` does, so they cannot sneak past as "names".
+http(s), no user-info, a provider on the allowlist, and no address the host resolves to may lie in
+a special-purpose range (``audio.special_addresses``). Numeric host spellings (``2130706433``,
+``0x7f.1``, ``017700000001``, ``127.1``) are decoded the way ``inet_aton`` does, so they cannot
+sneak past as "names".
 
 These checks resolve names, which blocks: call them from the extractor's worker, never the event
 loop. They are time-of-check only (redirects, DNS rebinding); an egress firewall is the real wall.
@@ -22,6 +23,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 
 from audio.errors import UrlRefused
+from audio.special_addresses import Category, classify, embedded_ipv4, is_metadata_endpoint
 from audio.track import Provider
 
 log = logging.getLogger(__name__)
@@ -41,11 +43,6 @@ _YOUTUBE_HOSTS = ("youtube.com", "youtu.be", "youtube-nocookie.com")
 _SOUNDCLOUD_HOSTS = ("soundcloud.com",)
 _BANDCAMP_HOSTS = ("bandcamp.com",)
 
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_PRIVATE_NETWORKS = tuple(
-    ipaddress.ip_network(n)
-    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
-)  # RFC 1918, CGNAT, unique-local: "a LAN", as opposed to merely "not public"
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 _NUMERIC_PART = re.compile(r"^(0[xX][0-9a-fA-F]*|[0-9]+)$")
 
@@ -121,43 +118,30 @@ def parse_numeric_host(host: str) -> Address | None:
     return ipaddress.IPv4Address(number)
 
 
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """IPv4 addresses an IPv6 address smuggles (mapped, 6to4, Teredo, NAT64)."""
-    found: list[ipaddress.IPv4Address] = []
-    if address.ipv4_mapped is not None:
-        found.append(address.ipv4_mapped)
-    if address.sixtofour is not None:
-        found.append(address.sixtofour)
-    if address.teredo is not None:
-        found.extend(address.teredo)
-    if address in _NAT64:
-        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    return found
+_REFUSALS: dict[Category, str] = {
+    Category.LOOPBACK: MSG_LOOPBACK,
+    Category.PRIVATE: MSG_PRIVATE,
+    Category.LINK_LOCAL: MSG_LINK_LOCAL,
+    Category.NOT_PUBLIC: MSG_NOT_PUBLIC,
+}
+_LAN = frozenset({Category.LOOPBACK, Category.PRIVATE, Category.LINK_LOCAL})
 
 
 def refusal_for_address(address: Address, *, allow_private_network: bool = False) -> str | None:
-    """The user message refusing ``address``, or None when it may be fetched."""
-    if address.is_multicast or address.is_unspecified:
-        return MSG_NOT_PUBLIC
-    if isinstance(address, ipaddress.IPv6Address):
-        for inner in _embedded_ipv4(address):
-            reason = refusal_for_address(inner, allow_private_network=allow_private_network)
-            if reason is not None:
-                return reason
-        if address.ipv4_mapped is not None:
-            return None  # judged entirely by the IPv4 it maps
-    if address.is_global:
+    """The user message refusing ``address``, or None when it may be fetched.
+
+    ``allow_private_network`` admits this machine and its LAN, but never a cloud metadata endpoint
+    and never the rest of the special ranges: no media server lives in documentation space.
+    """
+    special = classify(address)
+    if special is None:
         return None
-    on_lan = any(address.version == net.version and address in net for net in _PRIVATE_NETWORKS)
-    if allow_private_network and (on_lan or address.is_loopback or address.is_link_local):
+    if special.category is Category.EMBEDS_IPV4 and isinstance(address, ipaddress.IPv6Address):
+        return refusal_for_address(embedded_ipv4(address), allow_private_network=allow_private_network)
+    refusal = _REFUSALS.get(special.category, MSG_NOT_PUBLIC)
+    if allow_private_network and special.category in _LAN and not is_metadata_endpoint(address):
         return None
-    if address.is_loopback:
-        return MSG_LOOPBACK
-    if address.is_link_local:
-        return MSG_LINK_LOCAL
-    if on_lan:
-        return MSG_PRIVATE
-    return MSG_NOT_PUBLIC
+    return refusal
 
 
 def _host_matches(host: str, domains: Iterable[str]) -> bool:

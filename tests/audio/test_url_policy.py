@@ -109,7 +109,7 @@ HOSTILE: list[tuple[str, str]] = [
     ("http://[::1]/song.mp3", MSG_LOOPBACK),
     ("http://[::ffff:127.0.0.1]/song.mp3", MSG_LOOPBACK),
     ("http://[::ffff:7f00:1]:8000/song.mp3", MSG_LOOPBACK),
-    ("http://[2002:7f00:1::]/song.mp3", MSG_LOOPBACK),
+    ("http://[2002:7f00:1::]/song.mp3", MSG_NOT_PUBLIC),  # 6to4 is refused outright, never decoded
     ("http://10.0.0.5/song.mp3", MSG_PRIVATE),
     ("http://172.16.3.4/song.mp3", MSG_PRIVATE),
     ("http://192.168.1.1/song.mp3", MSG_PRIVATE),
