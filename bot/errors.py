@@ -19,7 +19,7 @@ import discord
 from discord.ext import commands
 
 from audio.errors import BrentError
-from bot.text import MESSAGE_LIMIT, safe_text
+from bot.text import MESSAGE_LIMIT, code_span, safe_text
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ async def handle_command_error(ctx: commands.Context[Any], error: BaseException)
 def _input_reply(ctx: commands.Context[Any], error: commands.UserInputError) -> str:
     usage = _usage(ctx)
     if isinstance(error, commands.MissingRequiredArgument | commands.MissingRequiredAttachment):
-        return f"Missing `{safe_text(error.param.name, 50, markdown=False)}`.{usage}"
+        return f"Missing {code_span(error.param.name, 50)}.{usage}"
     if isinstance(error, commands.TooManyArguments):
         return f"Too many arguments.{usage}"
     if isinstance(error, commands.BadArgument | commands.BadUnionArgument | commands.ArgumentParsingError):
@@ -112,7 +112,7 @@ def _usage(ctx: commands.Context[Any]) -> str:
         return ""
     signature = command.usage or command.signature
     line = f"{ctx.clean_prefix}{command.qualified_name} {signature}".strip()
-    return f" Usage: `{safe_text(line.replace('`', ''), 200, markdown=False, single_line=True)}`"
+    return f" Usage: {code_span(line)}"
 
 
 def _check_reply(error: commands.CheckFailure) -> str:

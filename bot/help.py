@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import discord
 from discord.ext import commands
 
-from bot.text import safe_text
+from bot.text import code_span
 
 HELP_CHUNK = 1900
 
@@ -57,7 +57,7 @@ class BrentHelp(commands.HelpCommand):
         return f"{text}\n{command.help or ''}"
 
     async def command_not_found(self, string: str) -> str:
-        return f"There is no command called `{safe_text(string, 50, markdown=False)}`."
+        return f"There is no command called {code_span(string, 50)}."
 
     async def _send(self, text: str) -> None:
         destination = self.get_destination()

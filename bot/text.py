@@ -15,7 +15,7 @@ import re
 
 import discord
 
-from bot.settings import TOKEN_PATTERN
+from bot.token_mask import TokenMasker
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ ELLIPSIS = "…"
 # C0/C1 controls (minus tab and newline), and the bidi overrides/isolates that can reorder a reply.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029\x85]+")
+_TOKENS = TokenMasker(mask="[token hidden]")  # a pasted bot token is never echoed back, encoded or not
 
 ZERO_WIDTH_SPACE = "\u200b"
 # Every <...> form (<@id>, <#id>, <t:1700000000:R>, </cmd sub:id>, <a:name:id>, <id:browse>) needs its
@@ -49,12 +50,23 @@ def safe_text(text: str, limit: int = MESSAGE_LIMIT, *, markdown: bool = True, s
     if single_line:
         text = _LINE_BREAKS.sub(" ", text)
     text = _CONTROL.sub("", text)
-    text = TOKEN_PATTERN.sub("[token hidden]", text)  # a pasted bot token is never echoed back
+    text = _TOKENS.mask(text)
     if markdown:
         text = discord.utils.escape_markdown(text)
     text = discord.utils.escape_mentions(text)  # @everyone, @here, @<17-20 digit id>
     text = _MARKUP_OPEN.sub("<" + ZERO_WIDTH_SPACE, text)
     return truncate(text, limit)
+
+
+def code_span(text: str, limit: int = 200) -> str:
+    """``text`` as inline code, for command names and usage lines.
+
+    Discord renders neither markdown nor ``<...>`` markup inside a code span, so those stay as typed
+    (``<percent>`` must read as written); a backtick would end the span and is dropped.
+    """
+    text = _CONTROL.sub("", _LINE_BREAKS.sub(" ", text)).replace("`", "")
+    text = discord.utils.escape_mentions(_TOKENS.mask(text))
+    return f"`{truncate(text, limit)}`"
 
 
 def truncate(text: str, limit: int) -> str:

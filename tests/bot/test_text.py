@@ -3,7 +3,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.text import (
@@ -12,6 +12,7 @@ from bot.text import (
     EMBED_TITLE_LIMIT,
     MESSAGE_LIMIT,
     ZERO_WIDTH_SPACE,
+    code_span,
     format_duration,
     progress_bar,
     safe_text,
@@ -189,6 +190,7 @@ def test_truncation_never_separates_a_sign_from_its_guard(form: str, markdown: b
 
 
 @given(st.text(alphabet=st.sampled_from("<@#/:ta1!& >\\\u200b_*")), st.integers(1, 40), st.booleans())
+@example(raw="\u200b1", limit=1, markdown=False)  # a zero-width space typed by the user is no guard
 def test_no_markup_opener_survives_any_cut(raw: str, limit: int, markdown: bool) -> None:
     out = safe_text(raw, limit, markdown=markdown)
     assert not any("<" + sign in out for sign in "@#/:ta!&")
@@ -196,4 +198,15 @@ def test_no_markup_opener_survives_any_cut(raw: str, limit: int, markdown: bool)
     if out != full:
         body = out.removesuffix("…")
         assert full.startswith(body)
-        assert full[len(body)] != ZERO_WIDTH_SPACE  # the cut never falls between a sign and its guard
+        # the cut never falls between a sign and its guard
+        assert not (body.endswith(("<", "@")) and full[len(body)] == ZERO_WIDTH_SPACE)
+
+
+def test_code_span_keeps_angle_brackets_but_not_backticks_mentions_or_tokens() -> None:
+    token = "MTA1NjQ4OTk5OTk5OTk5OTk5OQ.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
+    assert code_span("\\volume <percent>") == "`\\volume <percent>`"
+    out = code_span(f"a`b @everyone\n{token}")
+    assert out.count("`") == 2
+    assert "@everyone" not in out and token not in out
+    assert "\n" not in out
+    assert len(code_span("x" * 500, 50)) == 52
