@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from bot.settings import TOKEN_PATTERN, Settings
+from bot.settings import Settings
+from bot.token_mask import TokenMasker
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,10 @@ BACKUPS = 5
 MASK = "[REDACTED]"
 FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
 
-# A token anywhere (3 base64url parts), an Authorization value, and the password part of a URL.
-_TOKEN = TOKEN_PATTERN
-_BOT_HEADER = re.compile(r"\b(Bot|Bearer)\s+[A-Za-z0-9_.\-]{20,}")
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@", re.IGNORECASE)
+# An Authorization value and the password part of a URL; tokens themselves are TokenMasker's job.
+# Both start with a literal, which the regex engine skips ahead to instead of trying every position.
+_BOT_HEADER = re.compile(r"(B(?<=\bB)(?:ot|earer))\s+[A-Za-z0-9_.\-]{20,}")
+_URL_PASSWORD = re.compile(r"(://(?<=[a-z0-9+.-]://)[^/\s:@]+:)[^@\s/]+@", re.IGNORECASE)
 
 _BRENT_HANDLER = "_brent_handler"
 
@@ -38,20 +39,19 @@ _BRENT_HANDLER = "_brent_handler"
 class TokenRedactionFilter(logging.Filter):
     """Masks token-shaped strings (and the configured secrets) in the message and the traceback text.
 
-    It rewrites the record in place: the message is rendered, masked and frozen (``args`` cleared),
-    and the exception is pre-formatted into ``exc_text``, which formatters use as-is.
+    Percent-encoded and base64 forms are masked too (see :mod:`bot.token_mask`). It rewrites the
+    record in place: the message is rendered, masked and frozen (``args`` cleared), and the exception
+    is pre-formatted into ``exc_text``, which formatters use as-is.
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self._secrets = tuple(sorted((s for s in secrets if s), key=len, reverse=True))
+        self._masker = TokenMasker(secrets, mask=MASK)
         self._formatter = logging.Formatter()
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, MASK)
+        text = self._masker.mask(text)
         text = _BOT_HEADER.sub(lambda m: f"{m.group(1)} {MASK}", text)
-        text = _TOKEN.sub(MASK, text)
         return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}@", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
