@@ -99,8 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     try:
-        with open_ffmpeg_log() as ffmpeg_stderr:
-            asyncio.run(serve(settings, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr))
+        with open_ffmpeg_log(settings) as ffmpeg_log:
+            asyncio.run(serve(settings, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_log.stderr))
     except discord.LoginFailure:
         log.error("%s", TOKEN_REFUSED)
         return EXIT_CONFIG

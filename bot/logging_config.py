@@ -3,7 +3,8 @@
 Every handler carries a :class:`TokenRedactionFilter`, so a token that reaches a log record by any
 route (a message, an argument, an exception traceback, discord.py's own loggers) is masked before it
 is written anywhere. ffmpeg's stderr is noisy and can contain stream URLs, so it goes to its own file
-and never to the terminal.
+and never to the terminal: through a pipe to :class:`~bot.ffmpeg_log.FfmpegLog`, which masks it with
+the same filter, rotates the file by size while ffmpeg runs and caps how fast it grows.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
 
+from bot.ffmpeg_log import FfmpegLog
 from bot.settings import Settings
 from bot.token_mask import TokenMasker
 
@@ -81,8 +82,7 @@ def configure_logging(settings: Settings, log_dir: Path = Path("logs")) -> None:
         root.removeHandler(handler)
         handler.close()
 
-    secrets = [settings.token.reveal()] if settings.token is not None else []
-    redaction = TokenRedactionFilter(secrets)
+    redaction = TokenRedactionFilter(_secrets(settings))
     formatter = logging.Formatter(FORMAT)
 
     console = logging.StreamHandler(sys.stderr)
@@ -98,24 +98,15 @@ def configure_logging(settings: Settings, log_dir: Path = Path("logs")) -> None:
     root.setLevel(settings.log_level)
     # Request logging at DEBUG shows URLs and payloads (webhook URLs carry tokens).
     logging.getLogger("discord.http").setLevel(logging.WARNING)
-    _rotate_ffmpeg_log(log_dir / FFMPEG_LOG_FILE)
 
 
-def open_ffmpeg_log(log_dir: Path = Path("logs")) -> BinaryIO:
-    """Open logs/ffmpeg.log for appending; pass it as ffmpeg's stderr. The caller closes it on exit."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    return (log_dir / FFMPEG_LOG_FILE).open("ab", buffering=0)
+def open_ffmpeg_log(settings: Settings, log_dir: Path = Path("logs")) -> FfmpegLog:
+    """Start the sink for every ffmpeg's stderr (pass its ``stderr``); the caller closes it on exit.
+
+    It masks what ffmpeg prints the way the log handlers mask records: stream URLs can carry tokens.
+    """
+    return FfmpegLog(log_dir / FFMPEG_LOG_FILE, redact=TokenRedactionFilter(_secrets(settings)).redact)
 
 
-def _rotate_ffmpeg_log(path: Path) -> None:
-    """ffmpeg writes to the file descriptor directly, so it can only be rotated here, at start-up."""
-    try:
-        if path.stat().st_size < MAX_BYTES:
-            return
-    except FileNotFoundError:
-        return
-    for index in range(BACKUPS - 1, 0, -1):
-        older = path.with_name(f"{path.name}.{index}")
-        if older.exists():
-            older.replace(path.with_name(f"{path.name}.{index + 1}"))
-    path.replace(path.with_name(f"{path.name}.1"))
+def _secrets(settings: Settings) -> list[str]:
+    return [settings.token.reveal()] if settings.token is not None else []

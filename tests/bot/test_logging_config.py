@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.logging_config import MASK, MAX_BYTES, TokenRedactionFilter, configure_logging, open_ffmpeg_log
+from bot.ffmpeg_log import MAX_BYTES as FFMPEG_MAX_BYTES
+from bot.logging_config import MASK, TokenRedactionFilter, configure_logging, open_ffmpeg_log
 from bot.settings import Secret, Settings
 
 FAKE_TOKEN = "MTA1NjQ4OTk5OTk5OTk5OTk5OQ.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -102,12 +103,13 @@ def test_ffmpeg_stderr_goes_to_its_own_file(
     console = io.StringIO()
     monkeypatch.setattr(sys, "stderr", console)
     configure_logging(Settings(), log_dir=tmp_path)
-    with open_ffmpeg_log(tmp_path) as stderr:
+    with open_ffmpeg_log(Settings(), tmp_path) as sink:
         subprocess.run(
             ["ffmpeg", "-nostdin", "-hide_banner", "-f", "lavfi", "-i", "anullsrc", "-t", "0.05",
              "-f", "null", "-", "-loglevel", "info"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, check=True, timeout=30,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=sink.stderr, check=True, timeout=30,
         )
+    assert sink.finished  # ffmpeg exited and the sink closed: everything it wrote is in the file
     written = (tmp_path / "ffmpeg.log").read_text(encoding="utf-8", errors="replace")
     assert "anullsrc" in written
     assert "anullsrc" not in console.getvalue()
@@ -115,9 +117,10 @@ def test_ffmpeg_stderr_goes_to_its_own_file(
 
 
 def test_oversized_ffmpeg_log_is_rotated_at_startup(tmp_path: Path, root_logging: None) -> None:
-    (tmp_path / "ffmpeg.log").write_bytes(b"x" * MAX_BYTES)
+    (tmp_path / "ffmpeg.log").write_bytes(b"x" * FFMPEG_MAX_BYTES)
     (tmp_path / "ffmpeg.log.1").write_bytes(b"older")
     configure_logging(Settings(), log_dir=tmp_path)
-    assert not (tmp_path / "ffmpeg.log").exists()
-    assert (tmp_path / "ffmpeg.log.1").stat().st_size == MAX_BYTES
+    open_ffmpeg_log(Settings(), tmp_path).close()
+    assert (tmp_path / "ffmpeg.log").read_bytes() == b""
+    assert (tmp_path / "ffmpeg.log.1").stat().st_size == FFMPEG_MAX_BYTES
     assert (tmp_path / "ffmpeg.log.2").read_bytes() == b"older"

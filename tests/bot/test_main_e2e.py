@@ -71,9 +71,12 @@ async def test_main_py_plays_and_sigterm_leaves_no_ffmpeg_behind(
         await fake.voice_log(guild).wait_for_audio(1.0, timeout=30)
         ffmpeg_seen = ffmpeg_children(process.pid)
         assert ffmpeg_seen, "the bot should be playing through ffmpeg"
-        if sys.platform.startswith("linux"):  # ffmpeg's stderr (fd 2) is our log file, not the terminal
-            stderr_files = {f.path for p in ffmpeg_seen for f in p.open_files() if f.fd == 2}
-            assert stderr_files == {str(tmp_path / "logs" / "ffmpeg.log")}
+        if sys.platform.startswith("linux"):  # ffmpeg's stderr (fd 2) is the bot's log pipe, not its stderr
+            bot_fds = {os.readlink(f"/proc/{process.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{process.pid}/fd")}
+            stderr_ends = {os.readlink(f"/proc/{p.pid}/fd/2") for p in ffmpeg_seen}
+            assert len(stderr_ends) == 1 and next(iter(stderr_ends)).startswith("pipe:"), stderr_ends
+            assert stderr_ends <= bot_fds  # a pipe of the bot's own (its log reader drains it)
+            assert stderr_ends != {os.readlink(f"/proc/{process.pid}/fd/2")}
 
         # Failing commands that carry the token (a member pasting it) must not echo it anywhere.
         for command in (f"\\seek {FAKE_TOKEN}", f"\\volume {FAKE_TOKEN}", f"\\loop {FAKE_TOKEN}"):
