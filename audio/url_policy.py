@@ -1,4 +1,4 @@
-"""Which links BRENT may fetch: the guard in front of yt-dlp and FFmpeg (issue 5).
+"""Which links BRENT may fetch: the guard in front of yt-dlp and FFmpeg.
 
 yt-dlp does no address filtering and FFmpeg follows whatever it is given, so a user link to
 ``http://169.254.169.254/`` or ``http://127.1:5432/`` would make the bot probe its own network
@@ -8,8 +8,10 @@ a special-purpose range (``audio.special_addresses``). Numeric host spellings (`
 ``0x7f.1``, ``017700000001``, ``127.1``) are decoded the way ``inet_aton`` does, so they cannot
 sneak past as "names".
 
-These checks resolve names, which blocks: call them from the extractor's worker, never the event
-loop. They are time-of-check only (redirects, DNS rebinding); an egress firewall is the real wall.
+These checks resolve names, which blocks: call them from a worker thread, never the event loop. A
+check of a link is time-of-check only; what makes it hold is that yt-dlp, ffmpeg and ffprobe connect
+only through the egress proxy (audio/egress_proxy.py), which applies
+:meth:`UrlPolicy.connectable_addresses` to every connection they make.
 """
 
 from __future__ import annotations
@@ -209,12 +211,29 @@ class UrlPolicy:
         their URLs are long.
         """
         try:
-            parts, host = self._split(url)
-            literal = parse_numeric_host(host)
-            addresses = [literal] if literal is not None else self._resolve(host)
-            self._check_addresses(host, addresses)
+            _, host = self._split(url)
+            self.connectable_addresses(host)
         except UrlRefused as exc:
             raise UrlRefused(MSG_MEDIA, detail=f"media url refused: {exc}") from None
+
+    def connectable_addresses(self, host: str) -> list[Address]:
+        """Every address ``host`` stands for, when each of them may be connected to; else UrlRefused.
+
+        The egress proxy resolves a name only through this, once per connection, and connects to
+        one of exactly the addresses returned: nothing is resolved a second time (DNS rebinding).
+        """
+        host = host.rstrip(".")
+        if not host or "%" in host or _FORBIDDEN_CHARS.search(host):
+            raise UrlRefused(MSG_MALFORMED, detail="bad host")
+        if not host.isascii():
+            try:
+                host = host.encode("idna").decode("ascii")
+            except UnicodeError:
+                raise UrlRefused(MSG_MALFORMED, detail="bad idna host") from None
+        literal = parse_numeric_host(host)
+        addresses = [literal] if literal is not None else self._resolve(host)
+        self._check_addresses(host, addresses)
+        return addresses
 
     def provider_of(self, url: str) -> Provider:
         """The provider a link belongs to; OTHER for anything unparsable or unknown."""

@@ -1,0 +1,433 @@
+"""The one gate every connection made on a user's behalf goes through: a forward proxy on 127.0.0.1.
+
+Checking a link before yt-dlp or ffmpeg fetch it is not enough: they open their own connections
+afterwards, follow redirects, fetch HLS segments and keys, reconnect mid-stream and resolve names
+again (DNS rebinding). So neither of them connects anywhere by itself. yt-dlp gets this proxy as its
+``proxy`` option, ffmpeg and ffprobe get it as ``http_proxy`` in their environment (which every
+nested open inherits: segments, keys, reconnects). For each request the proxy resolves the name
+once, checks every address against the :class:`~audio.url_policy.UrlPolicy`, and connects to
+exactly an address it checked. A redirect is a new request from the client, so each hop is checked.
+``CONNECT`` (https) tunnels bytes, so TLS stays end to end between the client and the site.
+
+Every refusal and every failed connection gets the same answer (``502``), so a member cannot tell an
+open internal port from a closed one. The proxy wants a random credential (Basic auth), so other
+programs on the machine (a browser page, say) cannot use it; the user name says who is asking:
+``lookup`` connections (yt-dlp) live at most ``lookup_lifetime`` seconds and carry at most
+``lookup_bytes``, ``media`` connections (ffmpeg, ffprobe) stream for as long as the track plays.
+
+It runs its own event loop on its own thread, so relaying audio bytes never waits for the bot's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import enum
+import hmac
+import logging
+import os
+import secrets
+import threading
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from audio.errors import UrlRefused
+from audio.url_policy import UrlPolicy
+
+log = logging.getLogger(__name__)
+
+MAX_HEAD_BYTES = 64 * 1024
+RELAY_CHUNK = 64 * 1024
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_LOOKUP_LIFETIME = 30.0
+DEFAULT_LOOKUP_BYTES = 64 * 1024 * 1024
+HEAD_TIMEOUT = 15.0  # a client that does not finish its request head in this long is dropped
+
+# ffmpeg reads these; a user's own setting must not route around the gate.
+_PROXY_ENV = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+              "no_proxy", "NO_PROXY")
+_HOP_BY_HOP = frozenset({
+    "connection", "proxy-connection", "keep-alive", "proxy-authorization", "proxy-authenticate",
+    "te", "trailer", "upgrade", "expect",
+})
+
+# One answer for every refusal and every failure: nothing tells a refused address from a closed port.
+_BAD_GATEWAY = (
+    b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: 24\r\n"
+    b"Connection: close\r\n\r\nconnection not possible\n"
+)
+_AUTH_REQUIRED = (
+    b'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="brent"\r\n'
+    b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+)
+_BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+_LENGTH_REQUIRED = b"HTTP/1.1 411 Length Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+_TUNNEL_OPEN = b"HTTP/1.1 200 Connection established\r\n\r\n"
+
+
+class ClientKind(enum.StrEnum):
+    """Who is asking, told by the proxy credential's user name."""
+
+    LOOKUP = "lookup"  # yt-dlp: web pages and APIs, bounded in time and size
+    MEDIA = "media"  # ffmpeg and ffprobe: audio for as long as a track plays
+
+
+class _Reject(Exception):
+    """End a client connection with ``answer`` (one of the canned responses above)."""
+
+    def __init__(self, answer: bytes, why: str) -> None:
+        super().__init__(why)
+        self.answer = answer
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One parsed request head: where to connect and, for plain http, what to send there."""
+
+    kind: ClientKind
+    host: str
+    port: int
+    tunnel: bool
+    head: bytes = b""  # the rewritten request head for the origin (plain http only)
+    body_length: int = 0
+
+
+def ffmpeg_environment(proxy_url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for an ffmpeg or ffprobe process: ``base`` with only our proxy in it.
+
+    ffmpeg's http and tls protocols read ``http_proxy`` (and ``no_proxy``) for every open, including
+    the ones an HLS playlist or a redirect makes, which an argv option would not reach.
+    """
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in _PROXY_ENV}
+    env["http_proxy"] = proxy_url
+    return env
+
+
+class EgressProxy:
+    """A forward proxy on 127.0.0.1 that only connects where ``policy`` allows.
+
+    ``start()`` binds an ephemeral port and starts the proxy's thread; :meth:`url` starts it on
+    first use, so a bot that never plays anything never runs one. ``close()`` ends every connection.
+    """
+
+    def __init__(
+        self,
+        policy: UrlPolicy,
+        *,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        lookup_lifetime: float = DEFAULT_LOOKUP_LIFETIME,
+        lookup_bytes: int = DEFAULT_LOOKUP_BYTES,
+    ) -> None:
+        self.policy = policy
+        self.connect_timeout = connect_timeout
+        self.lookup_lifetime = lookup_lifetime
+        self.lookup_bytes = lookup_bytes
+        self._secret = secrets.token_urlsafe(24)
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.Server | None = None
+        self._streams: set[asyncio.StreamWriter] = set()  # both ends of every open connection
+        self._port = 0
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"EgressProxy(port={self._port}, policy={self.policy!r})"  # never the credential
+
+    @property
+    def port(self) -> int:
+        self.start()
+        return self._port
+
+    def url(self, kind: ClientKind) -> str:
+        """``http://<kind>:<secret>@127.0.0.1:<port>``: the proxy setting for one kind of client."""
+        port = self.port
+        return f"http://{kind.value}:{self._secret}@127.0.0.1:{port}"
+
+    def ffmpeg_environment(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        return ffmpeg_environment(self.url(ClientKind.MEDIA), base)
+
+    def start(self) -> None:
+        """Bind and serve; safe to call again and from any thread."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the egress proxy is closed")
+            if self._thread is not None:
+                return
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+            thread = threading.Thread(target=self._run, args=(loop, ready), name="egress-proxy", daemon=True)
+            thread.start()
+            ready.wait()
+            if self._server is None:
+                loop.call_soon_threadsafe(loop.stop)
+                thread.join()
+                loop.close()
+                raise RuntimeError("the egress proxy could not bind 127.0.0.1")
+            self._loop, self._thread = loop, thread
+            log.info("egress proxy listening on 127.0.0.1:%d", self._port)
+
+    def close(self) -> None:
+        """Stop listening and drop every connection; joins the thread."""
+        with self._lock:
+            self._closed = True
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop already stopped
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+
+    # -- the proxy's thread ------------------------------------------------------------------
+
+    def _run(self, loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            self._server = loop.run_until_complete(
+                asyncio.start_server(self._serve, "127.0.0.1", 0, limit=MAX_HEAD_BYTES)
+            )
+            self._port = self._server.sockets[0].getsockname()[1]
+        except OSError:
+            log.exception("the egress proxy could not start")
+        finally:
+            ready.set()
+        if self._server is not None:
+            loop.run_forever()  # until close() stops it
+            loop.run_until_complete(self._shutdown())
+        loop.close()
+
+    async def _shutdown(self) -> None:
+        """Close every connection; their tasks then end on their own (a connection accepted in
+        the last moment sees ``_closed`` when its task starts)."""
+        assert self._server is not None
+        self._server.close()
+        for _ in range(10):  # an accepted connection takes a few loop turns to start its task
+            await asyncio.sleep(0)
+        for stream in list(self._streams):
+            stream.close()
+        others = asyncio.all_tasks() - {asyncio.current_task()}
+        if others:
+            _, stuck = await asyncio.wait(others, timeout=2)
+            for task in stuck:
+                task.cancel()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._streams.add(writer)
+        upstream: asyncio.StreamWriter | None = None
+        try:
+            if self._closed:
+                return
+            request = await asyncio.wait_for(self._read_request(reader), HEAD_TIMEOUT)
+            deadline = (
+                asyncio.get_running_loop().time() + self.lookup_lifetime
+                if request.kind is ClientKind.LOOKUP else None
+            )
+            origin_reader, upstream = await self._connect(request)
+            self._streams.add(upstream)
+            if request.tunnel:
+                writer.write(_TUNNEL_OPEN)
+            else:
+                upstream.write(request.head)
+                if request.body_length:
+                    await _copy_exactly(reader, upstream, request.body_length)
+            limit = self.lookup_bytes if request.kind is ClientKind.LOOKUP else None
+            relay = self._relay(reader, writer, origin_reader, upstream, request, limit)
+            if deadline is None:
+                await relay
+            else:
+                await asyncio.wait_for(relay, max(0.0, deadline - asyncio.get_running_loop().time()))
+        except _Reject as reject:
+            log.log(
+                logging.INFO if reject.answer is _BAD_GATEWAY else logging.DEBUG,
+                "egress proxy refused a connection: %s", reject,
+            )
+            with contextlib.suppress(OSError):
+                writer.write(reject.answer)
+                await writer.drain()
+        except TimeoutError:
+            log.info("egress proxy closed a connection at its time limit")
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+            log.debug("egress proxy connection ended: %r", exc)
+        finally:
+            for each in (upstream, writer):
+                if each is not None:
+                    self._streams.discard(each)
+                    each.close()
+                    with contextlib.suppress(Exception):
+                        await each.wait_closed()
+
+    async def _read_request(self, reader: asyncio.StreamReader) -> _Request:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.LimitOverrunError:
+            raise _Reject(_BAD_REQUEST, "request head too large") from None
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            raise _Reject(_BAD_REQUEST, "not an HTTP/1.x request line")
+        method, target, version = parts
+        headers = _parse_headers(lines[1:])
+        kind = self._authorise(headers)
+        if method == "CONNECT":
+            host, port = _split_authority(target)
+            return _Request(kind, host, port, tunnel=True)
+        url = urllib.parse.urlsplit(target)
+        if url.scheme.lower() != "http" or not url.hostname:
+            raise _Reject(_BAD_REQUEST, "only absolute http:// targets (and CONNECT) are proxied")
+        try:
+            port = url.port or 80
+        except ValueError:
+            raise _Reject(_BAD_REQUEST, "bad port") from None
+        if url.username is not None or url.password is not None:
+            raise _Reject(_BAD_REQUEST, "user-info in the target")
+        if any(name == "transfer-encoding" for name, _ in headers):
+            raise _Reject(_LENGTH_REQUIRED, "chunked request body")
+        length = _content_length(headers)
+        path = url.path or "/"
+        if url.query:
+            path += "?" + url.query
+        kept = [(n, v) for n, v in headers if n not in _HOP_BY_HOP and n != "host"]
+        authority = url.netloc.rsplit("@", 1)[-1]
+        out = [f"{method} {path} {version}", f"Host: {authority}", *(f"{n}: {v}" for n, v in kept),
+               "Connection: close", "", ""]
+        return _Request(kind, url.hostname, port, tunnel=False, head="\r\n".join(out).encode("latin-1"),
+                        body_length=length)
+
+    def _authorise(self, headers: list[tuple[str, str]]) -> ClientKind:
+        value = next((v for n, v in headers if n == "proxy-authorization"), "")
+        scheme, _, encoded = value.partition(" ")
+        if scheme.lower() != "basic":
+            raise _Reject(_AUTH_REQUIRED, "no proxy credential")
+        try:
+            user, _, password = base64.b64decode(encoded.strip(), validate=True).decode("latin-1").partition(":")
+        except (binascii.Error, ValueError):
+            raise _Reject(_AUTH_REQUIRED, "malformed proxy credential") from None
+        if not hmac.compare_digest(password.encode("latin-1"), self._secret.encode("ascii")):
+            raise _Reject(_AUTH_REQUIRED, "wrong proxy credential")
+        try:
+            return ClientKind(user)
+        except ValueError:
+            raise _Reject(_AUTH_REQUIRED, "unknown proxy user") from None
+
+    async def _connect(self, request: _Request) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """Resolve once, check every address, connect to one of exactly those addresses."""
+        loop = asyncio.get_running_loop()
+        try:
+            addresses = await loop.run_in_executor(None, self.policy.connectable_addresses, request.host)
+        except UrlRefused as exc:
+            raise _Reject(_BAD_GATEWAY, f"{request.kind} to {request.host!r}:{request.port}: {exc}") from None
+        failures: list[str] = []
+        for address in addresses:
+            try:
+                return await asyncio.wait_for(
+                    asyncio.open_connection(str(address), request.port, limit=RELAY_CHUNK), self.connect_timeout
+                )
+            except (OSError, TimeoutError) as exc:
+                failures.append(f"{address}: {exc!r}")
+        raise _Reject(_BAD_GATEWAY, f"{request.kind} to {request.host!r}:{request.port} failed: {failures}")
+
+    async def _relay(
+        self,
+        client_reader: asyncio.StreamReader,
+        client_writer: asyncio.StreamWriter,
+        origin_reader: asyncio.StreamReader,
+        origin_writer: asyncio.StreamWriter,
+        request: _Request,
+        limit: int | None,
+    ) -> None:
+        """Copy both ways until either side ends. Plain http gets nothing more from the client
+        (one request per connection), only its hang-up is watched for."""
+        if not request.tunnel:
+            await _relay_response_head(origin_reader, client_writer)
+        upload = _pump(client_reader, origin_writer if request.tunnel else None, None)
+        download = _pump(origin_reader, client_writer, limit)
+        tasks = [asyncio.ensure_future(upload), asyncio.ensure_future(download)]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter | None, limit: int | None) -> None:
+    """Copy until the end; with no writer, read and drop (to notice a hang-up)."""
+    copied = 0
+    while data := await reader.read(RELAY_CHUNK):
+        copied += len(data)
+        if limit is not None and copied > limit:
+            log.info("egress proxy closed a lookup connection after %d bytes", limit)
+            return
+        if writer is not None:
+            writer.write(data)
+            await writer.drain()
+
+
+async def _relay_response_head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Pass the origin's response head on with ``Connection: close``: the client must not reuse this
+    connection for a request to another host, which would skip that host's check."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.LimitOverrunError:
+        raise _Reject(_BAD_GATEWAY, "response head too large") from None
+    lines = head.decode("latin-1").split("\r\n")
+    kept = [lines[0]]
+    for line in lines[1:]:
+        if line and line.partition(":")[0].strip().lower() not in _HOP_BY_HOP:
+            kept.append(line)
+    writer.write(("\r\n".join([*kept, "Connection: close", "", ""])).encode("latin-1"))
+
+
+async def _copy_exactly(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, length: int) -> None:
+    while length > 0:
+        data = await reader.read(min(RELAY_CHUNK, length))
+        if not data:
+            raise asyncio.IncompleteReadError(b"", length)
+        writer.write(data)
+        length -= len(data)
+        await writer.drain()
+
+
+def _parse_headers(lines: list[str]) -> list[tuple[str, str]]:
+    """(lower-cased name, value) pairs; a line that is not ``Name: value`` refuses the request."""
+    headers: list[tuple[str, str]] = []
+    for line in lines:
+        if not line:
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name or name != name.strip() or any(c in name for c in " \t"):
+            raise _Reject(_BAD_REQUEST, "malformed header line")
+        headers.append((name.lower(), value.strip()))
+    return headers
+
+
+def _content_length(headers: list[tuple[str, str]]) -> int:
+    values = {v for n, v in headers if n == "content-length"}
+    if not values:
+        return 0
+    if len(values) > 1 or not next(iter(values)).isdigit():
+        raise _Reject(_BAD_REQUEST, "bad Content-Length")
+    return int(next(iter(values)))
+
+
+def _split_authority(target: str) -> tuple[str, int]:
+    """``host:port`` or ``[v6]:port`` of a CONNECT request."""
+    if target.startswith("["):
+        host, sep, rest = target[1:].partition("]")
+        if not sep or not rest.startswith(":"):
+            raise _Reject(_BAD_REQUEST, "bad CONNECT target")
+        port_text = rest[1:]
+    else:
+        host, sep, port_text = target.rpartition(":")
+        if not sep:
+            raise _Reject(_BAD_REQUEST, "CONNECT target without a port")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise _Reject(_BAD_REQUEST, "bad CONNECT target")
+    return host, int(port_text)
+
