@@ -20,34 +20,40 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import enum
+import functools
 import logging
 import math
-import multiprocessing
-import os
-import pickle
 import posixpath
 import re
 import shutil
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import validators
 import yt_dlp
+from yt_dlp.compat import urllib_req_to_req
+from yt_dlp.networking.common import Request as YtdlRequest
 from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError, UnsupportedError
 
+from audio.egress_proxy import ClientKind, EgressProxy, ffmpeg_environment
 from audio.errors import BrentError, ExtractionError, ExtractionTimeout, NothingFound, UrlRefused
+from audio.lookup_gate import LookupGate, Priority
+from audio.timed_audio import AUDIO_DEMUXERS, PROTOCOL_WHITELIST
 from audio.track import Provider, Stream, Track
 from audio.url_policy import UrlPolicy, provider_for
+from audio.worker_pool import ExecutorMode, WorkerPoolExecutor, default_workers, make_executor
 
 log = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 300
+# Most bytes read from one web page or API answer; YouTube's largest (its player script) is ~3 MB.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+DEADLINE_GRACE = 2.0  # a worker still busy this long after a lookup's timeout is killed
 MAX_SEARCH_RESULTS = 25
 _UNPLAYABLE_TITLES = frozenset({"[private video]", "[deleted video]", "[unavailable video]"})
 _SCHEME_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -84,6 +90,7 @@ MSG_NO_AUDIO = "I couldn't find an audio stream for that track."
 MSG_NOT_AUDIO_FILE = "That link isn't an audio file I can play."
 MSG_FORBIDDEN = "The site refused to hand over that track."
 MSG_UNREACHABLE = "I couldn't reach that site."
+MSG_TOO_LARGE = "That page is far too large to be a track."
 MSG_MEMBERS = "That video is for channel members only."
 MSG_EMPTY = "Give me a link or some words to search for."
 MSG_QUERY_TOO_LONG = "That search is too long."
@@ -114,6 +121,11 @@ _ERROR_RULES: tuple[tuple[str, type[ExtractionError], str], ...] = (
     ("premieres in", ExtractionError, MSG_NOT_STARTED),
     ("requested format is not available", ExtractionError, MSG_NO_AUDIO),
     ("timed out", ExtractionTimeout, MSG_TIMEOUT),
+    # The egress proxy answers every refused or failed connection with the same 502, so a refused
+    # internal address and a closed port read alike.
+    ("502: bad gateway", ExtractionError, MSG_UNREACHABLE),
+    ("502 bad gateway", ExtractionError, MSG_UNREACHABLE),
+    ("unable to connect to proxy", ExtractionError, MSG_UNREACHABLE),
     ("http error 403", ExtractionError, MSG_FORBIDDEN),
     ("connection refused", ExtractionError, MSG_UNREACHABLE),
     ("name or service not known", ExtractionError, MSG_UNREACHABLE),
@@ -144,6 +156,9 @@ class ExtractorConfig:
     search_provider: str = "ytsearch"
     allowed_extractors: tuple[str, ...] = ()
     ffprobe: str | None = None
+    # The egress proxy's URLs (audio/egress_proxy.py); without them nothing is fetched at all.
+    lookup_proxy: str | None = field(default=None, repr=False)
+    media_proxy: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +226,7 @@ def allowed_extractors_for(providers: Iterable[Provider]) -> tuple[str, ...]:
 def ytdl_options(config: ExtractorConfig) -> dict[str, Any]:
     """The one YoutubeDL options dict (security.md 1): minimal features, nothing that runs or writes."""
     return {
+        "proxy": config.lookup_proxy,
         "format": "bestaudio/best",
         "quiet": True,
         "no_warnings": False,
@@ -241,27 +257,27 @@ def ytdl_options(config: ExtractorConfig) -> dict[str, Any]:
 
 
 class _GuardedYoutubeDL(yt_dlp.YoutubeDL):
-    """Checks every address yt-dlp itself fetches, not only the link the user typed.
+    """Sends every request yt-dlp makes through the egress proxy, and reads bounded answers.
 
-    Extractors follow pages to other hosts (and the generic extractor follows redirects), so the
-    policy's address rule is applied to each request and to where it ended up. One instance serves
-    many jobs (see :func:`_worker_ytdl`), so the policy is the current job's, set by :meth:`job`;
-    between jobs there is none and every request is refused.
+    The proxy checks each connection's address (redirect hops included); here every request is
+    pinned to it, whatever an extractor or a smuggled ``Ytdl-request-proxy`` header asked for, and no
+    answer is read past :data:`MAX_RESPONSE_BYTES`. One instance serves many jobs (see
+    :func:`_worker_ytdl`): outside :meth:`job` every request is refused.
     """
 
     def __init__(self, params: dict[str, Any]) -> None:
         super().__init__(params)
-        self._policy: UrlPolicy | None = None
+        self._in_job = False
 
     @contextlib.contextmanager
-    def job(self, policy: UrlPolicy) -> Iterator[_GuardedYoutubeDL]:
-        """Run one job on this instance: its policy guards the requests, nothing of the last job's stays."""
+    def job(self) -> Iterator[_GuardedYoutubeDL]:
+        """Run one job on this instance; nothing of the last job's stays."""
         self._forget_previous_job()
-        self._policy = policy
+        self._in_job = True
         try:
             yield self
         finally:
-            self._policy = None
+            self._in_job = False
 
     def _forget_previous_job(self) -> None:
         # Per-extraction state of YoutubeDL.__init__; extractor instances (and their caches of
@@ -276,20 +292,46 @@ class _GuardedYoutubeDL(yt_dlp.YoutubeDL):
         self._download_retcode = 0
 
     def urlopen(self, req: Any) -> Any:
-        policy = self._policy
-        url = req if isinstance(req, str) else getattr(req, "url", None) or req.get_full_url()
-        if policy is None:
-            raise UrlRefused(MSG_GENERIC, detail="yt-dlp request outside a job")
-        policy.check_media_url(url)
+        proxy = self.params.get("proxy")
+        if not self._in_job or not proxy:
+            raise UrlRefused(MSG_GENERIC, detail="yt-dlp request outside a job or without the egress proxy")
+        if isinstance(req, str):
+            req = YtdlRequest(req)
+        elif not isinstance(req, YtdlRequest):
+            req = urllib_req_to_req(req)
+        for name in list(req.headers):
+            if name.lower() == "ytdl-request-proxy":
+                del req.headers[name]
+        req.proxies = {"all": proxy}
         response = super().urlopen(req)
-        final_url = getattr(response, "url", None)
-        if isinstance(final_url, str) and final_url != url:
-            try:
-                policy.check_media_url(final_url)
-            except UrlRefused:
-                response.close()
-                raise
+        _cap_reads(response, MAX_RESPONSE_BYTES)
         return response
+
+
+def _cap_reads(response: Any, limit: int) -> None:
+    """Make ``response.read`` fail once more than ``limit`` bytes were asked of it in all.
+
+    yt-dlp reads whole pages into memory (and copies them a few times while decoding): a 200 MB
+    "web page" took a worker past a gigabyte before this.
+    """
+    original = response.read
+    taken = 0
+
+    def read(amt: int | None = None) -> bytes:
+        nonlocal taken
+        if amt is None or amt < 0:
+            chunks: list[bytes] = []
+            while chunk := read(1024 * 1024):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        data: bytes = original(min(amt, limit - taken + 1))
+        taken += len(data)
+        if taken > limit:
+            response.close()
+            raise ExtractionError(MSG_TOO_LARGE, detail=f"response over {limit} bytes")
+        return data
+
+    response.read = read
 
 
 _WORKER_CACHE_SIZE = 4
@@ -313,6 +355,11 @@ def _worker_ytdl(config: ExtractorConfig) -> _GuardedYoutubeDL:
             cache.pop(next(iter(cache))).close()
         ydl = cache[config] = _GuardedYoutubeDL(ytdl_options(config))
     return ydl
+
+
+def warm_worker(config: ExtractorConfig) -> None:
+    """Build this worker's YoutubeDL for ``config`` (the one its jobs will use) ahead of a lookup."""
+    _worker_ytdl(config)
 
 
 def _text(value: Any) -> str | None:
@@ -427,8 +474,16 @@ def _expiry(url: str) -> float | None:
     return None
 
 
+# yt-dlp's protocols whose media URL is a playlist of segments rather than one file.
+_MANIFEST_PROTOCOLS = ("m3u8", "http_dash_segments", "dash")
+
+
 def stream_from_info(info: Mapping[str, Any]) -> Stream:
-    """The media URL yt-dlp selected plus the headers FFmpeg must send, minus any Cookie."""
+    """The media URL yt-dlp selected plus the headers FFmpeg must send, minus any Cookie.
+
+    A playlist (HLS/DASH) is only accepted from a streaming site; a direct link is played as the
+    one audio file it claims to be.
+    """
     url = _web_url(info.get("url"))
     if url is None:
         requested = info.get("requested_formats")
@@ -448,7 +503,11 @@ def stream_from_info(info: Mapping[str, Any]) -> Stream:
             and "\r" not in str(v) and "\n" not in str(v)
         }
     is_live = info.get("is_live") is True or info.get("live_status") == "is_live"
-    return Stream(url=url, http_headers=headers, expires_at=_expiry(url), is_live=is_live)
+    protocol = (_text(info.get("protocol")) or "").lower()
+    manifest = protocol.startswith(_MANIFEST_PROTOCOLS)
+    if manifest and _provider(info, url) in (Provider.DIRECT, Provider.OTHER):
+        raise ExtractionError(MSG_NOT_AUDIO_FILE, detail=f"a {protocol} playlist from a direct link")
+    return Stream(url=url, http_headers=headers, expires_at=_expiry(url), is_live=is_live, manifest=manifest)
 
 
 def _playable_entries(info: Mapping[str, Any], limit: int) -> list[Mapping[str, Any]]:
@@ -493,9 +552,9 @@ def _require_direct_file(info: Mapping[str, Any]) -> None:
 
 
 def _probe_command(ffprobe: str, url: str, headers: Mapping[str, str], timeout: float) -> list[str]:
-    # No redirects: the URL was checked by the policy, wherever it would send ffprobe was not.
+    # Only direct files are measured: the audio containers, never a playlist behind them.
     cmd = [
-        ffprobe, "-v", "error", "-protocol_whitelist", "http,https,tls,tcp,crypto", "-max_redirects", "0",
+        ffprobe, "-v", "error", "-protocol_whitelist", PROTOCOL_WHITELIST, "-format_whitelist", AUDIO_DEMUXERS,
         "-rw_timeout", str(int(timeout * 1_000_000)),
         "-show_entries", "format=duration", "-of", "default=nw=1:nk=1",
     ]
@@ -512,12 +571,17 @@ def _parse_duration(out: str) -> float | None:
     return seconds if math.isfinite(seconds) and seconds > 0 else None
 
 
-def probe_duration(ffprobe: str, url: str, headers: Mapping[str, str], timeout: float) -> float | None:
-    """Ask ffprobe how long a direct file is (yt-dlp's generic extractor does not say)."""
+def probe_duration(
+    ffprobe: str, url: str, headers: Mapping[str, str], timeout: float, *, proxy: str
+) -> float | None:
+    """Ask ffprobe how long a direct file is (yt-dlp's generic extractor does not say).
+
+    ``proxy`` is the egress proxy's media URL: ffprobe connects nowhere by itself.
+    """
     try:
         done = subprocess.run(
             _probe_command(ffprobe, url, headers, timeout), capture_output=True, text=True, timeout=timeout,
-            check=False,
+            check=False, env=ffmpeg_environment(proxy),
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         log.info("ffprobe could not measure a direct file: %s", exc)
@@ -573,7 +637,7 @@ def _run(job: ExtractJob) -> JobResult:
         job.policy.check_user_url(job.text)
     if job.kind is JobKind.MEASURE and job.stream is not None:
         return JobResult(duration=_measure(job, job.stream))
-    with _worker_ytdl(config).job(job.policy) as ydl:
+    with _worker_ytdl(config).job() as ydl:
         if job.kind in (JobKind.STREAM, JobKind.MEASURE):
             info = _media_info(ydl, job, job.text)
             stream = stream_from_info(info)
@@ -602,7 +666,12 @@ def _measure(job: ExtractJob, stream: Stream) -> float | None:
     if not job.config.ffprobe:
         return None
     job.policy.check_media_url(stream.url)
-    return probe_duration(job.config.ffprobe, stream.url, stream.http_headers, _probe_budget(job.config))
+    if not job.config.media_proxy:
+        log.warning("not measuring a direct file: no egress proxy to fetch it through")
+        return None
+    return probe_duration(
+        job.config.ffprobe, stream.url, stream.http_headers, _probe_budget(job.config), proxy=job.config.media_proxy
+    )
 
 
 def _checked_stream(info: Mapping[str, Any], job: ExtractJob) -> Stream | None:
@@ -633,153 +702,9 @@ def run_job(job: ExtractJob) -> JobResult:
         return JobResult(failure=JobFailure(ExtractionError, MSG_GENERIC, f"{type(exc).__name__}: {exc}"))
 
 
-class ExecutorMode(enum.StrEnum):
-    """Where the blocking yt-dlp work runs.
-
-    THREAD shares the bot's interpreter (and its GIL with the audio threads); PROCESS keeps warm
-    worker interpreters (yt-dlp imported once per worker); SUBPROCESS starts a fresh interpreter per
-    lookup (full isolation, pays the interpreter and yt-dlp import every time).
-    """
-
-    THREAD = "thread"
-    PROCESS = "process"
-    SUBPROCESS = "subprocess"
-
-
-DEFAULT_EXECUTOR_MODE = ExecutorMode.THREAD
-
 HANDED_STREAM_FRESHNESS = 60.0  # seconds a Stream found by a resolve may stand in for a new lookup
 HANDED_STREAM_EXPIRY_MARGIN = 300.0  # and only while its URL has at least this long left to live
 _HANDED_STREAM_LIMIT = 64
-
-
-def default_workers() -> int:
-    return min(4, (os.cpu_count() or 1) + 1)
-
-
-def make_executor(mode: ExecutorMode | str, workers: int | None = None) -> concurrent.futures.Executor:
-    """An executor for :func:`run_job` (or any picklable module-level function) in ``mode``.
-
-    Process pools use the ``spawn`` start method: forking a process that runs threads (discord.py's
-    audio and socket threads) can copy a held lock into the child; spawn is also macOS's default.
-    """
-    mode = ExecutorMode(mode)
-    count = workers or default_workers()
-    if count < 1:
-        raise ValueError("workers must be at least 1")
-    if mode is ExecutorMode.THREAD:
-        return concurrent.futures.ThreadPoolExecutor(max_workers=count, thread_name_prefix="extractor")
-    if mode is ExecutorMode.PROCESS:
-        return concurrent.futures.ProcessPoolExecutor(
-            max_workers=count, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker
-        )
-    return SubprocessExecutor(max_workers=count)
-
-
-WORKER_NICENESS = 10
-PARENT_CHECK_INTERVAL = 1.0
-
-
-def start_worker() -> None:
-    """Initializer of a process-pool worker: lower its priority, and end it with the bot.
-
-    A pool worker blocks on its task queue, whose pipe it holds both ends of, so it never learns
-    that the bot died; after a kill -9 or a crash each restart would leave three idle interpreters
-    (~30 MB each) behind. A daemon thread notices the re-parenting and exits the worker.
-    """
-    lower_priority()
-    parent = os.getppid()
-    threading.Thread(target=_exit_when_orphaned, args=(parent,), name="parent-watch", daemon=True).start()
-
-
-def _exit_when_orphaned(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_INTERVAL)
-    os._exit(0)
-
-
-def lower_priority() -> None:
-    """Make this (worker) process yield the CPU to the bot's audio threads and to ffmpeg.
-
-    A lookup finishing 50 ms later is invisible; a voice packet 50 ms late is a hiccup. Only a
-    separate process can be deprioritised like this: threads share the bot's priority and its GIL.
-    """
-    nice = getattr(os, "nice", None)  # POSIX (Linux, macOS); absent on Windows
-    if nice is not None:
-        try:
-            nice(WORKER_NICENESS)
-        except OSError:
-            log.debug("could not lower the extractor worker's priority", exc_info=True)
-
-
-# Lower the priority before importing yt-dlp: the import is most of a subprocess lookup's CPU.
-_CHILD_CODE = (
-    f"import os\nif hasattr(os, 'nice'): os.nice({WORKER_NICENESS})\n"
-    "from audio.extractor import _subprocess_child_main\n_subprocess_child_main()"
-)
-
-
-def _subprocess_child_main() -> None:
-    """Entry point of a SUBPROCESS lookup: a pickled (fn, args, kwargs) on stdin, (ok, value) on stdout."""
-    fn, args, kwargs = pickle.loads(sys.stdin.buffer.read())
-    try:
-        outcome: tuple[bool, Any] = (True, fn(*args, **kwargs))
-    except Exception as exc:  # noqa: BLE001  (carried back to the caller as the future's exception)
-        outcome = (False, exc)
-    sys.stdout.buffer.write(pickle.dumps(outcome))
-    sys.stdout.buffer.flush()
-
-
-class SubprocessExecutor(concurrent.futures.Executor):
-    """Runs every call in a new ``python`` process; a thread per running call waits for it.
-
-    The function and its arguments must be picklable and importable by module name in the child,
-    which gets this interpreter's ``sys.path``. A child that outlives ``job_timeout`` is killed.
-    """
-
-    def __init__(self, max_workers: int | None = None, *, job_timeout: float = 120.0) -> None:
-        self._threads = concurrent.futures.ThreadPoolExecutor(
-            max_workers=max_workers or default_workers(), thread_name_prefix="extractor-subprocess"
-        )
-        self._job_timeout = job_timeout
-        self._children: set[subprocess.Popen[bytes]] = set()
-        self._lock = threading.Lock()
-        self._env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        payload = pickle.dumps((fn, args, kwargs))
-        return self._threads.submit(self._run_child, payload)
-
-    def _run_child(self, payload: bytes) -> Any:
-        child = subprocess.Popen(
-            [sys.executable, "-c", _CHILD_CODE],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self._env,
-        )
-        with self._lock:
-            self._children.add(child)
-        try:
-            out, _ = child.communicate(payload, timeout=self._job_timeout)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.communicate()
-            raise TimeoutError(f"extractor subprocess exceeded {self._job_timeout}s") from None
-        finally:
-            with self._lock:
-                self._children.discard(child)
-        if child.returncode != 0 or not out:
-            raise RuntimeError(f"extractor subprocess exited with {child.returncode}")
-        ok, value = pickle.loads(out)
-        if ok:
-            return value
-        raise value
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Without ``wait``, running children are killed: nobody is left to read their answer."""
-        if not wait:
-            with self._lock:
-                for child in list(self._children):
-                    child.kill()
-        self._threads.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 def _unwrap_angle_brackets(text: str) -> str:
@@ -818,7 +743,10 @@ class Extractor:
     """Turns user text into Tracks and Tracks into fresh Streams, off the event loop.
 
     Owns an executor made by :func:`make_executor` in ``mode`` (see :class:`ExecutorMode`) unless
-    ``executor`` is given; a given executor is not shut down by :meth:`close`.
+    ``executor`` is given; a given executor is not shut down by :meth:`close`. Every fetch of a
+    lookup goes through ``egress`` (one is made from ``policy`` and owned when none is given). At most
+    one job per worker runs; playback jobs go before members' lookups, and past ``max_waiting``
+    waiting lookups a member is told the bot is busy.
     """
 
     def __init__(
@@ -830,8 +758,10 @@ class Extractor:
         search_provider: str = "ytsearch",
         executor: concurrent.futures.Executor | None = None,
         ffprobe: str | None = None,
-        mode: ExecutorMode | str = DEFAULT_EXECUTOR_MODE,
+        mode: ExecutorMode | str = ExecutorMode.THREAD,
         workers: int | None = None,
+        egress: EgressProxy | None = None,
+        max_waiting: int = 8,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
@@ -844,8 +774,12 @@ class Extractor:
         self.playlist_limit = playlist_limit
         self.search_provider = search_provider
         self.mode = ExecutorMode(mode)
+        self._owns_egress = egress is None
+        self.egress = egress if egress is not None else EgressProxy(policy, lookup_lifetime=timeout)
         self._owns_executor = executor is None
-        self._executor = executor or make_executor(self.mode, workers)
+        workers = workers or default_workers()
+        self._executor = executor or make_executor(self.mode, workers, job_timeout=timeout + DEADLINE_GRACE)
+        self._gate = LookupGate(workers, max_waiting=max_waiting)
         self._config = ExtractorConfig(
             timeout=timeout,
             playlist_limit=playlist_limit,
@@ -892,7 +826,8 @@ class Extractor:
         if handed is not None:
             return handed
         result = await self._submit(
-            ExtractJob(JobKind.STREAM, track.page_url, True, self.policy, self._config, track.requester_id)
+            ExtractJob(JobKind.STREAM, track.page_url, True, self.policy, self._config, track.requester_id),
+            Priority.PLAYBACK,
         )
         assert result.stream is not None
         return result.stream
@@ -915,7 +850,7 @@ class Extractor:
             JobKind.MEASURE, track.page_url, True, self.policy, self._config, track.requester_id, stream=stream
         )
         try:
-            result = await self._submit(job)
+            result = await self._submit(job, Priority.PLAYBACK)
         except BrentError as exc:
             log.info("could not measure a direct file (%s): %s", type(exc).__name__, exc)
             return track
@@ -924,19 +859,23 @@ class Extractor:
         return dataclasses.replace(track, duration=result.duration)
 
     async def warm_up(self) -> None:
-        """Start a PROCESS pool's workers now (about a second of CPU each: an interpreter plus yt-dlp),
-        so the first lookups after start-up do not pay for them inside their timeout. Other modes: no-op."""
-        if self.mode is not ExecutorMode.PROCESS or not self._owns_executor or self._closed:
+        """Start a PROCESS pool's workers now and build in each what a first lookup would (about a
+        second of CPU each: an interpreter, yt-dlp's import, a YoutubeDL), so the first lookups
+        after start-up do not pay for it inside their timeout. THREAD mode builds its YoutubeDL
+        lazily per thread; SUBPROCESS pays it on every lookup by design."""
+        executor = self._executor
+        if self._closed or not isinstance(executor, WorkerPoolExecutor):
             return
-        loop = asyncio.get_running_loop()
-        workers = int(getattr(self._executor, "_max_workers", 1))
-        await asyncio.gather(*(loop.run_in_executor(self._executor, os.getpid) for _ in range(workers)))
+        warm = functools.partial(warm_worker, self._job_config())
+        await asyncio.to_thread(executor.start_workers, warm)
 
     def close(self) -> None:
-        """Stop accepting work; running lookups finish on their own (bounded by socket_timeout)."""
+        """Stop accepting work; running lookups are killed (process modes) or cut off by the proxy."""
         self._closed = True
         if self._owns_executor:
             self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._owns_egress:
+            self.egress.close()
 
     async def _tracks(
         self, kind: JobKind, text: str, n: int, limit: int, requester_id: int | None
@@ -954,7 +893,7 @@ class Extractor:
                 raise ExtractionError(MSG_QUERY_TOO_LONG, detail=f"query of {len(text)} chars")
             query = f"{self.search_provider}{n}:{text}"
             job = ExtractJob(kind, query, False, self.policy, self._config, requester_id, limit)
-        result = await self._submit(job)
+        result = await self._submit(job, Priority.LOOKUP)
         if result.stream is not None and len(result.tracks) == 1:
             self._hand_over(result.tracks[0].page_url, result.stream)
             if self.needs_measuring(result.tracks[0]):
@@ -968,16 +907,34 @@ class Extractor:
         """The resolve's Stream for ``page_url`` if still fresh; stream URLs expire, so never an old one."""
         return _take_fresh(self._handed, page_url)
 
-    async def _submit(self, job: ExtractJob) -> JobResult:
+    def _job_config(self) -> ExtractorConfig:
+        """The config jobs carry, with the egress proxy's addresses (which start it on first use)."""
+        config = self._config
+        if config.lookup_proxy is None:
+            config = self._config = dataclasses.replace(
+                config,
+                lookup_proxy=self.egress.url(ClientKind.LOOKUP),
+                media_proxy=self.egress.url(ClientKind.MEDIA),
+            )
+        return config
+
+    async def _submit(self, job: ExtractJob, priority: Priority) -> JobResult:
         if self._closed:
             raise ExtractionError(MSG_CLOSED)
+        job = dataclasses.replace(job, config=self._job_config())
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
         try:
-            future = loop.run_in_executor(self._executor, run_job, job)
-        except RuntimeError as exc:  # executor already shut down
-            raise ExtractionError(MSG_CLOSED, detail=str(exc)) from None
-        try:
-            result = await asyncio.wait_for(future, self.timeout)
+            release = await asyncio.wait_for(self._gate.acquire(priority), self.timeout)
+            try:
+                future = loop.run_in_executor(self._executor, run_job, job)
+            except RuntimeError as exc:  # executor already shut down
+                release()
+                raise ExtractionError(MSG_CLOSED, detail=str(exc)) from None
+            # The slot is free when the worker is: a lookup that timed out holds it until its
+            # worker gave up or was killed.
+            future.add_done_callback(lambda done: _released(done, release))
+            result = await asyncio.wait_for(asyncio.shield(future), max(0.0, deadline - loop.time()))
         except TimeoutError:
             log.info("extractor %s timed out after %.1fs", job.kind, self.timeout)
             raise ExtractionTimeout(MSG_TIMEOUT, detail=f"{job.kind} exceeded {self.timeout}s") from None
@@ -988,3 +945,9 @@ class Extractor:
             log.info("extractor %s failed (%s): %s", job.kind, type(error).__name__, error)
             raise error
         return result
+
+
+def _released(future: asyncio.Future[JobResult], release: Callable[[], None]) -> None:
+    release()
+    if not future.cancelled():
+        future.exception()  # retrieved: a lookup given up on may still fail later, quietly

@@ -27,9 +27,9 @@ None and the caller spawns a fresh ffmpeg as before):
 * Live streams keep the fresh path: the concat demuxer's timestamp bookkeeping is built for files
   with an end, and a live stream's first 70 ms are not worth that risk.
 
-The outer process needs ``pipe`` in its protocol whitelist to read the script; each file gets its
-own ``protocol_whitelist`` option (the fresh path's list) so the inner open, and everything it opens
-in turn, cannot use ``pipe:``.
+The outer process needs ``pipe`` in its protocol whitelist to read the script and ``concat`` as its
+only format; each file gets its own ``protocol_whitelist`` and ``format_whitelist`` options (the
+fresh path's lists) so the inner open, and everything it opens in turn, can use neither.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from typing import IO
 
 from audio.timed_audio import (
@@ -47,6 +48,7 @@ from audio.timed_audio import (
     PROTOCOL_WHITELIST,
     TimedAudio,
     ffmpeg_output_args,
+    format_whitelist,
     forwardable_headers,
 )
 from audio.track import Stream
@@ -97,6 +99,7 @@ def concat_script(stream: Stream, *, rw_timeout: float = DEFAULT_RW_TIMEOUT) -> 
         "option reconnect_delay_max 5",
         f"option rw_timeout {int(rw_timeout * 1_000_000)}",
         f"option protocol_whitelist {PROTOCOL_WHITELIST}",
+        f"option format_whitelist {format_whitelist(stream)}",
     ]
     lines += [f"option {option} {ffconcat_quote(value)}" for option, value in options.items()]
     if extra:
@@ -112,6 +115,7 @@ def standby_args(executable: str) -> list[str]:
         "-f", "concat",
         "-safe", "0",
         "-protocol_whitelist", _OUTER_WHITELIST,
+        "-format_whitelist", "concat",
         "-i", "pipe:0",
         *ffmpeg_output_args(TimedAudio.BLOCKSIZE),
     ]  # fmt: skip
@@ -132,11 +136,21 @@ class FfmpegStandby:
         Where the processes' stderr goes (the bot's ffmpeg log); must be a real file or None.
     size:
         How many processes to keep waiting (0 keeps none).
+    env:
+        The processes' environment (the egress proxy's); TimedAudio uses a standby only with the same.
     """
 
-    def __init__(self, executable: str = "ffmpeg", *, stderr: IO[bytes] | None = None, size: int = 1) -> None:
+    def __init__(
+        self,
+        executable: str = "ffmpeg",
+        *,
+        stderr: IO[bytes] | None = None,
+        size: int = 1,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.executable = executable
         self.stderr = stderr
+        self.env = dict(env) if env is not None else None
         self.size = max(0, int(size))
         self._ready: list[subprocess.Popen[bytes]] = []
         self._changed = threading.Condition()
@@ -228,6 +242,7 @@ class FfmpegStandby:
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=self.stderr,
+                    env=self.env,
                     creationflags=_CREATIONFLAGS,
                 )
             except (OSError, ValueError, subprocess.SubprocessError) as exc:

@@ -20,7 +20,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
@@ -165,6 +165,8 @@ class GuildPlayer:
     standby:
         Already-running ffmpeg processes shared by the bot's players; a track that starts from
         its beginning takes one instead of paying for a process start.
+    ffmpeg_env:
+        ffmpeg's environment: the egress proxy's, so every connection it makes is checked.
     """
 
     def __init__(
@@ -185,8 +187,10 @@ class GuildPlayer:
         stall_timeout: float = STALL_TIMEOUT,
         reconnect_wait: float = RECONNECT_WAIT,
         standby: FfmpegStandby | None = None,
+        ffmpeg_env: Mapping[str, str] | None = None,
     ) -> None:
         self.guild_id = guild_id
+        self._ffmpeg_env = ffmpeg_env
         self._standby = standby
         self.voice: VoiceTarget | None = None
         self.queue = queue if queue is not None else TrackQueue()
@@ -1010,6 +1014,7 @@ class GuildPlayer:
                 stderr=self._ffmpeg_stderr,
                 rw_timeout=self.rw_timeout,
                 standby=self._standby,
+                env=self._ffmpeg_env,
             )
         except discord.ClientException as exc:
             raise _playback_error(exc) from exc

@@ -37,7 +37,13 @@ FRAME_SECONDS = 0.02
 FRAME_BYTES = 3840  # 20 ms of 48 kHz stereo s16le
 SILENCE_FRAME = bytes(FRAME_BYTES)
 DEFAULT_RW_TIMEOUT = 15.0  # seconds without a byte before ffmpeg gives up on a connection
-PROTOCOL_WHITELIST = "http,https,tls,tcp,crypto"
+# httpproxy: how ffmpeg's https reaches the egress proxy (CONNECT); see audio/egress_proxy.py.
+PROTOCOL_WHITELIST = "http,https,tls,tcp,crypto,httpproxy"
+# What a link is played as: an audio file is only ever one of these containers, so a server that
+# answers ffmpeg with a playlist (HLS, ffconcat) behind a ".mp3" gets nowhere. Playlists are for
+# the streaming sites that use them (Stream.manifest), whose segments pass the egress proxy too.
+AUDIO_DEMUXERS = "mp3,ogg,mov,aac,flac,wav,matroska"
+MANIFEST_DEMUXERS = AUDIO_DEMUXERS + ",hls,mpegts,dash"
 # Seconds to wait for ffmpeg to exit after its output ended, so a failure is seen as one.
 _EXIT_GRACE = 2.0
 _CAN_POLL = hasattr(select, "poll")
@@ -76,6 +82,11 @@ def header_block(headers: Mapping[str, str]) -> str:
     return "".join(lines)
 
 
+def format_whitelist(stream: Stream) -> str:
+    """The demuxers ffmpeg may use for ``stream`` (``-format_whitelist``)."""
+    return MANIFEST_DEMUXERS if stream.manifest else AUDIO_DEMUXERS
+
+
 def format_offset(seconds: float) -> str:
     """The ``-ss`` value; we format the number ourselves so no user text reaches ffmpeg."""
     return f"{seconds:.3f}"
@@ -89,6 +100,7 @@ def ffmpeg_input_args(stream: Stream, *, start: float, rw_timeout: float = DEFAU
         "-reconnect_streamed", "1",
         "-reconnect_delay_max", "5",
         "-protocol_whitelist", PROTOCOL_WHITELIST,
+        "-format_whitelist", format_whitelist(stream),
         "-rw_timeout", str(int(rw_timeout * 1_000_000)),
     ]  # fmt: skip
     if start > 0:
@@ -130,6 +142,9 @@ class TimedAudio(discord.FFmpegPCMAudio):
         Seconds of network silence before ffmpeg gives up (and the track fails).
     standby:
         Already-running ffmpeg processes; used only when ``start`` is 0 (see audio/ffmpeg_standby.py).
+    env:
+        ffmpeg's environment; the bot passes the egress proxy's (:func:`audio.egress_proxy.ffmpeg_environment`)
+        so every connection ffmpeg makes is checked. None inherits ours (tests on 127.0.0.1).
 
     Raises
     ------
@@ -148,6 +163,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         stderr: IO[bytes] | None = None,
         rw_timeout: float = DEFAULT_RW_TIMEOUT,
         standby: FfmpegStandby | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         # Set before spawning: __del__ -> cleanup() may run on a half-built object.
         self._state_lock = threading.Lock()
@@ -169,6 +185,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         self._executable = executable
         self._stderr_sink = stderr
         self._rw_timeout = rw_timeout
+        self._env = dict(env) if env is not None else None
         # -ss is exact and the concat demuxer's inpoint is not, so only a start from 0 may use one.
         self._standby = standby if self.start == 0 else None
         self.from_standby = False
@@ -176,7 +193,8 @@ class TimedAudio(discord.FFmpegPCMAudio):
         args += ffmpeg_output_args(self.BLOCKSIZE)
         # FFmpegPCMAudio.__init__ would shlex-split option strings; FFmpegAudio takes our list as is.
         discord.FFmpegAudio.__init__(
-            self, stream.url, executable=executable, args=args, stdin=subprocess.DEVNULL, stderr=stderr
+            self, stream.url, executable=executable, args=args, stdin=subprocess.DEVNULL, stderr=stderr,
+            env=self._env,
         )
         log.debug(
             "ffmpeg pid %s started at %.3f s (%s)",
@@ -221,15 +239,18 @@ class TimedAudio(discord.FFmpegPCMAudio):
             executable=self._executable,
             stderr=self._stderr_sink,
             rw_timeout=self._rw_timeout,
+            env=self._env,
         )
 
     def _spawn_process(self, args: Any, **subprocess_kwargs: Any) -> subprocess.Popen[bytes]:
         """A standby process when one fits (same ffmpeg, same stderr sink); otherwise a fresh spawn."""
         standby = self._standby
         if standby is not None and not (
-            standby.executable == self._executable and standby.stderr is self._stderr_sink
+            standby.executable == self._executable
+            and standby.stderr is self._stderr_sink
+            and standby.env == self._env
         ):
-            log.debug("ffmpeg standby runs another executable or log sink; spawning fresh")
+            log.debug("ffmpeg standby runs another executable, log sink or environment; spawning fresh")
             standby = None
         if standby is not None:
             taken = standby.take(self.stream, rw_timeout=self._rw_timeout)

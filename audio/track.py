@@ -47,3 +47,4 @@ class Stream:
     http_headers: Mapping[str, str]
     expires_at: float | None = None  # unix time, when the provider tells us
     is_live: bool = False
+    manifest: bool = False  # an HLS/DASH playlist from a streaming site, not one audio file

@@ -115,7 +115,10 @@ class BrentBot(commands.Bot):
         await super().login(token)
         if self.ffmpeg_standby is None and not self._closing and self.settings.ffmpeg_standby > 0:
             self.ffmpeg_standby = FfmpegStandby(
-                self.ffmpeg, stderr=self.ffmpeg_stderr, size=self.settings.ffmpeg_standby
+                self.ffmpeg,
+                stderr=self.ffmpeg_stderr,
+                size=self.settings.ffmpeg_standby,
+                env=self.extractor.egress.ffmpeg_environment(),
             )
 
     async def setup_hook(self) -> None:
@@ -147,6 +150,7 @@ class BrentBot(commands.Bot):
                 ffmpeg_stderr=self.ffmpeg_stderr,
                 queue=TrackQueue(max_length=self.settings.max_queue_length),
                 standby=self.ffmpeg_standby,
+                ffmpeg_env=self.extractor.egress.ffmpeg_environment(),
             )
             # Before the listeners: the configured default is not a change worth reporting.
             player.set_volume(self.settings.default_volume)

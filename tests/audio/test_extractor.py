@@ -24,6 +24,7 @@ import yt_dlp
 from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError, UnsupportedError
 
 import audio.extractor as extractor_module
+from audio import url_policy
 from audio.errors import ExtractionError, ExtractionTimeout, NothingFound, UrlRefused
 from audio.extractor import (
     MSG_AGE,
@@ -51,7 +52,7 @@ from audio.extractor import (
     ytdl_options,
 )
 from audio.track import Provider, Stream, Track
-from audio.url_policy import MSG_LOOPBACK, MSG_MEDIA, UrlPolicy
+from audio.url_policy import MSG_LOOPBACK, MSG_MEDIA, Address, UrlPolicy
 from tests.audio.infodicts import load_info
 from tests.media import MediaServer, media_duration
 
@@ -446,29 +447,28 @@ async def test_closed_port_is_unreachable(extractor_loopback: Extractor) -> None
     assert failed.value.user_message == MSG_UNREACHABLE
 
 
-async def test_redirect_to_a_refused_address_is_caught(media_server: MediaServer, media_dir: Path) -> None:
-    """yt-dlp follows redirects itself; the extractor asks the policy where each request ended up."""
+async def test_a_redirect_to_a_refused_address_is_never_followed(media_server: MediaServer, media_dir: Path) -> None:
+    """yt-dlp follows redirects itself; each hop is a new request to the egress proxy, checked there."""
     from tests.media import media_server as serve_media
 
     with serve_media(media_dir) as forbidden:
 
-        class RefuseSecondServer(UrlPolicy):
-            def check_media_url(self, url: str) -> None:
-                if f":{forbidden.port}/" in url:
-                    raise UrlRefused(MSG_MEDIA, detail="test rule")
-                super().check_media_url(url)
+        class RefuseOneName(UrlPolicy):
+            def connectable_addresses(self, host: str) -> list[Address]:
+                if host == "forbidden.test":
+                    raise UrlRefused(url_policy.MSG_PRIVATE, detail="test rule")
+                return super().connectable_addresses(host)
 
-        media_server.redirects["/bounce.mp3"] = forbidden.url("tone.mp3")
-        extractor = Extractor(policy=RefuseSecondServer(allow_private_network=True), timeout=10.0)
+        media_server.redirects["/bounce.mp3"] = f"http://forbidden.test:{forbidden.port}/tone.mp3"
+        extractor = Extractor(policy=RefuseOneName(allow_private_network=True), timeout=10.0)
         try:
-            with pytest.raises(UrlRefused) as refused:
+            with pytest.raises(ExtractionError) as refused:
                 await extractor.resolve(media_server.url("bounce.mp3"))
         finally:
             extractor.close()
-        # urllib follows the 302 by itself (only an egress firewall stops that one hop), but
-        # nothing after it: no re-extraction of the target, no ffprobe, no stream.
-        assert [r.path for r in forbidden.requests] == ["/tone.mp3"]
-    assert refused.value.user_message == MSG_MEDIA
+        assert forbidden.requests == []
+    # The same reply as for a port with nothing listening: no way to tell the two apart.
+    assert refused.value.user_message == MSG_UNREACHABLE
 
 
 class _Answers:

@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 
 import audio.extractor as extractor_module
+from audio.egress_proxy import EgressProxy
 from audio.errors import UrlRefused
 from audio.extractor import ExtractJob, Extractor, ExtractorConfig, JobKind, allowed_extractors_for, run_job
 from audio.track import Provider, Stream, Track
-from audio.url_policy import UrlPolicy
+from audio.url_policy import Address, UrlPolicy
+from tests.audio.conftest import job_config
 from tests.media import FFMPEG, MediaServer, media_duration
 
 pytestmark = pytest.mark.timeout(60)
@@ -33,10 +35,6 @@ def extractor() -> Iterator[Extractor]:
     made.close()
 
 
-def _config() -> ExtractorConfig:
-    return ExtractorConfig(
-        timeout=10.0, allowed_extractors=allowed_extractors_for(Provider), ffprobe="ffprobe"
-    )
 
 
 class _Radio:
@@ -188,27 +186,44 @@ def test_a_measure_job_checks_the_stream_it_is_handed() -> None:
     """A handed Stream is checked again in the job (it crossed a process boundary as data)."""
     stream = Stream(url="http://169.254.169.254/latest/meta-data/", http_headers={})
     policy = UrlPolicy(resolver=lambda host: ["93.184.215.14"])  # a public address; never contacted
-    job = ExtractJob(JobKind.MEASURE, "https://example.com/a.mp3", True, policy, _config(), stream=stream)
+    config = ExtractorConfig(allowed_extractors=allowed_extractors_for(Provider), ffprobe="ffprobe")
+    job = ExtractJob(JobKind.MEASURE, "https://example.com/a.mp3", True, policy, config, stream=stream)
     result = run_job(job)
     assert result.failure is not None and result.failure.error_type is UrlRefused
     assert result.duration is None
 
 
-def test_ffprobe_never_follows_a_redirect(media_server: MediaServer) -> None:
-    """The policy saw the URL, not where a redirect would send ffprobe: no length rather than a hop."""
-    media_server.redirects["/bounce.mp3"] = media_server.url("tone.mp3")
-    bounce = media_server.url("bounce.mp3")
-    job = ExtractJob(
-        JobKind.MEASURE,
-        bounce,
-        True,
-        UrlPolicy(allow_private_network=True),
-        _config(),
-        stream=Stream(url=bounce, http_headers={}),
-    )
-    result = run_job(job)
-    assert result.failure is None and result.duration is None
-    assert [r.path for r in media_server.requests] == ["/bounce.mp3"]
+def test_ffprobe_follows_a_redirect_only_through_the_egress_proxy(
+    media_server: MediaServer, egress: EgressProxy
+) -> None:
+    """Each hop is a new request to the proxy: an allowed one is measured, a refused one never fetched."""
+    from tests.media import media_server as serve_media
+
+    class RefuseOneName(UrlPolicy):
+        def connectable_addresses(self, host: str) -> list[Address]:
+            if host == "forbidden.test":
+                raise UrlRefused("refused", detail="test rule")
+            return super().connectable_addresses(host)
+
+    strict = EgressProxy(RefuseOneName(allow_private_network=True))
+    with serve_media(media_server.root) as forbidden:
+        media_server.redirects["/bounce.mp3"] = media_server.url("tone.mp3")
+        media_server.redirects["/away.mp3"] = f"http://forbidden.test:{forbidden.port}/tone.mp3"
+        policy = UrlPolicy(allow_private_network=True)
+        try:
+            results = [
+                run_job(ExtractJob(
+                    JobKind.MEASURE, url, True, policy, job_config(strict, ffprobe="ffprobe"),
+                    stream=Stream(url=url, http_headers={}),
+                ))
+                for url in (media_server.url("bounce.mp3"), media_server.url("away.mp3"))
+            ]
+        finally:
+            strict.close()
+        assert forbidden.requests == []
+    followed, refused = results
+    assert followed.failure is None and followed.duration == pytest.approx(media_duration(media_server.root / "tone.mp3"), abs=0.1)
+    assert refused.failure is None and refused.duration is None
 
 
 def test_a_measure_job_without_ffprobe_measures_nothing(media_server: MediaServer) -> None:

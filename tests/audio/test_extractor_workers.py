@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 BOT_STANDIN = textwrap.dedent(
     """
     import os, sys
-    from audio.extractor import ExecutorMode, make_executor
+    from audio.worker_pool import ExecutorMode, make_executor
     pool = make_executor(ExecutorMode.PROCESS, 2)
     pids = {pool.submit(os.getpid).result(60) for _ in range(6)}
     print(" ".join(map(str, sorted(pids))), flush=True)

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from audio.ffmpeg_standby import FfmpegStandby, concat_script, ffconcat_quote
-from audio.timed_audio import PROTOCOL_WHITELIST, TimedAudio
+from audio.timed_audio import AUDIO_DEMUXERS, PROTOCOL_WHITELIST, TimedAudio
 from audio.track import Stream
 from tests.media import MediaServer, generate_tone, media_server
 
@@ -207,8 +207,9 @@ def test_the_script_opens_the_file_like_the_fresh_argv() -> None:
         "option reconnect_delay_max 5\n"
         "option rw_timeout 2500000\n"
         f"option protocol_whitelist {PROTOCOL_WHITELIST}\n"
+        f"option format_whitelist {AUDIO_DEMUXERS}\n"
     )
-    assert "pipe" not in PROTOCOL_WHITELIST
+    assert "pipe" not in PROTOCOL_WHITELIST and "concat" not in AUDIO_DEMUXERS
     assert ffconcat_quote("it's") == "'it'\\''s'"
 
 

@@ -17,8 +17,10 @@ import pytest
 import yt_dlp
 
 import audio.extractor as extractor_module
+from audio.egress_proxy import EgressProxy
 from audio.errors import UrlRefused
 from audio.extractor import (
+    MSG_UNREACHABLE,
     ExtractJob,
     Extractor,
     ExtractorConfig,
@@ -28,7 +30,8 @@ from audio.extractor import (
     run_job,
 )
 from audio.track import Provider, Track
-from audio.url_policy import MSG_MEDIA, UrlPolicy
+from audio.url_policy import UrlPolicy
+from tests.audio.conftest import job_config
 from tests.audio.infodicts import load_info
 from tests.media import MediaServer, media_duration
 
@@ -36,13 +39,6 @@ from tests.media import MediaServer, media_duration
 def _googlevideo_only(host: str) -> list[str]:
     """Stub DNS: only the fixture's media host "exists" (it is never contacted)."""
     return ["93.184.215.14"] if host.endswith(".googlevideo.com") else []
-
-
-class _LoopbackPagesStrictMedia(UrlPolicy):
-    """The typed link may be our loopback server; whatever yt-dlp fetches gets the default rules."""
-
-    def check_media_url(self, url: str) -> None:
-        UrlPolicy(resolver=_googlevideo_only).check_media_url(url)
 
 
 class _Answers:
@@ -84,47 +80,61 @@ def built_ytdls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[yt_dlp.Youtube
 # --- one YoutubeDL per worker --------------------------------------------------------------------
 
 
-def test_consecutive_jobs_in_a_thread_share_one_youtubedl_and_its_guard_reads_each_jobs_policy(
-    media_server: MediaServer, built_ytdls: list[yt_dlp.YoutubeDL]
+def test_consecutive_jobs_in_a_thread_share_one_youtubedl(
+    media_server: MediaServer, egress: EgressProxy, built_ytdls: list[yt_dlp.YoutubeDL]
 ) -> None:
-    # No ffprobe: the refusal below must come from the reused instance's request guard.
-    config = ExtractorConfig(timeout=10.0, allowed_extractors=allowed_extractors_for(Provider), ffprobe=None)
+    config = job_config(egress)
     url = media_server.url("tone.mp3")
     allowed = UrlPolicy(allow_private_network=True)
-    strict = _LoopbackPagesStrictMedia(allow_private_network=True)
 
     def jobs() -> list[JobResult]:
         first = run_job(ExtractJob(JobKind.RESOLVE, url, True, allowed, config))
         second = run_job(ExtractJob(JobKind.STREAM, url, True, allowed, config))
-        served = media_server.request_count()
-        refused = run_job(ExtractJob(JobKind.RESOLVE, url, True, strict, config))
-        assert media_server.request_count() == served  # the guard refused before any request
-        return [first, second, refused]
+        return [first, second]
 
-    first, second, refused = _in_new_thread(jobs)
+    first, second = _in_new_thread(jobs)
     assert first.failure is None and first.tracks[0].page_url == url
     assert second.failure is None and second.stream is not None and second.stream.url == url
-    assert refused.failure is not None
-    error = refused.failure.to_error()
-    assert type(error) is UrlRefused and error.user_message == MSG_MEDIA
     assert len(built_ytdls) == 1
 
 
-def test_reused_youtubedl_keeps_no_cookies_from_the_last_job(built_ytdls: list[yt_dlp.YoutubeDL]) -> None:
+def test_every_request_of_a_job_goes_through_the_egress_proxy(media_server: MediaServer) -> None:
+    """The job's own check passes the loopback link; the proxy (with the default rules) does not."""
+    strict = EgressProxy(UrlPolicy())
+    try:
+        config = job_config(strict)
+        result = run_job(ExtractJob(JobKind.RESOLVE, media_server.url("tone.mp3"), True,
+                                    UrlPolicy(allow_private_network=True), config))
+    finally:
+        strict.close()
+    assert result.failure is not None and result.failure.user_message == MSG_UNREACHABLE
+    assert media_server.requests == []
+
+
+def test_a_job_without_an_egress_proxy_fetches_nothing(media_server: MediaServer) -> None:
     config = ExtractorConfig(timeout=10.0, allowed_extractors=allowed_extractors_for(Provider), ffprobe=None)
+    result = run_job(ExtractJob(JobKind.RESOLVE, media_server.url("tone.mp3"), True,
+                                UrlPolicy(allow_private_network=True), config))
+    assert result.failure is not None and result.failure.error_type is UrlRefused
+    assert media_server.requests == []
+
+
+def test_reused_youtubedl_keeps_no_cookies_from_the_last_job(
+    egress: EgressProxy, built_ytdls: list[yt_dlp.YoutubeDL]
+) -> None:
+    config = job_config(egress)
     ydl = extractor_module._worker_ytdl(config)
-    with ydl.job(UrlPolicy(allow_private_network=True)):
+    with ydl.job():
         ydl.cookiejar.set_cookie(_cookie("SID", "first-users-session"))
     assert len(ydl.cookiejar) == 1
-    with ydl.job(UrlPolicy(allow_private_network=True)) as again:
+    with ydl.job() as again:
         assert again is ydl and len(again.cookiejar) == 0
     assert extractor_module._worker_ytdl(config) is ydl and len(built_ytdls) == 1
 
 
-def test_reused_youtubedl_refuses_requests_between_jobs(media_server: MediaServer) -> None:
-    config = ExtractorConfig(timeout=10.0, allowed_extractors=allowed_extractors_for(Provider), ffprobe=None)
-    ydl = extractor_module._worker_ytdl(config)
-    with ydl.job(UrlPolicy(allow_private_network=True)):
+def test_reused_youtubedl_refuses_requests_between_jobs(media_server: MediaServer, egress: EgressProxy) -> None:
+    ydl = extractor_module._worker_ytdl(job_config(egress))
+    with ydl.job():
         pass
     with pytest.raises(UrlRefused):
         ydl.urlopen(media_server.url("tone.mp3"))

@@ -136,7 +136,8 @@ def test_argv_is_a_list_headers_survive_and_are_sanitised(player_server: MediaSe
             ("-reconnect", "1"),
             ("-reconnect_streamed", "1"),
             ("-reconnect_delay_max", "5"),
-            ("-protocol_whitelist", "http,https,tls,tcp,crypto"),
+            ("-protocol_whitelist", "http,https,tls,tcp,crypto,httpproxy"),
+            ("-format_whitelist", "mp3,ogg,mov,aac,flac,wav,matroska"),
             ("-rw_timeout", "15000000"),
             ("-ss", "2.000"),
         ]:

@@ -15,7 +15,7 @@ import numpy as np
 import psutil
 import pytest
 
-from audio.extractor import ExecutorMode, SubprocessExecutor, make_executor
+from audio.worker_pool import ExecutorMode, SubprocessExecutor, WorkerPoolExecutor, make_executor
 from benchmarks import SuiteOptions
 from benchmarks._figures import Spread, ratio, verdict
 from benchmarks._lookup_job import heavy_lookup
@@ -97,7 +97,9 @@ async def test_warm_up_starts_the_process_pool_workers_before_the_first_lookup()
     try:
         await extractor.warm_up()
         pids = {p.pid for p in psutil.Process().children()}
-        assert any(p.is_alive() and p.pid in pids for p in extractor._executor._processes.values())  # type: ignore[attr-defined]
+        executor = extractor._executor
+        assert isinstance(executor, WorkerPoolExecutor)
+        assert executor.pids and executor.pids <= pids
     finally:
         extractor.close()
 

@@ -1,0 +1,376 @@
+"""Worker processes for lookups that can be killed one at a time.
+
+yt-dlp can be kept busy long after a lookup's timeout: a site that sends one byte every two seconds
+never trips a socket timeout, and a pathological page can keep an extractor's regexes spinning.
+``concurrent.futures.ProcessPoolExecutor`` cannot stop one call (killing a worker breaks the whole
+pool), so a few stuck lookups would stall every server's ``play``. Here each worker is a process
+with its own pipe: a call that outlives ``job_timeout`` gets its worker killed and replaced, and the
+other workers go on.
+
+Calls and their results must be picklable; functions are sent by reference, so they must be
+importable module-level functions. Workers are started with ``spawn`` (forking a process that runs
+threads can copy a held lock into the child; spawn is also macOS's default).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import enum
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+WORKER_NICENESS = 10
+PARENT_CHECK_INTERVAL = 1.0
+_STOP = None
+
+
+def start_worker() -> None:
+    """Set up a worker process: lower its priority, and end it with the bot.
+
+    A lookup finishing 50 ms later is invisible; a voice packet 50 ms late is a hiccup, and only a
+    separate process can be deprioritised like this. A worker busy in a lookup when the bot dies
+    would otherwise live on, so a daemon thread notices the re-parenting and exits it.
+    """
+    lower_priority()
+    parent = os.getppid()
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def lower_priority() -> None:
+    nice = getattr(os, "nice", None)  # POSIX (Linux, macOS); absent on Windows
+    if nice is not None:
+        try:
+            nice(WORKER_NICENESS)
+        except OSError:
+            log.debug("could not lower the worker's priority", exc_info=True)
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_INTERVAL)
+    os._exit(0)
+
+
+def _worker_main(conn: multiprocessing.connection.Connection) -> None:
+    """A worker's life: (fn, args, kwargs) in, (ok, value) out, until the pipe closes or says stop."""
+    start_worker()
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the bot is gone
+        if message is _STOP:
+            return
+        fn, args, kwargs = message
+        try:
+            outcome: tuple[bool, Any] = (True, fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001  (carried back as the future's exception)
+            outcome = (False, exc)
+        try:
+            conn.send(outcome)
+        except Exception as exc:  # noqa: BLE001  (an unpicklable result or exception)
+            conn.send((False, RuntimeError(f"worker could not send its result: {type(exc).__name__}")))
+
+
+class _Worker:
+    def __init__(self, context: multiprocessing.context.SpawnContext) -> None:
+        parent, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child,), name="brent-lookup", daemon=True)
+        self.process.start()
+        child.close()
+        self.conn = parent
+
+    def call(self, message: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]], timeout: float) -> Any:
+        """Run one call; raises TimeoutError (the worker is then unusable) or the call's exception."""
+        self.conn.send(message)
+        if not self.conn.poll(timeout):
+            raise TimeoutError(f"lookup worker pid {self.process.pid} exceeded {timeout:g} s")
+        ok, value = self.conn.recv()
+        if ok:
+            return value
+        raise value
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(_STOP)
+        self.process.join(timeout=2)
+        if self.process.is_alive():
+            self.kill()
+        else:
+            self.conn.close()
+
+
+class WorkerPoolExecutor(concurrent.futures.Executor):
+    """``max_workers`` worker processes, one call at a time each; see the module docstring.
+
+    A thread per worker waits for its call (``poll`` with the deadline), so the event loop only ever
+    awaits an ordinary future.
+    """
+
+    def __init__(self, max_workers: int, *, job_timeout: float) -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        self._context = multiprocessing.get_context("spawn")
+        self._size = max_workers
+        self._job_timeout = job_timeout
+        self._threads = concurrent.futures.ThreadPoolExecutor(max_workers, thread_name_prefix="lookup-wait")
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._workers: set[_Worker] = set()
+        self._started = 0
+        self._closed = False
+        self._warm: Callable[[], Any] | None = None
+        self.replaced = 0  # workers killed for outliving a call's deadline
+
+    @property
+    def pids(self) -> frozenset[int]:
+        with self._lock:
+            return frozenset(w.process.pid for w in self._workers if w.process.pid is not None)
+
+    def start_workers(self, warm: Callable[[], Any] | None = None) -> None:
+        """Start every worker that is not running yet (blocking: each is an interpreter start).
+
+        ``warm`` (picklable, like any call) runs in each worker before its first job, here and in
+        every worker started later to replace one: what a first lookup would otherwise build.
+        """
+        if warm is not None:
+            self._warm = warm
+        while True:
+            with self._lock:
+                if self._closed or self._started >= self._size:
+                    return
+                self._started += 1
+            try:
+                self._idle.put(self._spawn())
+            except BaseException:
+                with self._lock:
+                    self._started -= 1
+                raise
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        if self._closed:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        return self._threads.submit(self._run, (fn, args, kwargs))
+
+    def _run(self, message: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]) -> Any:
+        worker = self._take()
+        try:
+            result = worker.call(message, self._job_timeout)
+        except (TimeoutError, EOFError, OSError) as exc:
+            self._replace(worker, exc)
+            raise TimeoutError(str(exc)) if isinstance(exc, TimeoutError) else RuntimeError(
+                f"lookup worker died: {exc!r}"
+            ) from None
+        except BaseException:
+            self._idle.put(worker)
+            raise
+        self._idle.put(worker)
+        return result
+
+    def _take(self) -> _Worker:
+        """An idle worker, or a new one while fewer than ``max_workers`` run (one that could not be
+        replaced counts as not running, so waiting threads look again now and then). An idle one
+        is always preferred: starting a worker costs an interpreter start."""
+        while True:
+            with contextlib.suppress(queue.Empty):
+                return self._idle.get_nowait()
+            with self._lock:
+                spawn = self._started < self._size
+                if spawn:
+                    self._started += 1
+            if spawn:
+                try:
+                    return self._spawn()
+                except BaseException:
+                    with self._lock:
+                        self._started -= 1
+                    raise
+            with contextlib.suppress(queue.Empty):
+                return self._idle.get(timeout=1.0)
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._context)
+        with self._lock:
+            self._workers.add(worker)
+            closed = self._closed
+        if closed:
+            self._retire(worker)
+            raise RuntimeError("the lookup pool is shut down")
+        if self._warm is not None:
+            try:
+                worker.call((self._warm, (), {}), self._job_timeout)
+            except (TimeoutError, EOFError, OSError) as exc:
+                self._retire(worker, kill=True)
+                raise RuntimeError(f"a new lookup worker did not warm up: {exc!r}") from None
+            except Exception:  # noqa: BLE001  (a cold worker still works; its first lookup is slower)
+                log.exception("warming lookup worker pid %s failed", worker.process.pid)
+        return worker
+
+    def _replace(self, worker: _Worker, why: BaseException) -> None:
+        log.warning("killing lookup worker pid %s and starting another: %s", worker.process.pid, why)
+        self._retire(worker, kill=True)
+        self.replaced += 1
+        if self._closed:
+            return
+        try:
+            self._idle.put(self._spawn())
+        except (OSError, RuntimeError):
+            log.exception("could not start a replacement lookup worker; one will be started when needed")
+            with self._lock:
+                self._started -= 1
+
+    def _retire(self, worker: _Worker, *, kill: bool = True) -> None:
+        with self._lock:
+            self._workers.discard(worker)
+        if kill:
+            worker.kill()
+        else:
+            worker.stop()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Idle workers are told to stop; without ``wait`` busy ones are killed (nobody awaits them)."""
+        with self._lock:
+            self._closed = True
+            workers = list(self._workers)
+        idle: set[_Worker] = set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                idle.add(self._idle.get_nowait())
+        for worker in workers:
+            if worker in idle:
+                self._retire(worker, kill=False)
+            elif not wait:
+                self._retire(worker, kill=True)
+        self._threads.shutdown(wait=wait, cancel_futures=cancel_futures)
+        with self._lock:
+            leftovers = list(self._workers)
+        for worker in leftovers:
+            self._retire(worker, kill=False)
+
+
+class ExecutorMode(enum.StrEnum):
+    """Where the blocking yt-dlp work runs.
+
+    THREAD shares the bot's interpreter (and its GIL with the audio threads); PROCESS keeps warm
+    worker interpreters (yt-dlp imported once per worker); SUBPROCESS starts a fresh interpreter per
+    lookup (full isolation, pays the interpreter and yt-dlp import every time).
+    """
+
+    THREAD = "thread"
+    PROCESS = "process"
+    SUBPROCESS = "subprocess"
+
+
+DEFAULT_EXECUTOR_MODE = ExecutorMode.THREAD
+
+
+def default_workers() -> int:
+    return min(4, (os.cpu_count() or 1) + 1)
+
+
+def make_executor(
+    mode: ExecutorMode | str, workers: int | None = None, *, job_timeout: float = 120.0
+) -> concurrent.futures.Executor:
+    """An executor for a lookup job (any picklable module-level function) in ``mode``.
+
+    In PROCESS and SUBPROCESS mode a call that outlives ``job_timeout`` has its process killed;
+    a THREAD cannot be stopped (the egress proxy still cuts its connections).
+    """
+    mode = ExecutorMode(mode)
+    count = workers or default_workers()
+    if count < 1:
+        raise ValueError("workers must be at least 1")
+    if mode is ExecutorMode.THREAD:
+        return concurrent.futures.ThreadPoolExecutor(max_workers=count, thread_name_prefix="extractor")
+    if mode is ExecutorMode.PROCESS:
+        return WorkerPoolExecutor(count, job_timeout=job_timeout)
+    return SubprocessExecutor(max_workers=count, job_timeout=job_timeout)
+
+
+# Lower the priority before importing yt-dlp: the import is most of a subprocess lookup's CPU.
+_CHILD_CODE = (
+    f"import os\nif hasattr(os, 'nice'): os.nice({WORKER_NICENESS})\n"
+    "from audio.worker_pool import _subprocess_child_main\n_subprocess_child_main()"
+)
+
+
+def _subprocess_child_main() -> None:
+    """Entry point of a SUBPROCESS lookup: a pickled (fn, args, kwargs) on stdin, (ok, value) on stdout."""
+    fn, args, kwargs = pickle.loads(sys.stdin.buffer.read())
+    try:
+        outcome: tuple[bool, Any] = (True, fn(*args, **kwargs))
+    except Exception as exc:  # noqa: BLE001  (carried back to the caller as the future's exception)
+        outcome = (False, exc)
+    sys.stdout.buffer.write(pickle.dumps(outcome))
+    sys.stdout.buffer.flush()
+
+
+class SubprocessExecutor(concurrent.futures.Executor):
+    """Runs every call in a new ``python`` process; a thread per running call waits for it.
+
+    The function and its arguments must be picklable and importable by module name in the child,
+    which gets this interpreter's ``sys.path``. A child that outlives ``job_timeout`` is killed.
+    """
+
+    def __init__(self, max_workers: int | None = None, *, job_timeout: float = 120.0) -> None:
+        self._threads = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max_workers or default_workers(), thread_name_prefix="extractor-subprocess"
+        )
+        self._job_timeout = job_timeout
+        self._children: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+        self._env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        payload = pickle.dumps((fn, args, kwargs))
+        return self._threads.submit(self._run_child, payload)
+
+    def _run_child(self, payload: bytes) -> Any:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD_CODE],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self._env,
+        )
+        with self._lock:
+            self._children.add(child)
+        try:
+            out, _ = child.communicate(payload, timeout=self._job_timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            raise TimeoutError(f"extractor subprocess exceeded {self._job_timeout}s") from None
+        finally:
+            with self._lock:
+                self._children.discard(child)
+        if child.returncode != 0 or not out:
+            raise RuntimeError(f"extractor subprocess exited with {child.returncode}")
+        ok, value = pickle.loads(out)
+        if ok:
+            return value
+        raise value
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Without ``wait``, running children are killed: nobody is left to read their answer."""
+        if not wait:
+            with self._lock:
+                for child in list(self._children):
+                    child.kill()
+        self._threads.shutdown(wait=wait, cancel_futures=cancel_futures)
