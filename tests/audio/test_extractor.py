@@ -23,7 +23,7 @@ import pytest
 import yt_dlp
 from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError, UnsupportedError
 
-import audio.extractor as extractor_module
+import audio.extractor.extractor as extractor_module
 from audio import url_policy
 from audio.errors import ExtractionError, ExtractionTimeout, NothingFound, UrlRefused
 from audio.extractor import (

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import audio.extractor as extractor_module
+import audio.extractor.extractor as extractor_module
 from audio.egress_proxy import EgressProxy
 from audio.errors import UrlRefused
 from audio.extractor import ExtractJob, Extractor, ExtractorConfig, JobKind, allowed_extractors_for, run_job

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yt_dlp
 
-import audio.extractor as extractor_module
+import audio.extractor.extractor as extractor_module
 from audio.egress_proxy import EgressProxy
 from audio.errors import UrlRefused
 from audio.extractor import (
