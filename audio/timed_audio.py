@@ -7,6 +7,11 @@ is fast input seeking, and accurate because ffmpeg still decodes up to the exact
 
 The argv is built here as a list, never through ``shlex``: stream URLs and header values come from
 yt-dlp (i.e. from a remote site) and must not be able to become ffmpeg flags.
+
+The same frame count enforces a play limit: a live stream or a track of unknown length has no end
+of its own, so the player gives it an absolute position after which :meth:`TimedAudio.read` ends
+the stream. Counting here, rather than timing in the player, keeps the limit exact and makes it
+hold for every way a source comes to be (fresh, standby, after a seek or a restart).
 """
 
 from __future__ import annotations
@@ -145,11 +150,17 @@ class TimedAudio(discord.FFmpegPCMAudio):
     env:
         ffmpeg's environment; the bot passes the egress proxy's (:func:`audio.egress_proxy.ffmpeg_environment`)
         so every connection ffmpeg makes is checked. None inherits ours (tests on 127.0.0.1).
+    play_limit:
+        Seconds into the track (absolute, like :attr:`position`) after which :meth:`read` returns
+        b"" and :attr:`limit_reached` is set; None plays to the stream's own end. A ``start`` at or
+        past it ends at once.
 
     Raises
     ------
     PlayerError
         The stream URL is not http(s) or ``start`` is not a finite number.
+    ValueError
+        ``play_limit`` is negative or not finite.
     discord.ClientException
         ffmpeg could not be started (not found).
     """
@@ -164,6 +175,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         rw_timeout: float = DEFAULT_RW_TIMEOUT,
         standby: FfmpegStandby | None = None,
         env: Mapping[str, str] | None = None,
+        play_limit: float | None = None,
     ) -> None:
         # Set before spawning: __del__ -> cleanup() may run on a half-built object.
         self._state_lock = threading.Lock()
@@ -182,6 +194,10 @@ class TimedAudio(discord.FFmpegPCMAudio):
         self.stream = stream
         self.start = max(0.0, float(start))
         self.frames_read = 0
+        self._play_limit: float | None = None
+        self._frames_allowed: int | None = None
+        self._limit_reached = False
+        self.play_limit = play_limit
         self._executable = executable
         self._stderr_sink = stderr
         self._rw_timeout = rw_timeout
@@ -209,9 +225,40 @@ class TimedAudio(discord.FFmpegPCMAudio):
         return self.start + self.frames_read * FRAME_SECONDS
 
     @property
+    def play_limit(self) -> float | None:
+        """Where :meth:`read` ends the stream (seconds into the track), or None."""
+        return self._play_limit
+
+    @play_limit.setter
+    def play_limit(self, seconds: float | None) -> None:
+        # The player may lift it while discord's thread reads; read() looks at _frames_allowed only.
+        if seconds is None:
+            self._frames_allowed = None
+        else:
+            if not math.isfinite(seconds) or seconds < 0:
+                raise ValueError(f"play limit must be a finite number of seconds >= 0, not {seconds!r}")
+            # A whole number of frames, never past the limit (the epsilon absorbs float error).
+            self._frames_allowed = max(0, math.floor((seconds - self.start) / FRAME_SECONDS + 1e-6))
+        self._play_limit = None if seconds is None else float(seconds)
+
+    @property
+    def limit_reached(self) -> bool:
+        """The play limit, not the stream, ended the output."""
+        return self._limit_reached
+
+    def _at_limit(self) -> bool:
+        allowed = self._frames_allowed
+        if allowed is None or self.frames_read < allowed:
+            return False
+        self._limit_reached = True
+        return True
+
+    @property
     def at_end(self) -> bool:
-        """The output is over (no whole frame left, the pipe closed): :meth:`read` returns b""."""
-        return self._eof and len(self._pending) < FRAME_BYTES and not self._closed
+        """The output is over (the limit, or no whole frame left and the pipe closed): :meth:`read` returns b""."""
+        if self._closed:
+            return False
+        return self._at_limit() or (self._eof and len(self._pending) < FRAME_BYTES)
 
     @property
     def pid(self) -> int | None:
@@ -240,6 +287,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
             stderr=self._stderr_sink,
             rw_timeout=self._rw_timeout,
             env=self._env,
+            play_limit=self._play_limit,
         )
 
     def _spawn_process(self, args: Any, **subprocess_kwargs: Any) -> subprocess.Popen[bytes]:
@@ -264,6 +312,8 @@ class TimedAudio(discord.FFmpegPCMAudio):
         if self._closed:
             return SILENCE_FRAME if self._retired else b""
         with self._read_lock:
+            if self._at_limit():
+                return b""  # ffmpeg is still running; cleanup() kills it
             try:
                 while len(self._pending) < FRAME_BYTES and not self._eof:
                     self._take_from_pipe()
@@ -287,7 +337,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         Without ``select.poll`` (Windows has none) it cannot tell and says yes: reads then block as
         discord.py's own player's do.
         """
-        if self._closed or len(self._pending) >= 2 * FRAME_BYTES or not _CAN_POLL:
+        if self._closed or len(self._pending) >= 2 * FRAME_BYTES or not _CAN_POLL or self._at_limit():
             return True
         # With one frame left, look ahead: an end seen a frame early gives ffmpeg that long to exit,
         # so the hand-over to the next track does not wait a packet slot for its return code.
