@@ -61,18 +61,32 @@ class LoopMode(enum.StrEnum):
 
 
 class EndReason(enum.Enum):
-    """Why a track left the buffer; ``may_start_next`` says whether the queue advances on its own."""
+    """Why a track left the buffer; ``may_start_next`` says whether the queue advances on its own.
+
+    TIME_LIMIT: a live stream or a track of unknown length played to its cap. Neither loop mode
+    plays it again, since that would only turn a stream without an end back into one.
+    """
 
     FINISHED = "finished"
     SKIPPED = "skipped"
     STOPPED = "stopped"
     FAILED = "failed"
     REPLACED = "replaced"
+    TIME_LIMIT = "time_limit"
 
     @property
     def may_start_next(self) -> bool:
         # STOPPED clears everything; REPLACED means the replacement is already starting.
-        return self in (EndReason.FINISHED, EndReason.FAILED, EndReason.SKIPPED)
+        return self in (EndReason.FINISHED, EndReason.FAILED, EndReason.SKIPPED, EndReason.TIME_LIMIT)
+
+
+class PlayLimitReached(Exception):
+    """Not a failure: what a TIME_LIMIT end hands listeners as ``error``, so they can say which cap it was."""
+
+    def __init__(self, limit: float, *, live: bool) -> None:
+        super().__init__(f"stopped at the {'live stream' if live else 'unknown length'} cap of {limit:g} s")
+        self.limit = limit
+        self.live = live
 
 
 class VoiceTarget(Protocol):
@@ -112,7 +126,8 @@ class PlayerListener(Protocol):
 
     async def track_ended(
         self, player: GuildPlayer, track: Track, reason: EndReason, error: Exception | None
-    ) -> None: ...
+    ) -> None:
+        """``error`` is the failure for FAILED, a :class:`PlayLimitReached` for TIME_LIMIT, else None."""
 
     async def state_changed(self, player: GuildPlayer) -> None: ...
 
@@ -167,6 +182,10 @@ class GuildPlayer:
         its beginning takes one instead of paying for a process start.
     ffmpeg_env:
         ffmpeg's environment: the egress proxy's, so every connection it makes is checked.
+    max_live_duration, max_unknown_duration:
+        Seconds a live stream, and any other track whose length is unknown, may play before it
+        ends with TIME_LIMIT (None: no cap). Such a track has no end of its own; a track of known
+        length was already held to the length cap when it was queued.
     """
 
     def __init__(
@@ -188,8 +207,12 @@ class GuildPlayer:
         reconnect_wait: float = RECONNECT_WAIT,
         standby: FfmpegStandby | None = None,
         ffmpeg_env: Mapping[str, str] | None = None,
+        max_live_duration: float | None = None,
+        max_unknown_duration: float | None = None,
     ) -> None:
         self.guild_id = guild_id
+        self.max_live_duration = max_live_duration
+        self.max_unknown_duration = max_unknown_duration
         self._ffmpeg_env = ffmpeg_env
         self._standby = standby
         self.voice: VoiceTarget | None = None
@@ -311,7 +334,7 @@ class GuildPlayer:
         """Open a source for ``track`` and play it; ``resumed`` restarts it after a break (fresh URL)."""
         try:
             if resumed:
-                source = await self._spawn(await self._resolver.stream(track), start)
+                source = await self._spawn(track, await self._resolver.stream(track), start)
             else:
                 source = await self._open(track, start)
         except BrentError as exc:
@@ -345,6 +368,8 @@ class GuildPlayer:
             with contextlib.suppress(LimitReached):
                 self.queue.add_next(track)
             return
+        # The track may have been measured while its source started (update_track swaps it in).
+        source.play_limit = self._play_limit(self._current or track, source.stream)
         deck = Deck(source, ended_cleanly=self._ended_cleanly, on_switch=self._switch_callback())
         volume_source = discord.PCMVolumeTransformer(deck, volume=self._volume / 100)
         finished = asyncio.Event()
@@ -427,9 +452,9 @@ class GuildPlayer:
             if prepared.source is not None:
                 await self._discard(prepared.source)
             if _stream_is_fresh(prepared):
-                return await self._spawn(prepared.stream, start)
+                return await self._spawn(track, prepared.stream, start)
         stream = await self._resolver.stream(track)
-        return await self._spawn(stream, start)
+        return await self._spawn(track, stream, start)
 
     def _after_callback(self, deck: Deck, finished: asyncio.Event) -> Callable[[Exception | None], None]:
         loop = self._loop
@@ -460,8 +485,8 @@ class GuildPlayer:
     def _ended_cleanly(self, source: TimedAudio) -> bool:
         """For the deck, on discord's thread: did ``source`` finish, so the armed next may follow?"""
         track = self._current
-        if track is None or source is not self._source or source.error is not None:
-            return False
+        if track is None or source is not self._source or source.error is not None or source.limit_reached:
+            return False  # (a capped track ends the voice play, so _source_ended reports the cap)
         return not self._broke_off(track, source)
 
     def _handed_over(self, ended: TimedAudio, source: TimedAudio, track: Track) -> None:
@@ -491,6 +516,7 @@ class GuildPlayer:
             self.queue.discard(track)
         self._current = track
         self._source = source
+        source.play_limit = self._play_limit(track, source.stream)  # it may have been measured since
         self._recoveries = 0
         self._resume_at = None
         self._pause_pending = False
@@ -532,6 +558,9 @@ class GuildPlayer:
         broke_off = source is not None and self._broke_off(track, source)
         self._generation += 1
         self._drop_current_source()
+        if error is None and source is not None and source.limit_reached and source.play_limit is not None:
+            self._end_at_limit(track, source.play_limit, live=source.stream.is_live)
+            return
         if broke_off and position is not None:
             voice = self.voice
             if voice is None or not voice.is_connected():
@@ -572,6 +601,22 @@ class GuildPlayer:
             self._track_over(track, EndReason.FAILED, _playback_error(error))
         else:
             self._track_over(track, EndReason.FINISHED, None)
+
+    def _play_limit(self, track: Track, stream: Stream) -> float | None:
+        """Where a source of ``track`` must stop: only a track with no end of its own has a cap."""
+        if stream.is_live:
+            return self.max_live_duration
+        if track.duration is None:
+            return self.max_unknown_duration
+        return None
+
+    def _end_at_limit(self, track: Track, limit: float, *, live: bool) -> None:
+        """The current source is gone already; report the cap and go on with the queue."""
+        log.info(
+            "guild %s: %r stopped at its %s cap of %.1f s",
+            self.guild_id, track.title, "live stream" if live else "unknown length", limit,
+        )  # fmt: skip
+        self._track_over(track, EndReason.TIME_LIMIT, PlayLimitReached(limit, live=live))
 
     def _broke_off(self, track: Track, source: TimedAudio) -> bool:
         """Did this source end well before the track's end, after the track had been playing?
@@ -640,7 +685,7 @@ class GuildPlayer:
         if reason is EndReason.FINISHED and self._loop_mode is LoopMode.TRACK:
             nxt = track
         elif reason.may_start_next:
-            if self._loop_mode is LoopMode.QUEUE and reason is not EndReason.FAILED:
+            if self._loop_mode is LoopMode.QUEUE and reason in (EndReason.FINISHED, EndReason.SKIPPED):
                 try:
                     self.queue.add(track)
                 except LimitReached:
@@ -674,6 +719,8 @@ class GuildPlayer:
         if self._current is old:
             self._current = new
             found = True
+            if self._source is not None:  # a measured length lifts the unknown-length cap
+                self._source.play_limit = self._play_limit(new, self._source.stream)
             self._arm_prestart(self._generation)  # a duration makes the pre-start possible
         prepared = self._prepared
         if prepared is not None and prepared.track is old:
@@ -785,11 +832,17 @@ class GuildPlayer:
             if track.duration is not None and target >= track.duration:
                 await self.skip()
                 return
+            limit = self._play_limit(track, source.stream)
+            if limit is not None and target >= limit:
+                self._generation += 1
+                self._drop_current_source()
+                self._end_at_limit(track, limit, live=source.stream.is_live)
+                return
             generation = self._generation
             stream = source.stream
             if stream.expires_at is not None and time.time() > stream.expires_at - STREAM_EXPIRY_MARGIN:
                 stream = await self._resolver.stream(track)
-            new_source = await self._spawn(stream, target)
+            new_source = await self._spawn(track, stream, target)
             if generation != self._generation or self._source is not source:
                 await self._discard(new_source)
                 return
@@ -922,7 +975,7 @@ class GuildPlayer:
                     await self._discard(prepared.source)
                 prepared = _Prepared(track, stream)
             if with_source and prepared.source is None:
-                prepared.source = await self._spawn(prepared.stream, 0.0)
+                prepared.source = await self._spawn(track, prepared.stream, 0.0)
                 prepared.source_started_at = time.monotonic()
         except BrentError as exc:
             # Not fatal: the track is resolved again when its turn comes, and fails then.
@@ -1002,10 +1055,10 @@ class GuildPlayer:
 
     # -- ffmpeg processes ------------------------------------------------------------------
 
-    async def _spawn(self, stream: Stream, start: float) -> TimedAudio:
-        return await asyncio.to_thread(self._spawn_blocking, stream, start)
+    async def _spawn(self, track: Track, stream: Stream, start: float) -> TimedAudio:
+        return await asyncio.to_thread(self._spawn_blocking, stream, start, self._play_limit(track, stream))
 
-    def _spawn_blocking(self, stream: Stream, start: float) -> TimedAudio:
+    def _spawn_blocking(self, stream: Stream, start: float, play_limit: float | None) -> TimedAudio:
         try:
             source = TimedAudio(
                 stream,
@@ -1015,6 +1068,7 @@ class GuildPlayer:
                 rw_timeout=self.rw_timeout,
                 standby=self._standby,
                 env=self._ffmpeg_env,
+                play_limit=play_limit,
             )
         except discord.ClientException as exc:
             raise _playback_error(exc) from exc

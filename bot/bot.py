@@ -151,6 +151,8 @@ class BrentBot(commands.Bot):
                 queue=TrackQueue(max_length=self.settings.max_queue_length),
                 standby=self.ffmpeg_standby,
                 ffmpeg_env=self.extractor.egress.ffmpeg_environment(),
+                max_live_duration=self.settings.max_live_duration,
+                max_unknown_duration=self.settings.max_track_duration,
             )
             # Before the listeners: the configured default is not a change worth reporting.
             player.set_volume(self.settings.default_volume)

@@ -99,6 +99,7 @@ class Settings:
     max_queue_length: int = 500
     max_user_tracks: int | None = 50  # None: no per-user cap
     max_track_duration: float | None = 3 * 3600.0  # None: no cap
+    max_live_duration: float | None = 3 * 3600.0  # a live stream stops after this long; None: never
     allow_private_network: bool = False
     allowed_providers: frozenset[Provider] = DEFAULT_PROVIDERS
     dj_role: str | None = None
@@ -199,6 +200,7 @@ def load_settings(
         max_queue_length=_integer(values, "MAX_QUEUE_LENGTH", 500, minimum=1, maximum=100_000),
         max_user_tracks=_optional_cap(values, "MAX_USER_TRACKS", 50),
         max_track_duration=_optional_seconds(values, "MAX_TRACK_DURATION", 3 * 3600.0),
+        max_live_duration=_optional_seconds(values, "MAX_LIVE_DURATION", 3 * 3600.0),
         allow_private_network=_boolean(values, "ALLOW_PRIVATE_NETWORK", False),
         allowed_providers=_providers(values),
         dj_role=values.get("DJ_ROLE", "").strip() or None,

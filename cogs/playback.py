@@ -10,7 +10,7 @@ import discord
 from discord.ext import commands
 
 from audio.errors import PlayerError
-from audio.player import EndReason, GuildPlayer, LoopMode
+from audio.player import EndReason, GuildPlayer, LoopMode, PlayLimitReached
 from audio.track import Track
 from bot.admission import admit, member_cooldown
 from bot.checks import listeners, member_voice_channel, require_listener
@@ -210,8 +210,18 @@ class PlaybackCog(commands.Cog, name="Playback"):
         await ctx.send(f"Loop: {player.loop_mode.value}.")
 
 
+def time_limit_notice(track: Track, cause: Exception | None) -> str:
+    """Why a track stopped on its own before any end of it: the cap it hit, and for what kind of track."""
+    title = safe_text(track.title, 200)
+    if not isinstance(cause, PlayLimitReached):
+        return f"Stopped **{title}**: it reached the longest time a track may play here."
+    cap = format_duration(cause.limit)
+    kind = "live streams" if cause.live else "tracks of unknown length"
+    return f"Stopped **{title}** at {cap}: {kind} play for at most {cap} here."
+
+
 class NowPlayingAnnouncer:
-    """Tells the channel the music was requested from what starts and what failed."""
+    """Tells the channel the music was requested from what starts, what failed and what hit a time cap."""
 
     def __init__(self, bot: BrentBot) -> None:
         self._bot = bot
@@ -231,6 +241,8 @@ class NowPlayingAnnouncer:
         if reason is EndReason.FAILED and (channel := self._channel(player)) is not None:
             why = getattr(error, "user_message", "it could not be played")
             await channel.send(f"Skipped {describe(track)}: {safe_text(why, 300)}")
+        elif reason is EndReason.TIME_LIMIT and (channel := self._channel(player)) is not None:
+            await channel.send(time_limit_notice(track, error))
 
     async def state_changed(self, player: GuildPlayer) -> None:
         return None

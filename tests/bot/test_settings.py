@@ -45,6 +45,7 @@ def test_defaults_when_only_the_token_is_set(tmp_path: Path) -> None:
     assert settings.max_queue_length == 500
     assert settings.max_user_tracks == 50
     assert settings.max_track_duration == 10800.0
+    assert settings.max_live_duration == 10800.0
     assert settings.allow_private_network is False
     assert settings.allowed_providers == DEFAULT_PROVIDERS == frozenset(
         {Provider.YOUTUBE, Provider.SOUNDCLOUD, Provider.BANDCAMP, Provider.DIRECT}
@@ -72,6 +73,7 @@ def test_every_variable_is_parsed(tmp_path: Path) -> None:
                 "MAX_QUEUE_LENGTH=50",
                 "MAX_USER_TRACKS=0",
                 "MAX_TRACK_DURATION=0",
+                "MAX_LIVE_DURATION=5400",
                 "ALLOW_PRIVATE_NETWORK=1",
                 "ALLOWED_PROVIDERS= YouTube , direct",
                 "DJ_ROLE=Music Team",
@@ -93,6 +95,7 @@ def test_every_variable_is_parsed(tmp_path: Path) -> None:
     assert settings.max_queue_length == 50
     assert settings.max_user_tracks is None
     assert settings.max_track_duration is None
+    assert settings.max_live_duration == 5400.0
     assert settings.allow_private_network is True
     assert settings.allowed_providers == frozenset({Provider.YOUTUBE, Provider.DIRECT})
     assert settings.dj_role == "Music Team"
@@ -144,6 +147,9 @@ def test_database_url_is_kept_out_of_repr(tmp_path: Path) -> None:
         ("MAX_QUEUE_LENGTH=-3", "MAX_QUEUE_LENGTH"),
         ("MAX_USER_TRACKS=many", "MAX_USER_TRACKS"),
         ("MAX_TRACK_DURATION=1h", "MAX_TRACK_DURATION"),
+        ("MAX_LIVE_DURATION=3h", "MAX_LIVE_DURATION"),
+        ("MAX_LIVE_DURATION=-5", "MAX_LIVE_DURATION"),
+        ("MAX_LIVE_DURATION=inf", "MAX_LIVE_DURATION"),
         ("ALLOW_PRIVATE_NETWORK=maybe", "ALLOW_PRIVATE_NETWORK"),
         ("ALLOWED_PROVIDERS=youtube,spotify", "ALLOWED_PROVIDERS"),
         ("ALLOWED_PROVIDERS=,", "ALLOWED_PROVIDERS"),
@@ -262,3 +268,19 @@ def test_ffmpeg_standby_defaults_to_one_and_zero_turns_it_off(
     line = "" if raw is None else f"FFMPEG_STANDBY={raw}\n"
     settings = load_settings(write_env(tmp_path, f"CLIENT_TOKEN={FAKE_TOKEN}\n{line}"), environ={})
     assert settings.ffmpeg_standby == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(None, 10800.0), ("", 10800.0), ("0", None), ("90.5", 90.5)])
+def test_max_live_duration_defaults_to_three_hours_and_zero_means_no_cap(
+    tmp_path: Path, raw: str | None, expected: float | None
+) -> None:
+    line = "" if raw is None else f"MAX_LIVE_DURATION={raw}\n"
+    settings = load_settings(write_env(tmp_path, f"CLIENT_TOKEN={FAKE_TOKEN}\n{line}"), environ={})
+    assert settings.max_live_duration == expected
+    assert settings.max_track_duration == 10800.0  # a separate cap
+
+
+def test_a_bad_max_live_duration_says_what_it_must_be(tmp_path: Path) -> None:
+    env = write_env(tmp_path, f"CLIENT_TOKEN={FAKE_TOKEN}\nMAX_LIVE_DURATION=forever\n")
+    with pytest.raises(SettingsError, match=r"^MAX_LIVE_DURATION must be a number of seconds"):
+        load_settings(env, environ={})
