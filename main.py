@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -40,6 +41,7 @@ log = logging.getLogger("brent")
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
+SECRET_VARIABLES = ("CLIENT_TOKEN", "DATABASE_URL")
 
 TOKEN_REFUSED = (
     "Discord refused the token in CLIENT_TOKEN (it was reset, revoked or mistyped). Get a new one in the "
@@ -88,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for key in shadowed_keys(settings.env_file):
         log.warning("%s is set both in the environment and in %s; the environment's value is used", key,
                     settings.env_file)
+    for key in SECRET_VARIABLES:  # read once above; no child process (ffmpeg, lookup workers) inherits them
+        os.environ.pop(key, None)
     try:
         load_opus(settings)
         ffmpeg = find_ffmpeg(settings)

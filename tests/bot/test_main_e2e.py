@@ -59,7 +59,7 @@ async def test_main_py_plays_and_sigterm_leaves_no_ffmpeg_behind(
     env_file.chmod(0o600)
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(PROJECT / "main.py"), "--env-file", str(env_file), cwd=tmp_path,
-        env=bot_env(fake, tmp_path), stdin=asyncio.subprocess.DEVNULL,
+        env={**bot_env(fake, tmp_path), "CLIENT_TOKEN": FAKE_TOKEN}, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     ffmpeg_seen: list[psutil.Process] = []
@@ -77,6 +77,12 @@ async def test_main_py_plays_and_sigterm_leaves_no_ffmpeg_behind(
             assert len(stderr_ends) == 1 and next(iter(stderr_ends)).startswith("pipe:"), stderr_ends
             assert stderr_ends <= bot_fds  # a pipe of the bot's own (its log reader drains it)
             assert stderr_ends != {os.readlink(f"/proc/{process.pid}/fd/2")}
+            # The token given in the environment is not inherited by any child (ffmpeg, lookup workers).
+            children = psutil.Process(process.pid).children(recursive=True)
+            assert children
+            for child in children:
+                environ = Path(f"/proc/{child.pid}/environ").read_bytes()
+                assert FAKE_TOKEN.encode() not in environ, child.cmdline()
 
         # Failing commands that carry the token (a member pasting it) must not echo it anywhere.
         for command in (f"\\seek {FAKE_TOKEN}", f"\\volume {FAKE_TOKEN}", f"\\loop {FAKE_TOKEN}"):
