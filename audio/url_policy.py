@@ -57,7 +57,9 @@ MSG_LOOPBACK = "That address points at the bot's own machine; BRENT only plays p
 MSG_PRIVATE = "That address is on a private network; BRENT only plays public links."
 MSG_LINK_LOCAL = "That is a link-local (cloud metadata) address; BRENT only plays public links."
 MSG_NOT_PUBLIC = "That is not a public internet address; BRENT only plays public links."
-MSG_UNRESOLVED = "I couldn't find that website: its name doesn't resolve."
+# A name that does not resolve and one that resolves to an internal address get the same answer,
+# so members cannot learn which internal names the bot's resolver knows.
+MSG_NAME_NOT_PUBLIC = "I can't reach that website: its name doesn't lead to a public address."
 MSG_MEDIA = "That track's media is not on a public address, so I won't play it."
 
 
@@ -202,7 +204,10 @@ class UrlPolicy:
         if provider not in self.allowed_providers:
             raise UrlRefused(provider_message(self.allowed_providers), detail=f"provider {provider} for {host!r}")
         if literal is None:
-            self._check_addresses(host, self._resolve(host))
+            try:
+                self._check_addresses(host, self._resolve(host))
+            except UrlRefused as exc:
+                raise UrlRefused(MSG_NAME_NOT_PUBLIC, detail=f"{exc.user_message} ({exc})") from None
 
     def check_media_url(self, url: str) -> None:
         """The same address rules for a URL yt-dlp returned, before FFmpeg (or yt-dlp) fetches it.
@@ -284,9 +289,9 @@ class UrlPolicy:
                 addresses.append(ipaddress.ip_address(text.split("%", 1)[0]))
             except ValueError:
                 log.warning("resolver gave a non-address for %r", host)
-                raise UrlRefused(MSG_UNRESOLVED, detail="resolver returned garbage") from None
+                raise UrlRefused(MSG_NAME_NOT_PUBLIC, detail="resolver returned garbage") from None
         if not addresses:
-            raise UrlRefused(MSG_UNRESOLVED, detail=f"{host!r} did not resolve")
+            raise UrlRefused(MSG_NAME_NOT_PUBLIC, detail=f"{host!r} did not resolve")
         return addresses
 
     def _check_addresses(self, host: str, addresses: list[Address]) -> None:

@@ -23,7 +23,7 @@ from audio.url_policy import (
     MSG_PRIVATE,
     MSG_SCHEME,
     MSG_TOO_LONG,
-    MSG_UNRESOLVED,
+    MSG_NAME_NOT_PUBLIC,
     MSG_USERINFO,
     UrlPolicy,
     parse_numeric_host,
@@ -98,7 +98,7 @@ HOSTILE: list[tuple[str, str]] = [
     ("https://www.youtube.com@127.0.0.1/watch?v=x", MSG_USERINFO),
     ("http://evil.example@files.example.org/song.mp3", MSG_USERINFO),
     ("http://127.0.0.1/song.mp3", MSG_LOOPBACK),
-    ("http://localhost:8080/song.mp3", MSG_LOOPBACK),
+    ("http://localhost:8080/song.mp3", MSG_NAME_NOT_PUBLIC),
     ("http://2130706433/song.mp3", MSG_LOOPBACK),
     ("http://0x7f.1/song.mp3", MSG_LOOPBACK),
     ("http://0x7f000001/song.mp3", MSG_LOOPBACK),
@@ -126,14 +126,14 @@ HOSTILE: list[tuple[str, str]] = [
     ("http://0/song.mp3", MSG_NOT_PUBLIC),
     ("http://224.0.0.1/song.mp3", MSG_NOT_PUBLIC),
     ("http://240.0.0.1/song.mp3", MSG_NOT_PUBLIC),
-    ("http://intranet.example.org/song.mp3", MSG_PRIVATE),
-    ("http://metadata.example.org/song.mp3", MSG_LINK_LOCAL),
-    ("http://rebind.example.org/song.mp3", MSG_LOOPBACK),
-    ("http://mapped.example.org/song.mp3", MSG_PRIVATE),
-    ("http://cgnat.example.org/song.mp3", MSG_PRIVATE),
-    ("http://ula.example.org/song.mp3", MSG_PRIVATE),
-    ("https://nxdomain.example.org/song.mp3", MSG_UNRESOLVED),
-    ("https://garbage.example.org/song.mp3", MSG_UNRESOLVED),
+    ("http://intranet.example.org/song.mp3", MSG_NAME_NOT_PUBLIC),
+    ("http://metadata.example.org/song.mp3", MSG_NAME_NOT_PUBLIC),
+    ("http://rebind.example.org/song.mp3", MSG_NAME_NOT_PUBLIC),
+    ("http://mapped.example.org/song.mp3", MSG_NAME_NOT_PUBLIC),
+    ("http://cgnat.example.org/song.mp3", MSG_NAME_NOT_PUBLIC),
+    ("http://ula.example.org/song.mp3", MSG_NAME_NOT_PUBLIC),
+    ("https://nxdomain.example.org/song.mp3", MSG_NAME_NOT_PUBLIC),
+    ("https://garbage.example.org/song.mp3", MSG_NAME_NOT_PUBLIC),
     ("https://www.youtube.com/watch?v=" + "a" * 2000, MSG_TOO_LONG),
     ("http://256.0.0.1/song.mp3", MSG_MALFORMED),
     ("http://1.2.3.4.5/song.mp3", MSG_MALFORMED),
@@ -246,7 +246,7 @@ def test_other_provider_can_be_allowed_explicitly() -> None:
     policy.check_user_url("https://news.example.org/article")
     with pytest.raises(UrlRefused) as refused:
         policy.check_user_url("https://intranet.example.org/article")
-    assert refused.value.user_message == MSG_PRIVATE
+    assert refused.value.user_message == MSG_NAME_NOT_PUBLIC
 
 
 @pytest.mark.parametrize(
@@ -341,3 +341,14 @@ def test_system_resolver_reads_numeric_forms_like_the_parser(host: str) -> None:
     """getaddrinfo on a numeric host does no network lookup; it must agree with our parser."""
     assert system_resolver(host) and set(system_resolver(host)) == {"127.0.0.1"}
 
+
+
+def test_an_internal_name_and_an_unknown_name_get_the_same_reply(policy: UrlPolicy) -> None:
+    """Otherwise a member could map which internal names the bot's resolver knows."""
+    replies = set()
+    for url in ("http://intranet.example.org/a.mp3", "http://metadata.example.org/a.mp3",
+                "http://nxdomain.example.org/a.mp3"):
+        with pytest.raises(UrlRefused) as refused:
+            policy.check_user_url(url)
+        replies.add(refused.value.user_message)
+    assert replies == {MSG_NAME_NOT_PUBLIC}

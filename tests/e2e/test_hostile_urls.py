@@ -20,6 +20,7 @@ pytestmark = pytest.mark.e2e
 REFUSALS = {
     url_policy.MSG_TOO_LONG, url_policy.MSG_MALFORMED, url_policy.MSG_SCHEME, url_policy.MSG_USERINFO,
     url_policy.MSG_LOOPBACK, url_policy.MSG_PRIVATE, url_policy.MSG_NOT_PUBLIC, MSG_LOCAL_PATH,
+    url_policy.MSG_NAME_NOT_PUBLIC,
 }
 
 
