@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from audio.extractor import MSG_TIMEOUT
-from audio.url_policy import MSG_LINK_LOCAL, MSG_MEDIA
+from audio.url_policy import MSG_MEDIA, MSG_NAME_NOT_PUBLIC
 from tests.e2e.egress_lab.run import (
     ENV_IP,
     ENV_OUTSIDE,
@@ -195,7 +195,7 @@ def test_dns_rebinding_is_refused_at_every_stage(lab: dict[str, Any]) -> None:
             continue  # the bot was done with the name before it rebound
         checks = attack["proxy_refusals"] + attack["extractor_failures"]
         refusal = any(f"'{host}' -> 169.254.169.254" in line for line in checks)
-        policy = any(MSG_LINK_LOCAL in r or MSG_MEDIA in r for r in attack["replies"])
+        policy = any(MSG_NAME_NOT_PUBLIC in r or MSG_MEDIA in r for r in attack["replies"])
         assert refusal or policy, (attack["name"], attack["replies"], checks)
     flip = next(a for a in group if "mid-stream" in a["name"])
     assert refused(flip), flip["replies"]
