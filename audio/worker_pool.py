@@ -280,7 +280,7 @@ class ExecutorMode(enum.StrEnum):
     SUBPROCESS = "subprocess"
 
 
-DEFAULT_EXECUTOR_MODE = ExecutorMode.THREAD
+DEFAULT_EXECUTOR_MODE = ExecutorMode.PROCESS
 
 
 def default_workers() -> int:

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-import audio.extractor.extractor as extractor_module
+import audio.extractor.jobs as jobs_module
 from audio.egress_proxy import EgressProxy
 from audio.errors import UrlRefused
 from audio.extractor import ExtractJob, Extractor, ExtractorConfig, JobKind, allowed_extractors_for, run_job
 from audio.track import Provider, Stream, Track
 from audio.url_policy import Address, UrlPolicy
+from audio.worker_pool import ExecutorMode
 from tests.audio.conftest import job_config
 from tests.media import FFMPEG, MediaServer, media_duration
 
@@ -35,6 +36,12 @@ def extractor() -> Iterator[Extractor]:
     made.close()
 
 
+@pytest.fixture
+def extractor_in_process() -> Iterator[Extractor]:
+    """Jobs run in this process, where a test can stand in for ffprobe."""
+    made = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0, mode=ExecutorMode.THREAD)
+    yield made
+    made.close()
 
 
 class _Radio:
@@ -115,20 +122,20 @@ def radio(tmp_path: Path) -> Iterator[_Radio]:
 
 
 async def test_resolve_returns_a_direct_file_unmeasured_and_measure_finds_its_length(
-    extractor: Extractor, media_server: MediaServer, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+    extractor_in_process: Extractor, media_server: MediaServer, media_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     probes: list[str] = []
-    real_probe = extractor_module.probe_duration
+    real_probe = jobs_module.probe_duration
 
     def counted(ffprobe: str, url: str, *args: object, **kwargs: object) -> float | None:
         probes.append(url)
         return real_probe(ffprobe, url, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(extractor_module, "probe_duration", counted)
+    monkeypatch.setattr(jobs_module, "probe_duration", counted)
     url = media_server.url("clock.mp3")
-    track = await extractor.resolve(url, requester_id=7)
+    [track] = await extractor_in_process.resolve_all(url, requester_id=7)
     assert (track.provider, track.duration, probes) == (Provider.DIRECT, None, [])
-    measured = await extractor.measure(track)
+    measured = await extractor_in_process.measure(track)
     assert probes == [url]
     assert measured.duration == pytest.approx(media_duration(media_dir / "clock.mp3"), abs=0.1)
     assert (measured.page_url, measured.title, measured.requester_id) == (url, "clock", 7)
@@ -144,7 +151,7 @@ async def test_a_single_track_resolve_all_is_unmeasured_too(
 
 
 async def test_resolve_does_not_wait_for_a_slow_ffprobe(
-    extractor: Extractor, media_server: MediaServer, monkeypatch: pytest.MonkeyPatch
+    extractor_in_process: Extractor, media_server: MediaServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Were ffprobe still on the resolve's path, this resolve would sit out the blocked probe."""
     release = threading.Event()
@@ -153,10 +160,10 @@ async def test_resolve_does_not_wait_for_a_slow_ffprobe(
         release.wait(30)
         return 1.0
 
-    monkeypatch.setattr(extractor_module, "probe_duration", blocked)
+    monkeypatch.setattr(jobs_module, "probe_duration", blocked)
     try:
         started = time.monotonic()
-        track = await extractor.resolve(media_server.url("tone.mp3"))
+        [track] = await extractor_in_process.resolve_all(media_server.url("tone.mp3"))
         assert time.monotonic() - started < 10  # the extractor's own timeout: it did not wait
     finally:
         release.set()
@@ -164,7 +171,7 @@ async def test_resolve_does_not_wait_for_a_slow_ffprobe(
 
 
 async def test_a_radio_stream_stays_without_a_length(extractor: Extractor, radio: _Radio) -> None:
-    track = await extractor.resolve(radio.url)
+    [track] = await extractor.resolve_all(radio.url)
     assert track.provider is Provider.DIRECT and track.duration is None
     gets = radio.gets
     assert await extractor.measure(track) is track

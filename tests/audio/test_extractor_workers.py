@@ -1,4 +1,6 @@
-"""Process-pool extractor workers end with the bot, even when it is killed (kill -9, a crash)."""
+"""Lookups in other processes: a real lookup in a fresh interpreter per call (SUBPROCESS, which
+imports the job by its module path), and process-pool workers that end with the bot, even when it is
+killed (kill -9, a crash)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,13 @@ from pathlib import Path
 
 import psutil
 import pytest
+
+from audio.errors import UrlRefused
+from audio.extractor import Extractor
+from audio.track import Provider, Track
+from audio.url_policy import UrlPolicy
+from audio.worker_pool import ExecutorMode, SubprocessExecutor
+from tests.media import MediaServer, media_duration
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,3 +59,24 @@ def test_pool_workers_exit_when_the_bot_process_is_killed() -> None:
     while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)  # the OS says nothing when an orphan exits; poll
     assert [pid for pid in workers if _running(pid)] == []
+
+
+@pytest.mark.timeout(90)
+async def test_a_subprocess_lookup_resolves_streams_and_measures_over_loopback(
+    media_server: MediaServer, media_dir: Path
+) -> None:
+    extractor = Extractor(policy=UrlPolicy(allow_private_network=True), mode=ExecutorMode.SUBPROCESS, workers=2)
+    assert isinstance(extractor._executor, SubprocessExecutor)
+    url = media_server.url("tone.mp3")
+    try:
+        [track] = await extractor.resolve_all(url, requester_id=9)
+        measured = await extractor.measure(track)
+        restored = Track("tone", url, None, None, None, Provider.DIRECT)  # nothing handed over: a new lookup
+        stream = await extractor.stream(restored)
+        with pytest.raises(UrlRefused):
+            await extractor.resolve_all("file:///etc/passwd")
+    finally:
+        extractor.close()
+    assert (track.page_url, track.provider, track.requester_id) == (url, Provider.DIRECT, 9)
+    assert measured.duration == pytest.approx(media_duration(media_dir / "tone.mp3"), abs=0.1)
+    assert stream.url == url

@@ -17,6 +17,9 @@ import pytest
 import yt_dlp
 
 import audio.extractor.extractor as extractor_module
+import audio.extractor.fresh_streams as fresh_streams_module
+import audio.extractor.jobs as jobs_module
+import audio.extractor.ytdl as ytdl_module
 from audio.egress_proxy import EgressProxy
 from audio.errors import UrlRefused
 from audio.extractor import (
@@ -29,11 +32,18 @@ from audio.extractor import (
     allowed_extractors_for,
     run_job,
 )
+from audio.extractor.fresh_streams import StreamUse
 from audio.track import Provider, Track
 from audio.url_policy import UrlPolicy
+from audio.worker_pool import ExecutorMode
 from tests.audio.conftest import job_config
 from tests.audio.infodicts import load_info
 from tests.media import MediaServer, media_duration
+
+
+def _in_process(policy: UrlPolicy, **options: Any) -> Extractor:
+    """An Extractor whose jobs run in this process, where a test can stand in for parts of them."""
+    return Extractor(policy=policy, mode=ExecutorMode.THREAD, **options)
 
 
 def _googlevideo_only(host: str) -> list[str]:
@@ -68,12 +78,12 @@ def built_ytdls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[yt_dlp.Youtube
     """Every YoutubeDL the extractor builds while the test runs."""
     built: list[yt_dlp.YoutubeDL] = []
 
-    class Recorded(extractor_module._GuardedYoutubeDL):
+    class Recorded(ytdl_module.GuardedYoutubeDL):
         def __init__(self, params: dict[str, Any]) -> None:
             super().__init__(params)
             built.append(self)
 
-    monkeypatch.setattr(extractor_module, "_GuardedYoutubeDL", Recorded)
+    monkeypatch.setattr(ytdl_module, "GuardedYoutubeDL", Recorded)
     yield built
 
 
@@ -88,7 +98,7 @@ def test_consecutive_jobs_in_a_thread_share_one_youtubedl(
     allowed = UrlPolicy(allow_private_network=True)
 
     def jobs() -> list[JobResult]:
-        first = run_job(ExtractJob(JobKind.RESOLVE, url, True, allowed, config))
+        first = run_job(ExtractJob(JobKind.RESOLVE_ALL, url, True, allowed, config))
         second = run_job(ExtractJob(JobKind.STREAM, url, True, allowed, config))
         return [first, second]
 
@@ -103,7 +113,7 @@ def test_every_request_of_a_job_goes_through_the_egress_proxy(media_server: Medi
     strict = EgressProxy(UrlPolicy())
     try:
         config = job_config(strict)
-        result = run_job(ExtractJob(JobKind.RESOLVE, media_server.url("tone.mp3"), True,
+        result = run_job(ExtractJob(JobKind.RESOLVE_ALL, media_server.url("tone.mp3"), True,
                                     UrlPolicy(allow_private_network=True), config))
     finally:
         strict.close()
@@ -113,7 +123,7 @@ def test_every_request_of_a_job_goes_through_the_egress_proxy(media_server: Medi
 
 def test_a_job_without_an_egress_proxy_fetches_nothing(media_server: MediaServer) -> None:
     config = ExtractorConfig(timeout=10.0, allowed_extractors=allowed_extractors_for(Provider), ffprobe=None)
-    result = run_job(ExtractJob(JobKind.RESOLVE, media_server.url("tone.mp3"), True,
+    result = run_job(ExtractJob(JobKind.RESOLVE_ALL, media_server.url("tone.mp3"), True,
                                 UrlPolicy(allow_private_network=True), config))
     assert result.failure is not None and result.failure.error_type is UrlRefused
     assert media_server.requests == []
@@ -123,17 +133,17 @@ def test_reused_youtubedl_keeps_no_cookies_from_the_last_job(
     egress: EgressProxy, built_ytdls: list[yt_dlp.YoutubeDL]
 ) -> None:
     config = job_config(egress)
-    ydl = extractor_module._worker_ytdl(config)
+    ydl = ytdl_module.worker_ytdl(config)
     with ydl.job():
         ydl.cookiejar.set_cookie(_cookie("SID", "first-users-session"))
     assert len(ydl.cookiejar) == 1
     with ydl.job() as again:
         assert again is ydl and len(again.cookiejar) == 0
-    assert extractor_module._worker_ytdl(config) is ydl and len(built_ytdls) == 1
+    assert ytdl_module.worker_ytdl(config) is ydl and len(built_ytdls) == 1
 
 
 def test_reused_youtubedl_refuses_requests_between_jobs(media_server: MediaServer, egress: EgressProxy) -> None:
-    ydl = extractor_module._worker_ytdl(job_config(egress))
+    ydl = ytdl_module.worker_ytdl(job_config(egress))
     with ydl.job():
         pass
     with pytest.raises(UrlRefused):
@@ -178,7 +188,7 @@ async def test_first_stream_after_a_resolve_needs_no_second_lookup(
     media_server: MediaServer, submitted: list[JobKind]
 ) -> None:
     policy = _CountingPolicy(allow_private_network=True)
-    extractor = Extractor(policy=policy, timeout=10.0)
+    extractor = _in_process(policy, timeout=10.0)
     try:
         url = media_server.url("tone.mp3")
         [track] = await extractor.resolve_all(url)
@@ -197,14 +207,14 @@ async def test_first_stream_after_a_resolve_needs_no_second_lookup(
 async def test_a_handed_stream_older_than_the_window_is_fetched_anew(
     media_server: MediaServer, submitted: list[JobKind], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(extractor_module, "HANDED_STREAM_FRESHNESS", -1.0)  # every age is too old
-    extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0)
+    monkeypatch.setattr(fresh_streams_module, "HANDED_STREAM_FRESHNESS", -1.0)  # every age is too old
+    extractor = _in_process(UrlPolicy(allow_private_network=True), timeout=10.0)
     try:
-        track = await extractor.resolve(media_server.url("tone.mp3"))
+        [track] = await extractor.resolve_all(media_server.url("tone.mp3"))
         await extractor.stream(track)
     finally:
         extractor.close()
-    assert submitted == [JobKind.RESOLVE, JobKind.STREAM]
+    assert submitted == [JobKind.RESOLVE_ALL, JobKind.STREAM]
 
 
 @pytest.mark.parametrize(("expires_in", "lookups"), [(3600, 1), (60, 2)])
@@ -216,10 +226,10 @@ async def test_a_handed_stream_close_to_its_urls_expiry_is_fetched_anew(
     page = media_server.url("watch.mp3")  # loopback: had the stand-in failed, nothing leaves
     info["webpage_url"] = page  # so the second lookup asks the loopback link too
     answers = _Answers(info)
-    monkeypatch.setattr(extractor_module, "_extract", answers)
-    extractor = Extractor(policy=UrlPolicy(allow_private_network=True, resolver=_googlevideo_only))
+    monkeypatch.setattr(jobs_module, "_extract", answers)
+    extractor = _in_process(UrlPolicy(allow_private_network=True, resolver=_googlevideo_only))
     try:
-        track = await extractor.resolve(page)
+        [track] = await extractor.resolve_all(page)
         stream = await extractor.stream(track)
     finally:
         extractor.close()
@@ -231,13 +241,13 @@ async def test_a_handed_stream_close_to_its_urls_expiry_is_fetched_anew(
 async def test_a_playlist_resolve_hands_back_no_stream(
     media_server: MediaServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(extractor_module, "_extract", _Answers(load_info("youtube_playlist_flat")))
-    extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0, playlist_limit=1)
+    monkeypatch.setattr(jobs_module, "_extract", _Answers(load_info("youtube_playlist_flat")))
+    extractor = _in_process(UrlPolicy(allow_private_network=True), timeout=10.0, playlist_limit=1)
     try:
         [track] = await extractor.resolve_all(media_server.url("list.mp3"))
     finally:
         extractor.close()
-    assert extractor._take_handed_stream(track.page_url) is None
+    assert extractor._fresh_streams.take(track.page_url, StreamUse.PLAYBACK) is None
 
 
 # --- ffprobe after playback has started: resolve does not wait for it -----------------------------
@@ -247,7 +257,7 @@ async def test_a_playlist_resolve_hands_back_no_stream(
 def probe_log(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Order of events: "extract" (yt-dlp) and "probe <url path>" (ffprobe)."""
     events: list[str] = []
-    real_extract, real_probe = extractor_module._extract, extractor_module.probe_duration
+    real_extract, real_probe = jobs_module._extract, jobs_module.probe_duration
 
     def logged_extract(ydl: yt_dlp.YoutubeDL, url: str) -> dict[str, Any]:
         events.append("extract")
@@ -257,17 +267,17 @@ def probe_log(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         events.append(f"probe {url.split('/', 3)[3]}")
         return real_probe(ffprobe, url, *args, **kwargs)
 
-    monkeypatch.setattr(extractor_module, "_extract", logged_extract)
-    monkeypatch.setattr(extractor_module, "probe_duration", logged_probe)
+    monkeypatch.setattr(jobs_module, "_extract", logged_extract)
+    monkeypatch.setattr(jobs_module, "probe_duration", logged_probe)
     return events
 
 
 async def test_resolve_runs_no_ffprobe_and_measure_probes_the_resolves_stream(
     media_server: MediaServer, media_dir: Path, probe_log: list[str], submitted: list[JobKind]
 ) -> None:
-    extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0)
+    extractor = _in_process(UrlPolicy(allow_private_network=True), timeout=10.0)
     try:
-        track = await extractor.resolve(media_server.url("tone.mp3"))
+        [track] = await extractor.resolve_all(media_server.url("tone.mp3"))
         assert probe_log == ["extract"] and track.duration is None
         measured = await extractor.measure(track)
         served = media_server.request_count()
@@ -275,7 +285,7 @@ async def test_resolve_runs_no_ffprobe_and_measure_probes_the_resolves_stream(
     finally:
         extractor.close()
     assert probe_log == ["extract", "probe tone.mp3"]  # no second yt-dlp lookup for the measure
-    assert submitted == [JobKind.RESOLVE, JobKind.MEASURE]
+    assert submitted == [JobKind.RESOLVE_ALL, JobKind.MEASURE]
     assert media_server.request_count() == served
     assert measured.duration == pytest.approx(media_duration(media_dir / "tone.mp3"), abs=0.1)
 
@@ -286,9 +296,9 @@ async def test_a_redirected_link_is_probed_where_it_ended_up_never_by_following(
     """ffprobe may not follow redirects (the policy never saw the target); it probes the checked
     final URL the resolve found."""
     media_server.redirects["/bounce.mp3"] = media_server.url("tone.mp3")
-    extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0)
+    extractor = _in_process(UrlPolicy(allow_private_network=True), timeout=10.0)
     try:
-        track = await extractor.resolve(media_server.url("bounce.mp3"))
+        [track] = await extractor.resolve_all(media_server.url("bounce.mp3"))
         measured = await extractor.measure(track)
     finally:
         extractor.close()
@@ -299,10 +309,10 @@ async def test_a_redirected_link_is_probed_where_it_ended_up_never_by_following(
 async def test_measure_without_a_fresh_stream_looks_the_file_up_again(
     media_server: MediaServer, media_dir: Path, probe_log: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(extractor_module, "HANDED_STREAM_FRESHNESS", -1.0)  # every age is too old
-    extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0)
+    monkeypatch.setattr(fresh_streams_module, "HANDED_STREAM_FRESHNESS", -1.0)  # every age is too old
+    extractor = _in_process(UrlPolicy(allow_private_network=True), timeout=10.0)
     try:
-        track = await extractor.resolve(media_server.url("tone.mp3"))
+        [track] = await extractor.resolve_all(media_server.url("tone.mp3"))
         measured = await extractor.measure(track)
     finally:
         extractor.close()
@@ -311,7 +321,7 @@ async def test_measure_without_a_fresh_stream_looks_the_file_up_again(
 
 
 async def test_only_unmeasured_direct_files_are_measured(submitted: list[JobKind]) -> None:
-    extractor = Extractor(policy=UrlPolicy(resolver=lambda host: []), timeout=10.0)
+    extractor = _in_process(UrlPolicy(resolver=lambda host: []), timeout=10.0)
     try:
         for track in (
             Track("v", "https://www.youtube.com/watch?v=dQw4w9WgXcQ", None, None, None, Provider.YOUTUBE),

@@ -98,7 +98,7 @@ async def test_close_stops_players_the_extractor_and_the_store(bot: BrentBot, tm
     assert bot.is_closed()
     # A loopback URL: were the extractor still open, the policy would refuse it without any traffic.
     with pytest.raises(ExtractionError) as info:
-        await bot.extractor.resolve("http://127.0.0.1:9/tone.mp3")
+        await bot.extractor.resolve_all("http://127.0.0.1:9/tone.mp3")
     assert info.value.user_message == MSG_CLOSED
     await bot.close()  # a second close is harmless
 

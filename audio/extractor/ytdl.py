@@ -1,0 +1,202 @@
+"""The one way BRENT builds and runs a YoutubeDL: fixed options, every request through the egress
+proxy with a bounded answer, one instance kept per worker.
+
+The options follow security.md section 1: minimal features, nothing that runs or writes, only the
+extractors of the allowed providers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import yt_dlp
+from yt_dlp.compat import urllib_req_to_req
+from yt_dlp.networking.common import Request as YtdlRequest
+
+from audio.errors import ExtractionError, UrlRefused
+from audio.extractor.config import ExtractorConfig
+from audio.extractor.messages import MSG_GENERIC, MSG_TOO_LARGE
+from audio.track import Provider
+
+log = logging.getLogger(__name__)
+
+# Most bytes read from one web page or API answer; YouTube's largest (its player script) is ~3 MB.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+_WORKER_CACHE_SIZE = 4
+
+# yt-dlp extractor names (regexes, full match). "generic" is only added when DIRECT links are
+# allowed, and then only its direct-file result is accepted (info.require_direct_file).
+_PROVIDER_EXTRACTORS: dict[Provider, tuple[str, ...]] = {
+    Provider.YOUTUBE: (r"youtube", r"youtube:(tab|playlist|search|search_url|music:search_url|clip|shorts:.*)"),
+    Provider.SOUNDCLOUD: (r"soundcloud(:.+)?",),
+    Provider.BANDCAMP: (r"bandcamp(:.+)?",),
+    Provider.DIRECT: (r"generic",),
+}
+
+
+def allowed_extractors_for(providers: Iterable[Provider]) -> tuple[str, ...]:
+    """yt-dlp extractor allowlist matching the policy's providers; generic last (it matches anything)."""
+    chosen = set(providers)
+    names: list[str] = []
+    for provider in (Provider.YOUTUBE, Provider.SOUNDCLOUD, Provider.BANDCAMP, Provider.DIRECT):
+        if provider in chosen:
+            names.extend(_PROVIDER_EXTRACTORS[provider])
+    return tuple(names)
+
+
+class _YtdlLogger:
+    """Routes yt-dlp's chatter into our logging; its errors are re-reported by us, so debug only."""
+
+    def debug(self, msg: str) -> None:
+        log.debug("yt-dlp: %s", msg)
+
+    def info(self, msg: str) -> None:
+        log.debug("yt-dlp: %s", msg)
+
+    def warning(self, msg: str) -> None:
+        log.info("yt-dlp warning: %s", msg)
+
+    def error(self, msg: str) -> None:
+        log.debug("yt-dlp error: %s", msg)
+
+
+def ytdl_options(config: ExtractorConfig) -> dict[str, Any]:
+    """The one YoutubeDL options dict (security.md 1): minimal features, nothing that runs or writes."""
+    return {
+        "proxy": config.lookup_proxy,
+        "format": "bestaudio/best",
+        "quiet": True,
+        "no_warnings": False,
+        "noprogress": True,
+        "logger": _YtdlLogger(),
+        "default_search": "ytsearch",
+        "extract_flat": "in_playlist",
+        "noplaylist": True,
+        "playlistend": config.playlist_limit,
+        "lazy_playlist": False,
+        "socket_timeout": max(1.0, min(config.timeout, 15.0)),
+        "retries": 1,
+        "extractor_retries": 1,
+        "allowed_extractors": list(config.allowed_extractors) or ["youtube"],
+        "enable_file_urls": False,
+        "nocheckcertificate": False,
+        "cookiefile": None,
+        "cookiesfrombrowser": None,
+        "usenetrc": False,
+        "external_downloader": None,
+        "skip_download": True,
+        "writesubtitles": False,
+        "writeautomaticsub": False,
+        "writethumbnail": False,
+        "postprocessors": [],
+        "ignoreerrors": False,
+    }
+
+
+class GuardedYoutubeDL(yt_dlp.YoutubeDL):
+    """Sends every request yt-dlp makes through the egress proxy, and reads bounded answers.
+
+    The proxy checks each connection's address (redirect hops included); here every request is
+    pinned to it, whatever an extractor or a smuggled ``Ytdl-request-proxy`` header asked for, and no
+    answer is read past :data:`MAX_RESPONSE_BYTES`. One instance serves many jobs (see
+    :func:`worker_ytdl`): outside :meth:`job` every request is refused.
+    """
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        super().__init__(params)
+        self._in_job = False
+
+    @contextlib.contextmanager
+    def job(self) -> Iterator[GuardedYoutubeDL]:
+        """Run one job on this instance; nothing of the last job's stays."""
+        self._forget_previous_job()
+        self._in_job = True
+        try:
+            yield self
+        finally:
+            self._in_job = False
+
+    def _forget_previous_job(self) -> None:
+        # Per-extraction state of YoutubeDL.__init__; extractor instances (and their caches of
+        # player code or client ids) are kept on purpose: they are the point of reusing.
+        self.cookiejar.clear()
+        self._YoutubeDL__header_cookies: list[Any] = []
+        self._printed_messages.clear()
+        self._playlist_level = 0
+        self._playlist_urls.clear()
+        self._num_downloads = 0
+        self._num_videos = 0
+        self._download_retcode = 0
+
+    def urlopen(self, req: Any) -> Any:
+        proxy = self.params.get("proxy")
+        if not self._in_job or not proxy:
+            raise UrlRefused(MSG_GENERIC, detail="yt-dlp request outside a job or without the egress proxy")
+        if isinstance(req, str):
+            req = YtdlRequest(req)
+        elif not isinstance(req, YtdlRequest):
+            req = urllib_req_to_req(req)
+        for name in list(req.headers):
+            if name.lower() == "ytdl-request-proxy":
+                del req.headers[name]
+        req.proxies = {"all": proxy}
+        response = super().urlopen(req)
+        _cap_reads(response, MAX_RESPONSE_BYTES)
+        return response
+
+
+def _cap_reads(response: Any, limit: int) -> None:
+    """Make ``response.read`` fail once more than ``limit`` bytes were asked of it in all.
+
+    yt-dlp reads whole pages into memory (and copies them a few times while decoding): a 200 MB
+    "web page" took a worker past a gigabyte before this.
+    """
+    original = response.read
+    taken = 0
+
+    def read(amt: int | None = None) -> bytes:
+        nonlocal taken
+        if amt is None or amt < 0:
+            chunks: list[bytes] = []
+            while chunk := read(1024 * 1024):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        data: bytes = original(min(amt, limit - taken + 1))
+        taken += len(data)
+        if taken > limit:
+            response.close()
+            raise ExtractionError(MSG_TOO_LARGE, detail=f"response over {limit} bytes")
+        return data
+
+    response.read = read
+
+
+_worker_state = threading.local()
+
+
+def worker_ytdl(config: ExtractorConfig) -> GuardedYoutubeDL:
+    """This thread's YoutubeDL for ``config``, built on first use.
+
+    A new YoutubeDL costs ~30 ms (its TLS context loads the CA bundle on the first request, even
+    for http://); a reused one extracts a direct file in ~5 ms. The options depend only on
+    ``config``, the policy is set per job. Thread-local, so it also holds in a process-pool worker
+    (one per process) and a SUBPROCESS child (used once).
+    """
+    cache: dict[ExtractorConfig, GuardedYoutubeDL] | None = getattr(_worker_state, "ytdls", None)
+    if cache is None:
+        cache = _worker_state.ytdls = {}
+    ydl = cache.get(config)
+    if ydl is None:
+        while len(cache) >= _WORKER_CACHE_SIZE:
+            cache.pop(next(iter(cache))).close()
+        ydl = cache[config] = GuardedYoutubeDL(ytdl_options(config))
+    return ydl
+
+
+def warm_worker(config: ExtractorConfig) -> None:
+    """Build this worker's YoutubeDL for ``config`` (the one its jobs will use) ahead of a lookup."""
+    worker_ytdl(config)
