@@ -24,7 +24,9 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from audio.extractor.config import DEFAULT_PLAYLIST_LIMIT, DEFAULT_TIMEOUT
 from audio.track import Provider
+from audio.worker_pool import DEFAULT_EXECUTOR_MODE, ExecutorMode
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +96,8 @@ class Settings:
     command_prefix: str = "\\"
     log_level: str = "INFO"
     idle_timeout: float = 300.0  # leave voice after this long alone or with nothing playing
-    extract_timeout: float = 30.0
-    playlist_limit: int = 100
+    extract_timeout: float = DEFAULT_TIMEOUT
+    playlist_limit: int = DEFAULT_PLAYLIST_LIMIT
     max_queue_length: int = 500
     max_user_tracks: int | None = 50  # None: no per-user cap
     max_track_duration: float | None = 3 * 3600.0  # None: no cap
@@ -113,12 +115,15 @@ class Settings:
     play_cooldown: tuple[int, float] = (5, 15.0)  # uses per member, per seconds
     search_cooldown: tuple[int, float] = (3, 30.0)
     extractions_per_guild: int = 2
-    extractor_mode: str = "process"  # thread | process | subprocess: where yt-dlp runs (docs/benchmarks.md)
+    extractor_mode: str = DEFAULT_EXECUTOR_MODE.value  # where yt-dlp runs (docs/benchmarks.md)
     max_playlist_tracks: int = 500
     max_guild_playlists: int = 50
     max_guild_playlist_tracks: int = 10_000
     ffmpeg_standby: int = 1  # ffmpeg processes kept started so a track's first second comes sooner; 0 = off
     env_file: Path | None = None  # the file actually read, if any
+
+
+DEFAULTS = Settings()  # every default is the field's, written once above
 
 
 def validate_token(raw: str | None) -> Secret:
@@ -166,7 +171,9 @@ def shadowed_keys(env_file: Path | None, environ: Mapping[str, str] | None = Non
         return []
     environment = os.environ if environ is None else environ
     file_values = read_env_file(env_file)
-    return sorted(key for key, value in file_values.items() if environment.get(key) and environment[key] != value)
+    return sorted(
+        key for key, value in file_values.items() if environment.get(key) and environment[key] != value
+    )
 
 
 def load_settings(
@@ -189,35 +196,55 @@ def load_settings(
         except TokenError:
             token = None
 
-    data_dir = Path(values.get("DATA_DIR", "data")).expanduser()
+    data_dir = Path(values.get("DATA_DIR", str(DEFAULTS.data_dir))).expanduser()
     return Settings(
         token=token,
         command_prefix=_prefix(values),
         log_level=_log_level(values),
-        idle_timeout=_number(values, "IDLE_TIMEOUT", 300.0, minimum=10.0, maximum=7 * 86400.0),
-        extract_timeout=_number(values, "EXTRACT_TIMEOUT", 30.0, minimum=1.0, maximum=600.0),
-        playlist_limit=_integer(values, "PLAYLIST_LIMIT", 100, minimum=1, maximum=5000),
-        max_queue_length=_integer(values, "MAX_QUEUE_LENGTH", 500, minimum=1, maximum=100_000),
-        max_user_tracks=_optional_cap(values, "MAX_USER_TRACKS", 50),
-        max_track_duration=_optional_seconds(values, "MAX_TRACK_DURATION", 3 * 3600.0),
-        max_live_duration=_optional_seconds(values, "MAX_LIVE_DURATION", 3 * 3600.0),
-        allow_private_network=_boolean(values, "ALLOW_PRIVATE_NETWORK", False),
+        idle_timeout=_number(
+            values, "IDLE_TIMEOUT", DEFAULTS.idle_timeout, minimum=10.0, maximum=7 * 86400.0
+        ),
+        extract_timeout=_number(
+            values, "EXTRACT_TIMEOUT", DEFAULTS.extract_timeout, minimum=1.0, maximum=600.0
+        ),
+        playlist_limit=_integer(values, "PLAYLIST_LIMIT", DEFAULTS.playlist_limit, minimum=1, maximum=5000),
+        max_queue_length=_integer(
+            values, "MAX_QUEUE_LENGTH", DEFAULTS.max_queue_length, minimum=1, maximum=100_000
+        ),
+        max_user_tracks=_optional_cap(values, "MAX_USER_TRACKS", DEFAULTS.max_user_tracks),
+        max_track_duration=_optional_seconds(values, "MAX_TRACK_DURATION", DEFAULTS.max_track_duration),
+        max_live_duration=_optional_seconds(values, "MAX_LIVE_DURATION", DEFAULTS.max_live_duration),
+        allow_private_network=_boolean(values, "ALLOW_PRIVATE_NETWORK", DEFAULTS.allow_private_network),
         allowed_providers=_providers(values),
         dj_role=values.get("DJ_ROLE", "").strip() or None,
         data_dir=data_dir,
         database_url=_database_url(values, data_dir),
         opus_library=values.get("OPUS_LIBRARY", "").strip() or None,
         ffmpeg_path=values.get("FFMPEG_PATH", "").strip() or None,
-        default_volume=_integer(values, "DEFAULT_VOLUME", 100, minimum=0, maximum=200),
+        default_volume=_integer(values, "DEFAULT_VOLUME", DEFAULTS.default_volume, minimum=0, maximum=200),
         owner_ids=_owner_ids(values),
-        play_cooldown=_rate(values, "PLAY_COOLDOWN", (5, 15.0)),
-        search_cooldown=_rate(values, "SEARCH_COOLDOWN", (3, 30.0)),
-        extractions_per_guild=_integer(values, "EXTRACTIONS_PER_GUILD", 2, minimum=1, maximum=20),
-        extractor_mode=_choice(values, "EXTRACTOR_MODE", "process", ("thread", "process", "subprocess")),
-        max_playlist_tracks=_integer(values, "MAX_PLAYLIST_TRACKS", 500, minimum=1, maximum=100_000),
-        max_guild_playlists=_integer(values, "MAX_GUILD_PLAYLISTS", 50, minimum=1, maximum=10_000),
-        max_guild_playlist_tracks=_integer(values, "MAX_GUILD_PLAYLIST_TRACKS", 10_000, minimum=1, maximum=1_000_000),
-        ffmpeg_standby=_integer(values, "FFMPEG_STANDBY", 1, minimum=0, maximum=4),
+        play_cooldown=_rate(values, "PLAY_COOLDOWN", DEFAULTS.play_cooldown),
+        search_cooldown=_rate(values, "SEARCH_COOLDOWN", DEFAULTS.search_cooldown),
+        extractions_per_guild=_integer(
+            values, "EXTRACTIONS_PER_GUILD", DEFAULTS.extractions_per_guild, minimum=1, maximum=20
+        ),
+        extractor_mode=_choice(
+            values, "EXTRACTOR_MODE", DEFAULTS.extractor_mode, tuple(m.value for m in ExecutorMode)
+        ),
+        max_playlist_tracks=_integer(
+            values, "MAX_PLAYLIST_TRACKS", DEFAULTS.max_playlist_tracks, minimum=1, maximum=100_000
+        ),
+        max_guild_playlists=_integer(
+            values, "MAX_GUILD_PLAYLISTS", DEFAULTS.max_guild_playlists, minimum=1, maximum=10_000
+        ),
+        max_guild_playlist_tracks=_integer(
+            values,
+            "MAX_GUILD_PLAYLIST_TRACKS",
+            DEFAULTS.max_guild_playlist_tracks,
+            minimum=1,
+            maximum=1_000_000,
+        ),
+        ffmpeg_standby=_integer(values, "FFMPEG_STANDBY", DEFAULTS.ffmpeg_standby, minimum=0, maximum=4),
         env_file=env_file if env_file is not None and env_file.is_file() else None,
     )
 
@@ -239,14 +266,14 @@ def permission_warning(env_file: Path | None) -> str | None:
 
 
 def _prefix(values: Mapping[str, str]) -> str:
-    prefix = values.get("COMMAND_PREFIX", "\\")
+    prefix = values.get("COMMAND_PREFIX", DEFAULTS.command_prefix)
     if len(prefix) > 5 or any(ch.isspace() or not ch.isprintable() for ch in prefix):
         raise SettingsError("COMMAND_PREFIX must be 1-5 visible characters without spaces, e.g. \\ or !")
     return prefix
 
 
 def _log_level(values: Mapping[str, str]) -> str:
-    level = values.get("LOG_LEVEL", "INFO").strip().upper()
+    level = values.get("LOG_LEVEL", DEFAULTS.log_level).strip().upper()
     if level not in LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     return level
