@@ -247,7 +247,7 @@ def test_the_example_file_documents_every_setting_with_its_default() -> None:
     keys = [line.split("=", 1)[0] for line in example.read_text(encoding="utf-8").splitlines()
             if line and not line.startswith("#")]
     source = inspect.getsource(sys.modules[load_settings.__module__])
-    read = set(re.findall(r'values(?:\.get\(|\[|, )"([A-Z][A-Z0-9_]+)"', source))
+    read = set(re.findall(r'values(?:\.get\(|\[|,\s*)"([A-Z][A-Z0-9_]+)"', source))
     assert len(keys) == len(set(keys))
     assert set(keys) == read
     parsed = load_settings(example, environ={}, require_token=False)
