@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -16,7 +17,7 @@ class BrentHelp(commands.HelpCommand):
     def __init__(self) -> None:
         super().__init__(command_attrs={"aliases": ["h", "commands"], "help": "List every command with examples."})
 
-    def _line(self, command: commands.Command[object, ..., object]) -> str:
+    def _line(self, command: commands.Command[Any, ..., Any]) -> str:
         prefix = self.context.clean_prefix
         usage = f" {command.usage}" if command.usage else ""
         alias = f" (`{prefix}{command.aliases[0]}`)" if command.aliases else ""
@@ -24,7 +25,7 @@ class BrentHelp(commands.HelpCommand):
         return f"`{prefix}{command.name}{usage}`{alias} {summary}"
 
     async def send_bot_help(
-        self, mapping: Mapping[commands.Cog | None, list[commands.Command[object, ..., object]]]
+        self, mapping: Mapping[commands.Cog | None, list[commands.Command[Any, ..., Any]]]
     ) -> None:
         lines: list[str] = []
         for cog, cmds in sorted(mapping.items(), key=lambda item: item[0].qualified_name if item[0] else "~"):
@@ -40,14 +41,14 @@ class BrentHelp(commands.HelpCommand):
         visible = await self.filter_commands(cog.get_commands(), sort=True)
         await self._send("\n".join([f"**{cog.qualified_name}**", *(self._line(c) for c in visible)]))
 
-    async def send_group_help(self, group: commands.Group[object, ..., object]) -> None:
+    async def send_group_help(self, group: commands.Group[Any, ..., Any]) -> None:
         visible = await self.filter_commands(group.commands, sort=True)
         await self._send("\n".join([self._full(group), *(self._line(c) for c in visible)]))
 
-    async def send_command_help(self, command: commands.Command[object, ..., object]) -> None:
+    async def send_command_help(self, command: commands.Command[Any, ..., Any]) -> None:
         await self._send(self._full(command))
 
-    def _full(self, command: commands.Command[object, ..., object]) -> str:
+    def _full(self, command: commands.Command[Any, ..., Any]) -> str:
         prefix = self.context.clean_prefix
         usage = f" {command.usage}" if command.usage else ""
         aliases = ", ".join(f"`{prefix}{a}`" for a in command.aliases)
@@ -56,7 +57,7 @@ class BrentHelp(commands.HelpCommand):
             text += f" (also {aliases})"
         return f"{text}\n{command.help or ''}"
 
-    async def command_not_found(self, string: str) -> str:
+    def command_not_found(self, string: str, /) -> str:
         return f"There is no command called {code_span(string, 50)}."
 
     async def _send(self, text: str) -> None:

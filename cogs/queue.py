@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from discord.ext import commands
 
@@ -31,7 +31,7 @@ class QueueCog(commands.Cog, name="Queue"):
 
     @commands.command(name="queue", aliases=["q", "list"], usage="[page]")
     @commands.guild_only()
-    async def queue(self, ctx: Ctx, page: Position = 1) -> None:  # type: ignore[assignment]
+    async def queue(self, ctx: Ctx, page: Annotated[int, Position] = 1) -> None:
         """List what is coming up, 10 per page. Examples: `queue` · `queue 2`"""
         assert ctx.guild is not None
         player = self.bot.players.get(ctx.guild.id)
@@ -42,7 +42,7 @@ class QueueCog(commands.Cog, name="Queue"):
             lines.append("The queue is empty.")
             await ctx.send("\n".join(lines))
             return
-        listing = player.queue.page(int(page))
+        listing = player.queue.page(page)
         total = sum(t.duration or 0.0 for t in player.queue)
         lines.append(
             f"Up next ({len(player.queue)} tracks, {format_duration(total)}), "
@@ -54,23 +54,23 @@ class QueueCog(commands.Cog, name="Queue"):
 
     @commands.command(name="remove", aliases=["rm", "delete"], usage="<n>")
     @commands.guild_only()
-    async def remove(self, ctx: Ctx, position: Position) -> None:
+    async def remove(self, ctx: Ctx, position: Annotated[int, Position]) -> None:
         """Remove entry n from the queue (others' entries need the DJ role). Example: `remove 3`"""
         player = self._player(ctx)
-        entry = player.queue.get(int(position))
+        entry = player.queue.get(position)
         if entry.requester_id != ctx.author.id:
             require_dj(ctx.author, self.bot.settings.dj_role, "remove other members' tracks")
-        track = player.queue.remove(int(position))
+        track = player.queue.remove(position)
         await ctx.send(f"Removed {describe(track)}.")
 
     @commands.command(name="move", aliases=["mv"], usage="<from> <to>")
     @commands.guild_only()
-    async def move(self, ctx: Ctx, source: Position, target: Position) -> None:
+    async def move(self, ctx: Ctx, source: Annotated[int, Position], target: Annotated[int, Position]) -> None:
         """Move an entry to another place in the queue (DJ). Example: `move 5 1`"""
         player = self._player(ctx)
         require_dj(ctx.author, self.bot.settings.dj_role, "reorder the queue")
-        track = player.queue.move(int(source), int(target))
-        await ctx.send(f"Moved {describe(track)} to #{int(target)}.")
+        track = player.queue.move(source, target)
+        await ctx.send(f"Moved {describe(track)} to #{target}.")
 
     @commands.command(name="shuffle", aliases=["sh", "mix"])
     @commands.guild_only()
