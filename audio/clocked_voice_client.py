@@ -37,7 +37,7 @@ class ClockedVoiceClient(discord.VoiceClient):
 
     _clock: VoiceClock | None = None
 
-    def play(  # type: ignore[override]  # the same parameters as discord.py 2.7's play
+    def play(  # the same parameters as discord.py 2.7's play
         self,
         source: discord.AudioSource,
         *,

@@ -167,7 +167,7 @@ class BrentBot(commands.Bot):
         if player is not None:
             await player.close()
 
-    async def on_command_error(  # type: ignore[override]
+    async def on_command_error(
         self, context: commands.Context[Any], exception: commands.CommandError
     ) -> None:
         await handle_command_error(context, exception)

@@ -305,13 +305,13 @@ def _integer(values: Mapping[str, str], name: str, default: int, *, minimum: int
     return number
 
 
-def _optional_cap(values: Mapping[str, str], name: str, default: int) -> int | None:
-    number = _integer(values, name, default, minimum=0, maximum=100_000)
+def _optional_cap(values: Mapping[str, str], name: str, default: int | None) -> int | None:
+    number = _integer(values, name, default or 0, minimum=0, maximum=100_000)
     return number or None
 
 
-def _optional_seconds(values: Mapping[str, str], name: str, default: float) -> float | None:
-    number = _number(values, name, default, minimum=0.0, maximum=7 * 86400.0)
+def _optional_seconds(values: Mapping[str, str], name: str, default: float | None) -> float | None:
+    number = _number(values, name, default or 0.0, minimum=0.0, maximum=7 * 86400.0)
     return number or None
 
 

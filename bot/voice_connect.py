@@ -56,7 +56,7 @@ class VoiceConnector:
             client = guild.voice_client
             if isinstance(client, discord.VoiceClient) and client.is_connected():
                 if client.channel.id != channel.id:
-                    if player.current is not None and listeners(client.channel):  # type: ignore[arg-type]
+                    if player.current is not None and listeners(client.channel):
                         raise VoiceRuleError(
                             f"I'm playing in {client.channel.mention} right now; join me there."
                         )
@@ -69,7 +69,7 @@ class VoiceConnector:
                 if client is not None:
                     await client.disconnect(force=True)
                 client = await self._open(channel)
-            player.voice = client  # type: ignore[assignment]
+            player.voice = client
             return player
 
     async def disconnect(self, guild: discord.Guild) -> bool:
