@@ -60,29 +60,50 @@ def too_long_refusal(limits: Limits) -> LimitReached:
     return LimitReached(f"That is longer than the {format_duration(cap)} limit for one track.")
 
 
-class ExtractionSlots:
-    """Caps how many lookups one guild may run at once, so one server cannot hog yt-dlp."""
+PER_MEMBER_LOOKUPS = 1
+MSG_MEMBER_BUSY = "You already have a lookup running; wait for it to finish."
 
-    def __init__(self, per_guild: int) -> None:
+
+class ExtractionSlots:
+    """Caps how many lookups one guild, and one member, may run at once.
+
+    Lookup workers are few and a hostile link can hold one until its deadline, so one server must
+    not take them all (``per_guild``), and one member must not take their whole server's share
+    (``per_member``, counted across every server the member is in).
+    """
+
+    def __init__(self, per_guild: int, per_member: int = PER_MEMBER_LOOKUPS) -> None:
         self._per_guild = max(1, per_guild)
+        self._per_member = max(1, per_member)
         self._busy: dict[int, int] = {}
+        self._busy_members: dict[int, int] = {}
 
     @asynccontextmanager
-    async def take(self, guild_id: int) -> AsyncIterator[None]:
+    async def take(self, guild_id: int, member_id: int) -> AsyncIterator[None]:
+        """Hold a guild slot and a member slot for the block; LimitReached when either is taken."""
+        if self._busy_members.get(member_id, 0) >= self._per_member:
+            raise LimitReached(MSG_MEMBER_BUSY)
         busy = self._busy.get(guild_id, 0)
         if busy >= self._per_guild:
             raise LimitReached(
                 f"This server already has {busy} lookups running (the limit is {self._per_guild}); try again shortly."
             )
         self._busy[guild_id] = busy + 1
+        self._busy_members[member_id] = self._busy_members.get(member_id, 0) + 1
         try:
             yield
         finally:
-            left = self._busy[guild_id] - 1
-            if left:
-                self._busy[guild_id] = left
-            else:
-                del self._busy[guild_id]
+            _decrement(self._busy, guild_id)
+            _decrement(self._busy_members, member_id)
+
+
+def _decrement(counts: dict[int, int], key: int) -> None:
+    """One fewer for ``key``; a key at zero is dropped, so idle guilds and members cost nothing."""
+    left = counts[key] - 1
+    if left:
+        counts[key] = left
+    else:
+        del counts[key]
 
 
 def member_cooldown(setting: str) -> Callable[[commands.Context[Any]], commands.Cooldown | None]:

@@ -62,7 +62,7 @@ class PlaybackCog(commands.Cog, name="Playback"):
         channel = member_voice_channel(ctx.author)
         # Lookups run side by side; the queue still gets the tracks in the order the commands came.
         async with self.bot.arrival_order.turn(ctx.guild.id) as turn:
-            async with self.bot.extraction_slots.take(ctx.guild.id):
+            async with self.bot.extraction_slots.take(ctx.guild.id, ctx.author.id):
                 # Resolve while the voice connection is being made, not after it.
                 connecting = asyncio.ensure_future(self.bot.voice_connector.connect(ctx.guild, channel))
                 try:

@@ -133,7 +133,7 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
                 raise PlayerError("Nothing is playing. Give a link or words to add.")
             tracks = [player.current]
         else:
-            async with self.bot.extraction_slots.take(guild_id):
+            async with self.bot.extraction_slots.take(guild_id, ctx.author.id):
                 tracks = await self.bot.extractor.resolve_all(query, requester_id=None)
                 # Saved with its length: nothing plays here, so waiting for ffprobe costs no latency.
                 tracks = [await self.bot.extractor.measure(track) for track in tracks]

@@ -70,7 +70,7 @@ class SearchCog(commands.Cog, name="Search"):
         """
         assert ctx.guild is not None
         extractor = self.bot.extractor
-        async with self.bot.extraction_slots.take(ctx.guild.id):
+        async with self.bot.extraction_slots.take(ctx.guild.id, ctx.author.id):
             tracks = await extractor.search(words, RESULTS, requester_id=ctx.author.id)
             # Words give site results with lengths; a direct-file link is measured before it is shown.
             tracks = list(await asyncio.gather(*(extractor.measure(t) for t in tracks)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import itertools
 import logging
 import os
 import re
@@ -91,7 +92,9 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 class MediaServer:
     """What the :func:`media_server` context manager yields.
 
-    ``hang`` paths accept the connection and never answer, for timeout tests.
+    ``hang`` paths accept the connection and never answer, for timeout tests. ``drip_paths`` answer
+    200 with an HTML page that never ends: one byte every ``drip_interval`` seconds until the client
+    goes or the server stops (a link that keeps a lookup busy without ever tripping a read timeout).
     ``truncate_paths`` maps a path to a fraction of its file: a response that would carry the byte
     at that fraction stops just before it and the connection is dropped (a request starting
     further on is served normally, as a Range retry would be). ``expiring_paths`` are full request
@@ -106,6 +109,8 @@ class MediaServer:
     redirects: dict[str, str] = field(default_factory=dict)
     truncate_paths: dict[str, float] = field(default_factory=dict)
     expiring_paths: set[str] = field(default_factory=set)
+    drip_paths: set[str] = field(default_factory=set)
+    drip_interval: float = 0.5
     _served_once: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _release: threading.Event = field(default_factory=threading.Event)
@@ -152,6 +157,9 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
             if path in server.hang_paths:
                 server._release.wait()
                 self.close_connection = True
+                return
+            if path in server.drip_paths:
+                self._drip(body=body)
                 return
             with server._lock:
                 expired = self.path in server.expiring_paths and self.path in server._served_once
@@ -225,6 +233,25 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
 
+        def _drip(self, *, body: bool) -> None:
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Connection", "close")  # no length: the page ends when the connection does
+            self.end_headers()
+            if not body:
+                return
+            head = b"<!DOCTYPE html><html><head><title>drip</title></head><body>"
+            forever = itertools.chain((head[i : i + 1] for i in range(len(head))), itertools.repeat(b"."))
+            try:
+                for byte in forever:
+                    self.wfile.write(byte)
+                    self.wfile.flush()
+                    if server._release.wait(server.drip_interval):
+                        return
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client (or the proxy's time limit) hung up
+
     return Handler
 
 
@@ -250,13 +277,15 @@ def media_server(
     redirects: dict[str, str] | None = None,
     truncate_paths: dict[str, float] | None = None,
     expiring_paths: set[str] | None = None,
+    drip_paths: set[str] | None = None,
+    drip_interval: float = 0.5,
 ) -> Iterator[MediaServer]:
     """Serve files under ``root`` on 127.0.0.1 (random port) with HTTP Range support.
 
     Every request is recorded in ``MediaServer.requests``. Paths in ``hang_paths`` (e.g.
     ``{"/hang.mp3"}``) are accepted and never answered until the server stops. ``redirects``
     maps a path to a Location for a 302 (``server.redirects`` can also be filled in later).
-    ``truncate_paths`` and ``expiring_paths``: see :class:`MediaServer` (fault tests).
+    ``truncate_paths``, ``expiring_paths`` and ``drip_paths``: see :class:`MediaServer` (fault tests).
     """
     state = MediaServer(
         root=Path(root),
@@ -264,6 +293,8 @@ def media_server(
         redirects=dict(redirects or {}),
         truncate_paths=dict(truncate_paths or {}),
         expiring_paths=set(expiring_paths or ()),
+        drip_paths=set(drip_paths or ()),
+        drip_interval=drip_interval,
     )
     httpd = _ThreadingServer(("127.0.0.1", 0), _make_handler(state))
     state.port = httpd.server_address[1]

@@ -6,7 +6,7 @@ import pytest
 
 from audio.errors import LimitReached
 from audio.track import Provider, Track
-from bot.admission import ExtractionSlots, Limits, admit
+from bot.admission import MSG_MEMBER_BUSY, PER_MEMBER_LOOKUPS, ExtractionSlots, Limits, admit
 
 
 def track(n: int, *, duration: float | None = 60.0, requester: int | None = 1) -> Track:
@@ -48,12 +48,88 @@ def test_too_long_single_track_is_refused_and_dropped_from_playlists() -> None:
 
 async def test_extraction_slots_cap_one_guild_only() -> None:
     slots = ExtractionSlots(1)
-    async with slots.take(1):
-        with pytest.raises(LimitReached, match="already has 1 lookups running"):
-            async with slots.take(1):
-                pass
-        async with slots.take(2):  # another guild is unaffected
+    async with slots.take(1, 10):
+        with pytest.raises(LimitReached, match="already has 1 lookups running") as refused:
+            async with slots.take(1, 11):
+                pytest.fail("a second lookup of the guild was let in")
+        assert refused.value.user_message.endswith("(the limit is 1); try again shortly.")
+        async with slots.take(2, 11):  # another guild is unaffected
             pass
-    async with slots.take(1):  # freed
+    async with slots.take(1, 11):  # freed
         pass
-    await asyncio.sleep(0)
+
+
+async def test_guild_cap_counts_every_member_of_the_guild() -> None:
+    slots = ExtractionSlots(2)
+    async with slots.take(1, 10), slots.take(1, 11):
+        with pytest.raises(LimitReached, match="already has 2 lookups running"):
+            async with slots.take(1, 12):
+                pytest.fail("a third lookup of the guild was let in")
+        async with slots.take(2, 12):
+            pass
+
+
+async def test_a_member_runs_one_lookup_at_a_time_by_default() -> None:
+    assert PER_MEMBER_LOOKUPS == 1
+    slots = ExtractionSlots(5)
+    async with slots.take(1, 10):
+        with pytest.raises(LimitReached) as refused:
+            async with slots.take(1, 10):
+                pytest.fail("a member's second lookup was let in")
+        assert refused.value.user_message == MSG_MEMBER_BUSY
+        assert MSG_MEMBER_BUSY == "You already have a lookup running; wait for it to finish."
+        # The member's cap holds in every server they are in; other members are not held up.
+        with pytest.raises(LimitReached, match="already have a lookup running"):
+            async with slots.take(2, 10):
+                pytest.fail("the member's lookup in another guild was let in")
+        async with slots.take(1, 11):
+            pass
+    async with slots.take(1, 10):  # freed
+        pass
+
+
+async def test_the_member_refusal_takes_no_guild_slot() -> None:
+    slots = ExtractionSlots(2)
+    async with slots.take(1, 10):
+        for _ in range(3):
+            with pytest.raises(LimitReached, match="already have a lookup running"):
+                async with slots.take(1, 10):
+                    pass
+        async with slots.take(1, 11):  # the guild's second slot is still there
+            pass
+
+
+async def test_per_member_is_configurable_after_per_guild() -> None:
+    slots = ExtractionSlots(3, per_member=2)
+    async with slots.take(1, 10), slots.take(1, 10):
+        with pytest.raises(LimitReached, match="already have a lookup running"):
+            async with slots.take(1, 10):
+                pass
+
+
+async def test_both_slots_are_released_when_the_lookup_raises() -> None:
+    slots = ExtractionSlots(1)
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="lookup failed"):
+            async with slots.take(1, 10):
+                raise RuntimeError("lookup failed")
+    async with slots.take(1, 10):  # neither the guild's slot nor the member's leaked
+        pass
+
+
+async def test_both_slots_are_released_when_the_lookup_is_cancelled() -> None:
+    slots = ExtractionSlots(1)
+    entered = asyncio.Event()
+
+    async def lookup() -> None:
+        async with slots.take(1, 10):
+            entered.set()
+            await asyncio.Event().wait()  # never set: only cancellation ends it
+
+    task = asyncio.create_task(lookup())
+    await asyncio.wait_for(entered.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with slots.take(1, 10):
+        pass
