@@ -6,6 +6,8 @@ Every refusal names the limit it hit, so members know what to change. Limits of 
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -61,7 +63,19 @@ def too_long_refusal(limits: Limits) -> LimitReached:
 
 
 PER_MEMBER_LOOKUPS = 1
-MSG_MEMBER_BUSY = "You already have a lookup running; wait for it to finish."
+MEMBER_WAITING = 2  # a member's lookups past the running ones wait their turn, up to this many
+MSG_MEMBER_BUSY = "You already have lookups running and waiting; wait for them to finish."
+
+
+class _MemberTurns:
+    """One member's running lookups and the ones waiting for a turn, first come first served."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.waiting: deque[asyncio.Future[None]] = deque()
+
+    def idle(self) -> bool:
+        return not self.running and not self.waiting
 
 
 class ExtractionSlots:
@@ -69,32 +83,69 @@ class ExtractionSlots:
 
     Lookup workers are few and a hostile link can hold one until its deadline, so one server must
     not take them all (``per_guild``), and one member must not take their whole server's share
-    (``per_member``, counted across every server the member is in).
+    (``per_member``, counted across every server the member is in). A member's further lookups
+    wait their turn instead of being refused (two ``play``s sent at once both queue, in order),
+    and take a guild slot only when their turn comes; past ``member_waiting`` they are refused.
     """
 
-    def __init__(self, per_guild: int, per_member: int = PER_MEMBER_LOOKUPS) -> None:
+    def __init__(
+        self, per_guild: int, per_member: int = PER_MEMBER_LOOKUPS, member_waiting: int = MEMBER_WAITING
+    ) -> None:
         self._per_guild = max(1, per_guild)
         self._per_member = max(1, per_member)
+        self._member_waiting = max(0, member_waiting)
         self._busy: dict[int, int] = {}
-        self._busy_members: dict[int, int] = {}
+        self._members: dict[int, _MemberTurns] = {}
 
     @asynccontextmanager
     async def take(self, guild_id: int, member_id: int) -> AsyncIterator[None]:
-        """Hold a guild slot and a member slot for the block; LimitReached when either is taken."""
-        if self._busy_members.get(member_id, 0) >= self._per_member:
-            raise LimitReached(MSG_MEMBER_BUSY)
-        busy = self._busy.get(guild_id, 0)
-        if busy >= self._per_guild:
-            raise LimitReached(
-                f"This server already has {busy} lookups running (the limit is {self._per_guild}); try again shortly."
-            )
-        self._busy[guild_id] = busy + 1
-        self._busy_members[member_id] = self._busy_members.get(member_id, 0) + 1
+        """Hold a member turn, then a guild slot, for the block; LimitReached when either is out."""
+        await self._member_turn(member_id)
         try:
-            yield
+            busy = self._busy.get(guild_id, 0)
+            if busy >= self._per_guild:
+                raise LimitReached(
+                    f"This server already has {busy} lookups running (the limit is {self._per_guild}); "
+                    "try again shortly."
+                )
+            self._busy[guild_id] = busy + 1
+            try:
+                yield
+            finally:
+                _decrement(self._busy, guild_id)
         finally:
-            _decrement(self._busy, guild_id)
-            _decrement(self._busy_members, member_id)
+            self._end_member_turn(member_id)
+
+    async def _member_turn(self, member_id: int) -> None:
+        turns = self._members.setdefault(member_id, _MemberTurns())
+        if turns.running < self._per_member and not turns.waiting:
+            turns.running += 1
+            return
+        if len(turns.waiting) >= self._member_waiting:
+            raise LimitReached(MSG_MEMBER_BUSY)
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        turns.waiting.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._end_member_turn(member_id)  # granted as the caller gave up: pass it on
+            else:
+                turns.waiting.remove(turn)
+                if turns.idle():
+                    del self._members[member_id]
+            raise
+
+    def _end_member_turn(self, member_id: int) -> None:
+        turns = self._members[member_id]
+        while turns.waiting:
+            turn = turns.waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)  # the running count passes to the next waiter
+                return
+        turns.running -= 1
+        if turns.idle():
+            del self._members[member_id]
 
 
 def _decrement(counts: dict[int, int], key: int) -> None:

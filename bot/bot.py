@@ -19,6 +19,7 @@ from audio.ffmpeg_standby import FfmpegStandby
 from audio.player import GuildPlayer, PlayerListener
 from audio.queue import TrackQueue
 from audio.url_policy import UrlPolicy
+from audio.worker_pool import default_workers
 from bot.admission import ExtractionSlots, Limits
 from bot.arrival_order import ArrivalOrder
 from bot.errors import UserBlocked, handle_command_error
@@ -233,5 +234,7 @@ def create_bot(
             timeout=settings.extract_timeout,
             playlist_limit=settings.playlist_limit,
             mode=settings.extractor_mode,
+            # One server at its lookup cap must leave a worker for the others.
+            workers=max(default_workers(), settings.extractions_per_guild + 1),
         )
     return BrentBot(settings, extractor=extractor, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr, **bot_kwargs)

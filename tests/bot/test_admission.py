@@ -6,7 +6,7 @@ import pytest
 
 from audio.errors import LimitReached
 from audio.track import Provider, Track
-from bot.admission import MSG_MEMBER_BUSY, PER_MEMBER_LOOKUPS, ExtractionSlots, Limits, admit
+from bot.admission import MEMBER_WAITING, MSG_MEMBER_BUSY, PER_MEMBER_LOOKUPS, ExtractionSlots, Limits, admit
 
 
 def track(n: int, *, duration: float | None = 60.0, requester: int | None = 1) -> Track:
@@ -69,40 +69,93 @@ async def test_guild_cap_counts_every_member_of_the_guild() -> None:
             pass
 
 
-async def test_a_member_runs_one_lookup_at_a_time_by_default() -> None:
-    assert PER_MEMBER_LOOKUPS == 1
+async def _entered(slots: ExtractionSlots, guild_id: int, member_id: int, log: list[str], name: str,
+                   leave: asyncio.Event) -> None:
+    async with slots.take(guild_id, member_id):
+        log.append(name)
+        await leave.wait()
+
+
+async def _settle() -> None:
+    """Let every ready task run until it blocks (no timing: the loop's own queue drains)."""
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_a_members_further_lookups_wait_their_turn_in_order() -> None:
+    assert PER_MEMBER_LOOKUPS == 1 and MEMBER_WAITING == 2
     slots = ExtractionSlots(5)
-    async with slots.take(1, 10):
-        with pytest.raises(LimitReached) as refused:
-            async with slots.take(1, 10):
-                pytest.fail("a member's second lookup was let in")
-        assert refused.value.user_message == MSG_MEMBER_BUSY
-        assert MSG_MEMBER_BUSY == "You already have a lookup running; wait for it to finish."
-        # The member's cap holds in every server they are in; other members are not held up.
-        with pytest.raises(LimitReached, match="already have a lookup running"):
-            async with slots.take(2, 10):
-                pytest.fail("the member's lookup in another guild was let in")
-        async with slots.take(1, 11):
-            pass
-    async with slots.take(1, 10):  # freed
+    log: list[str] = []
+    gates = [asyncio.Event() for _ in range(3)]
+    tasks = [asyncio.create_task(_entered(slots, 1, 10, log, f"play {i}", gates[i])) for i in range(3)]
+    await _settle()
+    assert log == ["play 0"]  # the others wait, holding no worker
+    gates[0].set()
+    await _settle()
+    assert log == ["play 0", "play 1"]
+    gates[1].set()
+    gates[2].set()
+    await asyncio.gather(*tasks)
+    assert log == ["play 0", "play 1", "play 2"]
+
+
+async def test_past_the_waiting_limit_a_member_is_refused_and_holds_nothing() -> None:
+    slots = ExtractionSlots(2)
+    log: list[str] = []
+    leave = asyncio.Event()
+    tasks = [asyncio.create_task(_entered(slots, 1, 10, log, f"play {i}", leave)) for i in range(3)]
+    await _settle()
+    with pytest.raises(LimitReached) as refused:
+        async with slots.take(1, 10):
+            pytest.fail("a fourth lookup of the member was let in")
+    assert refused.value.user_message == MSG_MEMBER_BUSY
+    async with slots.take(1, 11):  # the waiting ones took no guild slot: the second is free
+        pass
+    leave.set()
+    await asyncio.gather(*tasks)
+    assert log == ["play 0", "play 1", "play 2"]
+
+
+async def test_the_member_turn_holds_in_every_server_and_other_members_go_on() -> None:
+    slots = ExtractionSlots(5)
+    log: list[str] = []
+    leave = asyncio.Event()
+    first = asyncio.create_task(_entered(slots, 1, 10, log, "guild 1", leave))
+    await _settle()
+    elsewhere = asyncio.create_task(_entered(slots, 2, 10, log, "guild 2", asyncio.Event()))
+    await _settle()
+    assert log == ["guild 1"]
+    async with slots.take(1, 11):
+        pass
+    elsewhere.cancel()
+    leave.set()
+    await first
+    with pytest.raises(asyncio.CancelledError):
+        await elsewhere
+    async with slots.take(2, 10):  # the cancelled wait left nothing behind
         pass
 
 
-async def test_the_member_refusal_takes_no_guild_slot() -> None:
-    slots = ExtractionSlots(2)
-    async with slots.take(1, 10):
-        for _ in range(3):
-            with pytest.raises(LimitReached, match="already have a lookup running"):
-                async with slots.take(1, 10):
-                    pass
-        async with slots.take(1, 11):  # the guild's second slot is still there
-            pass
+async def test_a_turn_granted_to_a_waiter_that_gave_up_passes_on() -> None:
+    slots = ExtractionSlots(5)
+    log: list[str] = []
+    leave = [asyncio.Event() for _ in range(3)]
+    tasks = [asyncio.create_task(_entered(slots, 1, 10, log, f"play {i}", leave[i])) for i in range(3)]
+    await _settle()
+    leave[0].set()
+    tasks[1].cancel()  # in the same loop turn as its grant
+    await _settle()
+    assert log == ["play 0", "play 2"]
+    leave[2].set()
+    await tasks[2]
+    async with slots.take(1, 10):  # nothing leaked
+        pass
 
 
 async def test_per_member_is_configurable_after_per_guild() -> None:
-    slots = ExtractionSlots(3, per_member=2)
+    slots = ExtractionSlots(3, per_member=2, member_waiting=0)
     async with slots.take(1, 10), slots.take(1, 10):
-        with pytest.raises(LimitReached, match="already have a lookup running"):
+        with pytest.raises(LimitReached, match="already have lookups running"):
             async with slots.take(1, 10):
                 pass
 
