@@ -92,6 +92,9 @@ class _Worker:
         self.process.start()
         child.close()
         self.conn = parent
+        self.warmed = False
+        self._ended = threading.Lock()
+        self._closed = False
 
     def call(self, message: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]], timeout: float) -> Any:
         """Run one call; raises TimeoutError (the worker is then unusable) or the call's exception."""
@@ -104,19 +107,33 @@ class _Worker:
         raise value
 
     def kill(self) -> None:
+        """Kill the process and close the pipe; safe from any thread, any number of times (a
+        shutdown and the thread waiting on the call may both get here)."""
+        self.interrupt()
+        self.process.join(timeout=5)
+        self._close_pipe()
+
+    def interrupt(self) -> None:
+        """Kill the process only: the thread waiting on its call sees the pipe end and cleans up."""
         with contextlib.suppress(OSError, ValueError):
             self.process.kill()
-        self.process.join(timeout=5)
-        self.conn.close()
 
     def stop(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self.conn.send(_STOP)
+        with self._ended:
+            if not self._closed:
+                with contextlib.suppress(OSError, ValueError):
+                    self.conn.send(_STOP)
         self.process.join(timeout=2)
         if self.process.is_alive():
             self.kill()
         else:
-            self.conn.close()
+            self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        with self._ended:
+            if not self._closed:
+                self._closed = True
+                self.conn.close()
 
 
 class WorkerPoolExecutor(concurrent.futures.Executor):
@@ -174,8 +191,17 @@ class WorkerPoolExecutor(concurrent.futures.Executor):
     def _run(self, message: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]) -> Any:
         worker = self._take()
         try:
+            self._warm_up(worker)  # one started before the warm-up was known
+        except RuntimeError:
+            with self._lock:
+                self._started -= 1
+            raise
+        try:
             result = worker.call(message, self._job_timeout)
         except (TimeoutError, EOFError, OSError) as exc:
+            if self._closed:  # killed by shutdown: not a deadline, nothing to replace
+                self._retire(worker, kill=True)
+                raise RuntimeError("the lookup pool is shut down") from None
             self._replace(worker, exc)
             raise TimeoutError(str(exc)) if isinstance(exc, TimeoutError) else RuntimeError(
                 f"lookup worker died: {exc!r}"
@@ -215,15 +241,20 @@ class WorkerPoolExecutor(concurrent.futures.Executor):
         if closed:
             self._retire(worker)
             raise RuntimeError("the lookup pool is shut down")
-        if self._warm is not None:
-            try:
-                worker.call((self._warm, (), {}), self._job_timeout)
-            except (TimeoutError, EOFError, OSError) as exc:
-                self._retire(worker, kill=True)
-                raise RuntimeError(f"a new lookup worker did not warm up: {exc!r}") from None
-            except Exception:  # noqa: BLE001  (a cold worker still works; its first lookup is slower)
-                log.exception("warming lookup worker pid %s failed", worker.process.pid)
+        self._warm_up(worker)
         return worker
+
+    def _warm_up(self, worker: _Worker) -> None:
+        if self._warm is None or worker.warmed:
+            return
+        worker.warmed = True
+        try:
+            worker.call((self._warm, (), {}), self._job_timeout)
+        except (TimeoutError, EOFError, OSError) as exc:
+            self._retire(worker, kill=True)
+            raise RuntimeError(f"a lookup worker did not warm up: {exc!r}") from None
+        except Exception:  # noqa: BLE001  (a cold worker still works; its first lookup is slower)
+            log.exception("warming lookup worker pid %s failed", worker.process.pid)
 
     def _replace(self, worker: _Worker, why: BaseException) -> None:
         log.warning("killing lookup worker pid %s and starting another: %s", worker.process.pid, why)
@@ -259,7 +290,7 @@ class WorkerPoolExecutor(concurrent.futures.Executor):
             if worker in idle:
                 self._retire(worker, kill=False)
             elif not wait:
-                self._retire(worker, kill=True)
+                worker.interrupt()  # its waiting thread retires it
         self._threads.shutdown(wait=wait, cancel_futures=cancel_futures)
         with self._lock:
             leftovers = list(self._workers)

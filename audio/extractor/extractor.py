@@ -218,8 +218,8 @@ class Extractor:
         except TimeoutError:
             log.info("extractor %s timed out after %.1fs", job.kind, self.timeout)
             raise ExtractionTimeout(MSG_TIMEOUT, detail=f"{job.kind} exceeded {self.timeout}s") from None
-        except concurrent.futures.BrokenExecutor as exc:
-            raise ExtractionError(MSG_GENERIC, detail=f"executor broken: {exc}") from None
+        except (concurrent.futures.BrokenExecutor, RuntimeError) as exc:  # a worker died, or shutdown
+            raise ExtractionError(MSG_GENERIC, detail=f"lookup worker: {exc!r}") from None
         if result.failure is not None:
             error = result.failure.to_error()
             log.info("extractor %s failed (%s): %s", job.kind, type(error).__name__, error)
