@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import discord
 from discord.ext import commands
@@ -158,26 +158,26 @@ class PlaybackCog(commands.Cog, name="Playback"):
 
     @commands.command(name="rewind", aliases=["rw", "back"], usage="[seconds=10]")
     @commands.guild_only()
-    async def rewind(self, ctx: Ctx, seconds: Seconds = 10.0) -> None:  # type: ignore[assignment]
+    async def rewind(self, ctx: Ctx, seconds: Annotated[float, Seconds] = 10.0) -> None:
         """Jump back (10 s by default). Examples: `rewind` · `rewind 30`"""
         player = self._player(ctx)
-        await player.rewind(float(seconds))
+        await player.rewind(seconds)
         await ctx.send(f"Rewound to {format_duration(player.position or 0.0)}.")
 
     @commands.command(name="forward", aliases=["ff", "fwd"], usage="[seconds=10]")
     @commands.guild_only()
-    async def forward(self, ctx: Ctx, seconds: Seconds = 10.0) -> None:  # type: ignore[assignment]
+    async def forward(self, ctx: Ctx, seconds: Annotated[float, Seconds] = 10.0) -> None:
         """Jump ahead (10 s by default). Examples: `forward` · `forward 45`"""
         player = self._player(ctx)
-        await player.forward(float(seconds))
+        await player.forward(seconds)
         await ctx.send(self._moved_reply(player))
 
     @commands.command(name="seek", aliases=["sk", "goto"], usage="<[h:]mm:ss | seconds>")
     @commands.guild_only()
-    async def seek(self, ctx: Ctx, to: Timestamp) -> None:
+    async def seek(self, ctx: Ctx, to: Annotated[float, Timestamp]) -> None:
         """Jump to a time in the track. Examples: `seek 1:30` · `seek 90` · `seek 1:02:03`"""
         player = self._player(ctx)
-        await player.seek(float(to))
+        await player.seek(to)
         await ctx.send(self._moved_reply(player))
 
     @staticmethod
@@ -188,7 +188,7 @@ class PlaybackCog(commands.Cog, name="Playback"):
 
     @commands.command(name="volume", aliases=["vol", "v"], usage="<0-200>")
     @commands.guild_only()
-    async def volume(self, ctx: Ctx, percent: Volume = None) -> None:  # type: ignore[assignment]
+    async def volume(self, ctx: Ctx, percent: Annotated[int | None, Volume] = None) -> None:
         """Show or set the volume, 0-200 %. Examples: `volume` · `volume 50`"""
         assert ctx.guild is not None
         if percent is None:
@@ -197,16 +197,16 @@ class PlaybackCog(commands.Cog, name="Playback"):
             return
         player = self._player(ctx)
         require_dj(ctx.author, self.bot.settings.dj_role, "change the volume")
-        player.set_volume(int(percent))
+        player.set_volume(percent)
         await ctx.send(f"Volume set to {player.volume}%.")
 
     @commands.command(name="loop", aliases=["lp", "repeat"], usage="<off|track|queue>")
     @commands.guild_only()
-    async def loop(self, ctx: Ctx, mode: LoopModeConverter) -> None:
+    async def loop(self, ctx: Ctx, mode: Annotated[LoopMode, LoopModeConverter]) -> None:
         """Repeat nothing, the current track, or the whole queue. Examples: `loop track` · `loop off`"""
         player = self._player(ctx)
         require_dj(ctx.author, self.bot.settings.dj_role, "change the loop mode")
-        player.set_loop(LoopMode(mode))
+        player.set_loop(mode)
         await ctx.send(f"Loop: {player.loop_mode.value}.")
 
 

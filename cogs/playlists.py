@@ -11,7 +11,8 @@ import io
 import logging
 import random
 import re
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import discord
 from discord.ext import commands
@@ -64,6 +65,15 @@ def _tracks_word(count: int) -> str:
     return f"{count} track" if count == 1 else f"{count} tracks"
 
 
+_Subcommand = Callable[[Callable[..., Coroutine[Any, Any, None]]], commands.Command[Any, ..., None]]
+
+
+def _subcommand(group: commands.Group[Any, ..., Any], **kwargs: Any) -> _Subcommand:
+    """``group.command(**kwargs)``, typed so mypy can follow it: through discord.py's overloads it
+    cannot infer the context type of a method and rejects every subcommand."""
+    return cast(_Subcommand, group.command(**kwargs))
+
+
 class PlaylistsCog(commands.Cog, name="Playlists"):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
@@ -94,13 +104,13 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         """
         await ctx.send_help(ctx.command)
 
-    @playlist.command(name="create", aliases=["new"], usage="<name>")
+    @_subcommand(playlist, name="create", aliases=["new"], usage="<name>")
     async def create(self, ctx: Ctx, *, name: str) -> None:
         """Create an empty playlist. Example: `playlist create road trip`"""
         created = await self._store().create_playlist(self._guild_id(ctx), name, owner_id=ctx.author.id)
         await ctx.send(f"Created playlist {_name(created)}.")
 
-    @playlist.command(name="delete", aliases=["del"], usage="<name>")
+    @_subcommand(playlist, name="delete", aliases=["del"], usage="<name>")
     async def delete(self, ctx: Ctx, *, name: str) -> None:
         """Delete a playlist (its creator or Manage Server). Example: `playlist delete road trip`"""
         gone = await self._store().delete_playlist(
@@ -108,7 +118,7 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         )
         await ctx.send(f"Deleted playlist {_name(gone)} ({_tracks_word(gone.track_count)}).")
 
-    @playlist.command(name="rename", aliases=["mv"], usage="<old> <new>")
+    @_subcommand(playlist, name="rename", aliases=["mv"], usage="<old> <new>")
     async def rename(self, ctx: Ctx, old: str, *, new: str) -> None:
         """Rename a playlist. Quote a name with spaces. Examples: `pl rename old new` · `pl rename "road trip" holiday`"""
         renamed = await self._store().rename_playlist(
@@ -116,7 +126,7 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         )
         await ctx.send(f"Renamed to {_name(renamed)}.")
 
-    @playlist.command(name="add", aliases=["a"], usage="<name> [url or words]")
+    @_subcommand(playlist, name="add", aliases=["a"], usage="<name> [url or words]")
     @commands.dynamic_cooldown(member_cooldown("search_cooldown"), commands.BucketType.member)
     async def add(self, ctx: Ctx, name: str, *, query: str | None = None) -> None:
         """Add a link or the first search hit; without one, the track playing now.
@@ -144,19 +154,19 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         what = f"**{safe_text(tracks[0].title, 150)}**" if len(tracks) == 1 else _tracks_word(len(tracks))
         await ctx.send(f"Added {what} to {_name(playlist)} (now {_tracks_word(playlist.track_count)}).")
 
-    @playlist.command(name="remove", aliases=["rm"], usage="<name> <n>")
-    async def remove(self, ctx: Ctx, name: str, position: Position) -> None:
+    @_subcommand(playlist, name="remove", aliases=["rm"], usage="<name> <n>")
+    async def remove(self, ctx: Ctx, name: str, position: Annotated[int, Position]) -> None:
         """Remove entry number n (see `playlist show`). Example: `playlist remove mix 3`"""
         removed = await self._store().remove_track(
-            self._guild_id(ctx), name, int(position), user_id=ctx.author.id, can_manage=self._can_manage(ctx)
+            self._guild_id(ctx), name, position, user_id=ctx.author.id, can_manage=self._can_manage(ctx)
         )
-        what = f"**{safe_text(removed.title, 150)}**" if removed is not None else f"entry {int(position)}"
+        what = f"**{safe_text(removed.title, 150)}**" if removed is not None else f"entry {position}"
         await ctx.send(f"Removed {what}.")
 
-    @playlist.command(name="show", aliases=["s"], usage="<name> [page]")
-    async def show(self, ctx: Ctx, name: str, page: Position = 1) -> None:  # type: ignore[assignment]
+    @_subcommand(playlist, name="show", aliases=["s"], usage="<name> [page]")
+    async def show(self, ctx: Ctx, name: str, page: Annotated[int, Position] = 1) -> None:
         """Show a playlist's tracks, 10 a page. Examples: `playlist show mix` · `pl s mix 2`"""
-        shown = await self._store().playlist_page(self._guild_id(ctx), name, int(page), size=PAGE_SIZE)
+        shown = await self._store().playlist_page(self._guild_id(ctx), name, page, size=PAGE_SIZE)
         head = (
             f"{_name(shown.playlist)}: {_tracks_word(shown.playlist.track_count)}"
             f" (page {shown.number}/{shown.pages})"
@@ -166,7 +176,7 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
             lines.append("It is empty. Add tracks with `playlist add`.")
         await ctx.send("\n".join(lines)[:2000])
 
-    @playlist.command(name="list", aliases=["ls"])
+    @_subcommand(playlist, name="list", aliases=["ls"])
     async def list_(self, ctx: Ctx) -> None:
         """List this server's playlists. Example: `playlist list`"""
         playlists = await self._store().list_playlists(self._guild_id(ctx))
@@ -176,7 +186,7 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         lines = [f"{_name(p)}: {_tracks_word(p.track_count)}" for p in playlists]
         await ctx.send(f"{len(playlists)} playlists:\n" + "\n".join(lines)[:1900])
 
-    @playlist.command(name="play", aliases=["p"], usage="<name> [shuffle]")
+    @_subcommand(playlist, name="play", aliases=["p"], usage="<name> [shuffle]")
     @commands.dynamic_cooldown(member_cooldown("play_cooldown"), commands.BucketType.member)
     async def play(self, ctx: Ctx, name: str, mode: Literal["shuffle"] | None = None) -> None:
         """Add a playlist to the end of the queue, optionally shuffled. Examples: `pl play mix` · `pl p mix shuffle`"""
@@ -202,7 +212,7 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
             reply += " The queue could not be saved right now; it plays from memory."
         await ctx.send(reply)
 
-    @playlist.command(name="save", aliases=["sv"], usage="<name>")
+    @_subcommand(playlist, name="save", aliases=["sv"], usage="<name>")
     async def save(self, ctx: Ctx, *, name: str) -> None:
         """Save the queue (the track playing now first) as a new playlist. Example: `playlist save friday`"""
         guild_id = self._guild_id(ctx)
@@ -216,7 +226,7 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         saved = await self._store().save_playlist(guild_id, name, tracks, owner_id=ctx.author.id)
         await ctx.send(f"Saved {_tracks_word(saved.track_count)} as {_name(saved)}.")
 
-    @playlist.command(name="export", aliases=["ex"], usage="<name> [json|m3u]")
+    @_subcommand(playlist, name="export", aliases=["ex"], usage="<name> [json|m3u]")
     async def export(self, ctx: Ctx, name: str, kind: Literal["json", "m3u"] = "json") -> None:
         """Send a playlist as a file another bot (or `playlist import`) can read.
 
@@ -227,7 +237,7 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         upload = discord.File(io.BytesIO(text.encode("utf-8")), filename=_file_name(playlist.name, kind))
         await ctx.send(f"{_name(playlist)}: {_tracks_word(len(tracks))}.", file=upload)
 
-    @playlist.command(name="import", aliases=["im"], usage="[name] (attach a .json, .m3u or .m3u8 file)")
+    @_subcommand(playlist, name="import", aliases=["im"], usage="[name] (attach a .json, .m3u or .m3u8 file)")
     async def import_(self, ctx: Ctx, *, name: str | None = None) -> None:
         """Make a playlist from an attached JSON or M3U file; the name defaults to the one in the file.
 
