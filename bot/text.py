@@ -15,6 +15,7 @@ import re
 
 import discord
 
+from audio.track import Track
 from bot.token_mask import TokenMasker
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,15 @@ def truncate(text: str, limit: int) -> str:
     if trailing % 2:
         cut = cut[:-1]
     return cut + ELLIPSIS
+
+
+def describe(track: Track) -> str:
+    """`**Title** (3:05)`: the safe one-line form every reply uses for a track.
+
+    With no length (a live stream, or a file not measured yet) it says so rather than guessing which.
+    """
+    length = "length unknown" if track.duration is None else format_duration(track.duration)
+    return f"**{safe_text(track.title, 200)}** ({length})"
 
 
 def format_duration(seconds: float | None) -> str:

@@ -18,7 +18,7 @@ from bot.converters import LoopModeConverter, Seconds, Timestamp, Volume
 from bot.late_duration import enqueue_then_measure
 from bot.permissions import SkipVote, is_dj, require_dj
 from bot.persistence import persistence_of
-from bot.text import format_duration, progress_bar, safe_text
+from bot.text import describe, format_duration, progress_bar, safe_text
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
@@ -26,11 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Ctx = commands.Context["BrentBot"]
-
-
-def describe(track: Track) -> str:
-    """`**Title** (3:05)`: the safe one-line form every reply uses for a track."""
-    return f"**{safe_text(track.title, 200)}** ({format_duration(track.duration)})"
 
 
 def _log_connect_failure(task: asyncio.Future[GuildPlayer]) -> None:
@@ -90,6 +85,9 @@ class PlaybackCog(commands.Cog, name="Playback"):
         if len(tracks) > 1:
             await ctx.send(f"Queued {len(tracks)} tracks, starting with {describe(tracks[0])}.")
         elif position == 0:
+            current = player.current
+            if current is None or current.page_url != tracks[0].page_url:
+                return  # it already ended while being measured; the announcer said why if it failed
             await ctx.send(f"Playing {describe(tracks[0])}.")
         else:
             await ctx.send(f"Queued {describe(tracks[0])} at #{position}.")

@@ -11,8 +11,7 @@ from audio.player import GuildPlayer
 from bot.checks import require_listener
 from bot.converters import Position
 from bot.permissions import require_dj
-from bot.text import MESSAGE_LIMIT, format_duration
-from cogs.playback import describe
+from bot.text import MESSAGE_LIMIT, describe, format_duration
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot

@@ -14,8 +14,7 @@ from bot.admission import admit, member_cooldown
 from bot.checks import member_voice_channel
 from bot.persistence import persistence_of
 from bot.search_pick import PICK_TIMEOUT, Pick, PickOutcome, PickWaiter, parse_reply
-from bot.text import format_duration, safe_text
-from cogs.playback import describe
+from bot.text import describe, format_duration, safe_text
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot

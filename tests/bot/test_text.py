@@ -13,6 +13,7 @@ from bot.text import (
     MESSAGE_LIMIT,
     ZERO_WIDTH_SPACE,
     code_span,
+    describe,
     format_duration,
     progress_bar,
     safe_text,
@@ -210,3 +211,14 @@ def test_code_span_keeps_angle_brackets_but_not_backticks_mentions_or_tokens() -
     assert "@everyone" not in out and token not in out
     assert "\n" not in out
     assert len(code_span("x" * 500, 50)) == 52
+
+
+def test_describe_says_when_the_length_is_unknown_and_never_pings() -> None:
+    from audio.track import Provider, Track
+
+    def track(title: str, duration: float | None) -> Track:
+        return Track(title, "https://example.org/a.mp3", duration, None, None, Provider.DIRECT)
+
+    assert describe(track("Song", 185.0)) == "**Song** (3:05)"
+    assert describe(track("Radio", None)) == "**Radio** (length unknown)"
+    assert "@everyone" not in describe(track("@everyone <t:1:R>", 1.0))

@@ -161,7 +161,7 @@ async def test_an_endless_track_stops_at_its_cap_says_so_once_and_the_queue_goes
             mark_streams_live(bot, monkeypatch, radio.url)
         await alice.join_voice()
         sent, reply = await alice.ask(f"play {radio.url}", "Playing")
-        assert "(live)" in reply["content"]  # no length known when it was queued
+        assert "(length unknown)" in reply["content"]  # no length known when it was queued
         await alice.ask(f"play {e2e_media.url('short1.mp3')}", "#1")
         notice = await fake_discord.wait_for_message(channel, "Stopped", timeout=30, after=sent)
         # The next track plays to its end after the stream was stopped.
