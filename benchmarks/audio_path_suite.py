@@ -1,4 +1,4 @@
-"""Never stutter (issue 6), part 1 of 3: latency, gaps between tracks, and pacing under lookups.
+"""Never stutter, part 1 of 3: latency, gaps between tracks, and pacing under lookups.
 
 BRENT and the basic_voice.py baseline (``benchmarks/baseline_bot.py``) each run in a process of
 their own against a fresh loopback fake Discord, in the same run, with the same generated media
@@ -367,7 +367,7 @@ Reproduce: `.venv/bin/python -m benchmarks.run --only audio_path` (add `--quick`
 `benchmarks/baseline_bot.py`), pointed at `tests/fakediscord` through `FakeDiscord.subprocess_env()`.
 """
     console = "\n".join([headline, "", gaps_table])
-    return Section(title="Audio path: latency, changeovers, pacing (issue 6)", markdown=markdown, console=console,
+    return Section(title="Audio path: latency, changeovers, pacing", markdown=markdown, console=console,
                    plots=plots)
 
 

@@ -1,4 +1,4 @@
-"""Never stutter (issue 6), part 2 of 3: how many guild streams one bot process holds, and what each costs.
+"""Never stutter, part 2 of 3: how many guild streams one bot process holds, and what each costs.
 
 Ramps the number of guilds playing at once (each a member in voice and ``play`` of a long tone)
 for BRENT and for the basic_voice.py baseline, measuring at every level, over a quiet window
@@ -428,7 +428,7 @@ scale in the bot, so a volume change restarts ffmpeg at the current position wit
 a seek), or the volume command applies from the next track. With the encoder out of the bot, the clock's pass
 shrinks to reading, encrypting and sending, which is what would take one clock well past 100 streams.
 """
-    return Section(title="Audio capacity: concurrent streams, CPU and memory (issue 6)", markdown=markdown,
+    return Section(title="Audio capacity: concurrent streams, CPU and memory", markdown=markdown,
                    console="\n".join([headline, "", levels]), plots=(plot,))
 
 

@@ -1,4 +1,4 @@
-"""Queue-structure study (issue 6): which structure should hold a guild's upcoming tracks?
+"""Queue-structure study: which structure should hold a guild's upcoming tracks?
 
 Times the operations a music bot performs on its queue, on each candidate in
 ``benchmarks.queue_structures`` and on the shipped ``audio.queue.TrackQueue`` when it exists, at

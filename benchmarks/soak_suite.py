@@ -1,4 +1,4 @@
-"""Never stutter (issue 6), part 3 of 3: a soak of many very short tracks back to back through BRENT.
+"""Never stutter, part 3 of 3: a soak of many very short tracks back to back through BRENT.
 
 One guild; a member keeps the queue a few tracks ahead with ``play`` (every track a distinct URL of
 a short generated MP3, so each goes through the whole path: the play command, yt-dlp, a new
@@ -179,7 +179,7 @@ Inter-packet intervals longer than 30 ms over the whole soak (changeovers, and a
 
 Reproduce: `.venv/bin/python -m benchmarks.run --only soak` (`--quick`: {Plan.of(True).tracks} tracks, into `benchmarks/results/`).
 """
-    return Section(title="Audio soak: many tracks back to back (issue 6)", markdown=markdown, console=figures,
+    return Section(title="Audio soak: many tracks back to back", markdown=markdown, console=figures,
                    plots=(plot,))
 
 

@@ -207,7 +207,7 @@ def tracks_from_info(info: Mapping[str, Any], *, limit: int, requester_id: int |
 
 def require_direct_file(info: Mapping[str, Any]) -> None:
     """The generic extractor is only trusted for plain media files, never for scraping a web page
-    (embedded players, smuggled headers, feeds: security.md section 1)."""
+    (embedded players, smuggled headers, feeds)."""
     key = (_text(info.get("extractor_key")) or "").lower()
     if key == "generic" and info.get("direct") is not True:
         raise ExtractionError(MSG_NOT_AUDIO_FILE, detail="generic extractor result is not a direct file")

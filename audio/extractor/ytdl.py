@@ -1,7 +1,7 @@
 """The one way BRENT builds and runs a YoutubeDL: fixed options, every request through the egress
 proxy with a bounded answer, one instance kept per worker.
 
-The options follow security.md section 1: minimal features, nothing that runs or writes, only the
+The options keep yt-dlp minimal: nothing that runs or writes, only the
 extractors of the allowed providers.
 """
 
@@ -65,7 +65,7 @@ class _YtdlLogger:
 
 
 def ytdl_options(config: ExtractorConfig) -> dict[str, Any]:
-    """The one YoutubeDL options dict (security.md 1): minimal features, nothing that runs or writes."""
+    """The one YoutubeDL options dict: minimal features, nothing that runs or writes."""
     return {
         "proxy": config.lookup_proxy,
         "format": "bestaudio/best",

@@ -1,4 +1,4 @@
-"""Issue 5 faults through the whole bot against the loopback Discord, with real ffmpeg and yt-dlp.
+"""Faults through the whole bot against the loopback Discord, with real ffmpeg and yt-dlp.
 
 A source that 404s or never answers is skipped with one message and the queue goes on; a lookup
 that hangs times out for its guild while another guild's audio keeps its pace; a dropped voice

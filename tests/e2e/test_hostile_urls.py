@@ -1,4 +1,4 @@
-"""Issue 5: hostile links typed into Discord, through the whole bot, against the default URL policy.
+"""Hostile links typed into Discord, through the whole bot, against the default URL policy.
 
 Every target here is this machine (loopback in its many spellings) or not a network address at all;
 the loopback media server must record zero requests for them. Addresses off this machine are tested

@@ -1,4 +1,4 @@
-"""Issue 5: limits and permissions through the real bot; every refusal names what it hit and changes nothing."""
+"""Limits and permissions through the real bot; every refusal names what it hit and changes nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 4 restart test: the real ``python main.py`` is killed with SIGKILL mid-track and started again.
+"""Restart: the real ``python main.py`` is killed with SIGKILL mid-track and started again.
 
 The second process must rejoin the voice channel by itself, bring the queue back and resume the
 clock track within one checkpoint interval of where the first one died; both are checked by what

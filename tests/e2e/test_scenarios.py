@@ -1,4 +1,4 @@
-"""Issue 3 scenarios: the real BRENT bot (``create_bot`` with every cog) against the loopback Discord.
+"""Scenarios: the real BRENT bot (``create_bot`` with every cog) against the loopback Discord.
 
 Members type commands, the fake listens in the voice channel, and each test checks what a person
 would hear: the right pitch, for the right time, paused when paused, at half amplitude at volume 50.
