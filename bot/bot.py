@@ -168,6 +168,17 @@ class BrentBot(commands.Bot):
         if player is not None:
             await player.close()
 
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server: its player, its saved queue and every per-guild entry go."""
+        from bot.persistence import persistence_of
+
+        self.text_channels.pop(guild.id, None)
+        if (persistence := persistence_of(self)) is not None:
+            persistence.forget(guild.id)
+        await self.drop_player(guild.id)
+        self.voice_connector.forget(guild.id)
+        log.info("removed from guild %s; its player and saved state are gone", guild.id)
+
     async def on_command_error(
         self, context: commands.Context[Any], exception: commands.CommandError
     ) -> None:

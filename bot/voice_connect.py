@@ -85,6 +85,12 @@ class VoiceConnector:
             await client.disconnect(force=True)
             return True
 
+    def forget(self, guild_id: int) -> None:
+        """Drop the guild's lock (the bot left the guild); an idle guild costs nothing."""
+        lock = self._locks.get(guild_id)
+        if lock is not None and not lock.locked():
+            del self._locks[guild_id]
+
     async def _open(self, channel: VoiceLike) -> discord.VoiceClient:
         me = channel.guild.me
         perms = channel.permissions_for(me)

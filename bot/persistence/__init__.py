@@ -106,6 +106,11 @@ class Persistence(commands.Cog, name="Persistence"):
         finally:
             self.restored.set()
 
+    def forget(self, guild_id: int) -> None:
+        """The bot left the guild: its saved state is deleted and no restore waits for it."""
+        self.restorer.deferred.pop(guild_id, None)
+        self.writer.forget(guild_id)
+
     async def saved(self, player: GuildPlayer, *, timeout: float = SAVE_WAIT) -> bool:
         """Wait (briefly) until the player's current state is in the database, before telling a user.
 
