@@ -22,10 +22,11 @@ from bot.text import format_duration
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    max_queue_length: int | None = 500
-    max_user_tracks: int | None = 50
-    max_track_duration: float | None = 3 * 3600.0
-    extractions_per_guild: int = 2
+    """The admission caps, from Settings; None is no cap (the defaults live in Settings only)."""
+
+    max_queue_length: int | None = None
+    max_user_tracks: int | None = None
+    max_track_duration: float | None = None
 
 
 def admit(

@@ -95,7 +95,6 @@ class BrentBot(commands.Bot):
             max_queue_length=settings.max_queue_length,
             max_user_tracks=settings.max_user_tracks,
             max_track_duration=settings.max_track_duration,
-            extractions_per_guild=settings.extractions_per_guild,
         )
         self.extraction_slots = ExtractionSlots(settings.extractions_per_guild)
         self.arrival_order = ArrivalOrder()

@@ -14,7 +14,7 @@ from audio.player import EndReason, GuildPlayer, LoopMode, PlayLimitReached
 from audio.track import Track
 from bot.admission import admit, member_cooldown
 from bot.checks import listeners, member_voice_channel, require_listener
-from bot.converters import LoopModeConverter, Seconds, Timestamp, Volume
+from bot.converters import DEFAULT_STEP, LoopModeConverter, Seconds, Timestamp, Volume
 from bot.late_duration import enqueue_then_measure
 from bot.permissions import SkipVote, is_dj, require_dj
 from bot.persistence import persistence_of
@@ -156,7 +156,7 @@ class PlaybackCog(commands.Cog, name="Playback"):
 
     @commands.command(name="rewind", aliases=["rw", "back"], usage="[seconds=10]")
     @commands.guild_only()
-    async def rewind(self, ctx: Ctx, seconds: Annotated[float, Seconds] = 10.0) -> None:
+    async def rewind(self, ctx: Ctx, seconds: Annotated[float, Seconds] = DEFAULT_STEP) -> None:
         """Jump back (10 s by default). Examples: `rewind` · `rewind 30`"""
         player = self._player(ctx)
         await player.rewind(seconds)
@@ -164,7 +164,7 @@ class PlaybackCog(commands.Cog, name="Playback"):
 
     @commands.command(name="forward", aliases=["ff", "fwd"], usage="[seconds=10]")
     @commands.guild_only()
-    async def forward(self, ctx: Ctx, seconds: Annotated[float, Seconds] = 10.0) -> None:
+    async def forward(self, ctx: Ctx, seconds: Annotated[float, Seconds] = DEFAULT_STEP) -> None:
         """Jump ahead (10 s by default). Examples: `forward` · `forward 45`"""
         player = self._player(ctx)
         await player.forward(seconds)

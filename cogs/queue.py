@@ -44,7 +44,7 @@ class QueueCog(commands.Cog, name="Queue"):
         listing = player.queue.page(page)
         total = sum(t.duration or 0.0 for t in player.queue)
         lines.append(
-            f"Up next ({len(player.queue)} tracks, {format_duration(total)}), "
+            f"Up next ({listing.total} tracks, {format_duration(total)}), "
             f"page {listing.number}/{listing.pages}:"
         )
         for offset, track in enumerate(listing.tracks):
