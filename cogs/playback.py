@@ -12,12 +12,11 @@ from discord.ext import commands
 from audio.errors import PlayerError
 from audio.player import EndReason, GuildPlayer, LoopMode, PlayLimitReached
 from audio.track import Track
-from bot.admission import admit, member_cooldown
+from bot.admission import member_cooldown
 from bot.checks import listeners, member_voice_channel, require_listener
 from bot.converters import DEFAULT_STEP, LoopModeConverter, Seconds, Timestamp, Volume
-from bot.late_duration import enqueue_then_measure
 from bot.permissions import SkipVote, is_dj, require_dj
-from bot.persistence import persistence_of
+from bot.queueing import queue_for
 from bot.text import describe, format_duration, progress_bar, safe_text
 
 if TYPE_CHECKING:
@@ -67,21 +66,14 @@ class PlaybackCog(commands.Cog, name="Playback"):
                     # (the idle timer leaves later if nothing gets played) and keep its error quiet.
                     connecting.add_done_callback(_log_connect_failure)
                     raise
-                player = await connecting
-            await turn.wait()
-            self.bot.text_channels[ctx.guild.id] = ctx.channel.id
-            tracks = admit(tracks, queued=player.queue, requester_id=ctx.author.id, limits=self.bot.limits)
-            # A direct file plays first and is measured after (ffprobe is a process start).
-            extractor = self.bot.extractor
-            enqueued = await enqueue_then_measure(
-                player, tracks, needs_measuring=extractor.needs_measuring, measure=extractor.measure,
-                limits=self.bot.limits,
+                await connecting
+            queued = await queue_for(
+                self.bot, turn, guild=ctx.guild, voice_channel=channel, text_channel_id=ctx.channel.id,
+                requester_id=ctx.author.id, tracks=tracks, connecting=connecting,
             )
-        if (persistence := persistence_of(self.bot)) is not None:
-            await persistence.saved(player)  # what we acknowledge survives a kill -9
-        if enqueued.refusal is not None:
-            raise enqueued.refusal
-        tracks, position = list(enqueued.tracks), enqueued.position
+        if queued.refusal is not None:
+            raise queued.refusal
+        tracks, position, player = list(queued.tracks), queued.position, queued.player
         if len(tracks) > 1:
             await ctx.send(f"Queued {len(tracks)} tracks, starting with {describe(tracks[0])}.")
         elif position == 0:

@@ -19,10 +19,10 @@ from discord.ext import commands
 
 from audio.errors import PlayerError
 from audio.track import Track
-from bot.admission import admit, member_cooldown
+from bot.admission import member_cooldown
 from bot.checks import member_voice_channel
 from bot.converters import Position
-from bot.persistence import persistence_of
+from bot.queueing import queue_for
 from bot.store import (
     DatabaseUnavailable,
     Playlist,
@@ -198,17 +198,18 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         tracks = [track.requested_by(ctx.author.id) for track in tracks]
         if mode == "shuffle":
             random.shuffle(tracks)
-        player = await self.bot.voice_connector.connect(ctx.guild, channel)
-        self.bot.text_channels[ctx.guild.id] = ctx.channel.id
-        admitted = admit(tracks, queued=player.queue, requester_id=ctx.author.id, limits=self.bot.limits)
-        await player.enqueue(admitted)
-        persistence = persistence_of(self.bot)
-        saved = persistence is not None and await persistence.saved(player)
-        skipped = len(tracks) - len(admitted)
+        async with self.bot.arrival_order.turn(ctx.guild.id) as turn:
+            queued = await queue_for(
+                self.bot, turn, guild=ctx.guild, voice_channel=channel, text_channel_id=ctx.channel.id,
+                requester_id=ctx.author.id, tracks=tracks,
+            )
+        if queued.refusal is not None:
+            raise queued.refusal
+        skipped = len(tracks) - len(queued.tracks)
         note = f" ({skipped} left out by the queue limits)" if skipped else ""
         order = ", shuffled" if mode == "shuffle" else ""
-        reply = f"Queued {_tracks_word(len(admitted))} from {_name(playlist)}{order}{note}."
-        if persistence is not None and not saved:
+        reply = f"Queued {_tracks_word(len(queued.tracks))} from {_name(playlist)}{order}{note}."
+        if queued.saved is False:
             reply += " The queue could not be saved right now; it plays from memory."
         await ctx.send(reply)
 

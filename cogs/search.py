@@ -10,9 +10,9 @@ import discord
 from discord.ext import commands
 
 from audio.track import Track
-from bot.admission import admit, member_cooldown
+from bot.admission import member_cooldown
 from bot.checks import member_voice_channel
-from bot.persistence import persistence_of
+from bot.queueing import queue_for
 from bot.search_pick import PICK_TIMEOUT, Pick, PickOutcome, PickWaiter, parse_reply
 from bot.text import describe, format_duration, safe_text
 
@@ -99,12 +99,14 @@ class SearchCog(commands.Cog, name="Search"):
             return
         track = tracks[pick.index]
         channel = member_voice_channel(ctx.author)
-        player = await self.bot.voice_connector.connect(ctx.guild, channel)
-        self.bot.text_channels[ctx.guild.id] = ctx.channel.id
-        admitted = admit([track], queued=player.queue, requester_id=ctx.author.id, limits=self.bot.limits)
-        position = await player.enqueue(admitted)
-        if (persistence := persistence_of(self.bot)) is not None:
-            await persistence.saved(player)
+        async with self.bot.arrival_order.turn(ctx.guild.id) as turn:  # the pick is when it arrives
+            queued = await queue_for(
+                self.bot, turn, guild=ctx.guild, voice_channel=channel, text_channel_id=ctx.channel.id,
+                requester_id=ctx.author.id, tracks=[track],
+            )
+        if queued.refusal is not None:
+            raise queued.refusal
+        position = queued.position
         await ctx.send(f"Playing {describe(track)}." if position == 0 else f"Queued {describe(track)} at #{position}.")
 
 
