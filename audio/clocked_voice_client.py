@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import opus
 
-from audio.voice_clock import ClockedPlayer, VoiceClock, shared_clocks
+from audio.voice_clock import ClockedPlayer, HasVoiceClocks, VoiceClock
 
 if TYPE_CHECKING:
     from discord.opus import APPLICATION_CTL, BAND_CTL, SIGNAL_CTL
@@ -60,7 +60,7 @@ class ClockedVoiceClient(discord.VoiceClient):
                 signal_type=signal_type,
             )
         if self._clock is None:
-            self._clock = shared_clocks().pick()
+            self._clock = cast(HasVoiceClocks, self.client).voice_clocks.pick()
         player = ClockedPlayer(source, self, self._clock, after=after)
         self._player = player  # type: ignore[assignment]  # duck-typed AudioPlayer
         player.start()

@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 from discord.enums import SpeakingState
@@ -374,15 +374,15 @@ class VoiceClocks:
         with self._lock:
             return min(self._clocks, key=len)
 
+    def close(self) -> None:
+        """Stop every clock's thread (the bot's close, after every player has stopped)."""
+        for clock in self._clocks:
+            clock.close()
 
-_shared: VoiceClocks | None = None
-_shared_lock = threading.Lock()
 
+class HasVoiceClocks(Protocol):
+    """What a :class:`~audio.clocked_voice_client.ClockedVoiceClient` needs of its ``client``: the
+    clocks it sends on belong to the bot, which starts and stops them."""
 
-def shared_clocks() -> VoiceClocks:
-    """Started on first use, so importing this module starts no thread."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = VoiceClocks()
-        return _shared
+    @property
+    def voice_clocks(self) -> VoiceClocks: ...

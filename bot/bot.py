@@ -19,6 +19,7 @@ from audio.ffmpeg_standby import FfmpegStandby
 from audio.player import GuildPlayer, PlayerListener
 from audio.queue import TrackQueue
 from audio.url_policy import UrlPolicy
+from audio.voice_clock import VoiceClocks
 from audio.worker_pool import default_workers
 from bot.admission import ExtractionSlots, Limits
 from bot.arrival_order import ArrivalOrder
@@ -101,6 +102,7 @@ class BrentBot(commands.Bot):
         self.blocked_users = set()
         self.add_check(self._not_blocked)
         self.voice_connector = VoiceConnector(self)
+        self._voice_clocks: VoiceClocks | None = None
         self.store = None
         self.ffmpeg_standby = None
         self._extractor_closed = False
@@ -161,6 +163,13 @@ class BrentBot(commands.Bot):
             self.players[guild.id] = player
         return player
 
+    @property
+    def voice_clocks(self) -> VoiceClocks:
+        """The threads that send every guild's voice packets; started at the first play."""
+        if self._voice_clocks is None:
+            self._voice_clocks = VoiceClocks()
+        return self._voice_clocks
+
     async def drop_player(self, guild_id: int) -> None:
         """Close and forget one guild's player (e.g. when the bot is removed from the guild)."""
         player = self.players.pop(guild_id, None)
@@ -220,6 +229,9 @@ class BrentBot(commands.Bot):
             except Exception:
                 log.exception("closing the store failed")
         await super().close()
+        clocks, self._voice_clocks = self._voice_clocks, None
+        if clocks is not None:  # after the voice clients: their last silence frames go out on them
+            await asyncio.to_thread(clocks.close)
 
 
 def create_bot(

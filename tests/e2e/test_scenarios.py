@@ -397,7 +397,7 @@ async def test_two_guilds_play_their_own_tracks_at_once(
             a.ask(f"play {e2e_media.url('short1.mp3')}", "Playing"),
             b.ask(f"play {e2e_media.url('short3.mp3')}", "Playing"),
         )
-        # Both guilds are sent by the shared voice clock, not by an AudioPlayer thread each.
+        # Both guilds are sent by the bot's voice clocks, not by an AudioPlayer thread each.
         clients = [bot.get_guild(g.id).voice_client for g in (first, second)]  # type: ignore[union-attr]
         assert all(isinstance(c, ClockedVoiceClient) and c.is_playing() for c in clients)
         new_threads = set(threading.enumerate()) - threads_before
@@ -406,6 +406,8 @@ async def test_two_guilds_play_their_own_tracks_at_once(
             fake_discord.voice_log(first).wait_for_silence(timeout=20, after=cmd_a.sent_at),
             fake_discord.voice_log(second).wait_for_silence(timeout=20, after=cmd_b.sent_at),
         )
+    # The clocks belong to the bot: its close stops their threads.
+    assert not [t.name for t in set(threading.enumerate()) - threads_before if t.name.startswith("voice-clock")]
     for guild, freq in ((first, SHORT_TONES[0]), (second, SHORT_TONES[2])):
         rec = fake_discord.voice_log(guild)
         assert rec.errors == []
