@@ -34,13 +34,13 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from audio import proxy_wire as wire
 from audio.errors import UrlRefused
 from audio.url_policy import UrlPolicy
 
 log = logging.getLogger(__name__)
 
 MAX_HEAD_BYTES = 64 * 1024
-RELAY_CHUNK = 64 * 1024
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_LOOKUP_LIFETIME = 30.0
 DEFAULT_LOOKUP_BYTES = 64 * 1024 * 1024
@@ -49,38 +49,11 @@ HEAD_TIMEOUT = 15.0  # a client that does not finish its request head in this lo
 # ffmpeg reads these; a user's own setting must not route around the gate.
 _PROXY_ENV = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
               "no_proxy", "NO_PROXY")
-_HOP_BY_HOP = frozenset({
-    "connection", "proxy-connection", "keep-alive", "proxy-authorization", "proxy-authenticate",
-    "te", "trailer", "upgrade", "expect",
-})
-
-# One answer for every refusal and every failure: nothing tells a refused address from a closed port.
-_BAD_GATEWAY = (
-    b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: 24\r\n"
-    b"Connection: close\r\n\r\nconnection not possible\n"
-)
-_AUTH_REQUIRED = (
-    b'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="brent"\r\n'
-    b"Content-Length: 0\r\nConnection: close\r\n\r\n"
-)
-_BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-_LENGTH_REQUIRED = b"HTTP/1.1 411 Length Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-_TUNNEL_OPEN = b"HTTP/1.1 200 Connection established\r\n\r\n"
-
-
 class ClientKind(enum.StrEnum):
     """Who is asking, told by the proxy credential's user name."""
 
     LOOKUP = "lookup"  # yt-dlp: web pages and APIs, bounded in time and size
     MEDIA = "media"  # ffmpeg and ffprobe: audio for as long as a track plays
-
-
-class _Reject(Exception):
-    """End a client connection with ``answer`` (one of the canned responses above)."""
-
-    def __init__(self, answer: bytes, why: str) -> None:
-        super().__init__(why)
-        self.answer = answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,20 +202,20 @@ class EgressProxy:
             origin_reader, upstream = await self._connect(request)
             self._streams.add(upstream)
             if request.tunnel:
-                writer.write(_TUNNEL_OPEN)
+                writer.write(wire.TUNNEL_OPEN)
             else:
                 upstream.write(request.head)
                 if request.body_length:
-                    await _copy_exactly(reader, upstream, request.body_length)
+                    await wire.copy_exactly(reader, upstream, request.body_length)
             limit = self.lookup_bytes if request.kind is ClientKind.LOOKUP else None
             relay = self._relay(reader, writer, origin_reader, upstream, request, limit)
             if deadline is None:
                 await relay
             else:
                 await asyncio.wait_for(relay, max(0.0, deadline - asyncio.get_running_loop().time()))
-        except _Reject as reject:
+        except wire.Reject as reject:
             log.log(
-                logging.INFO if reject.answer is _BAD_GATEWAY else logging.DEBUG,
+                logging.INFO if reject.answer is wire.BAD_GATEWAY else logging.DEBUG,
                 "egress proxy refused a connection: %s", reject,
             )
             with contextlib.suppress(OSError):
@@ -264,33 +237,33 @@ class EgressProxy:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
         except asyncio.LimitOverrunError:
-            raise _Reject(_BAD_REQUEST, "request head too large") from None
+            raise wire.Reject(wire.BAD_REQUEST, "request head too large") from None
         lines = head.decode("latin-1").split("\r\n")
         parts = lines[0].split(" ")
         if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            raise _Reject(_BAD_REQUEST, "not an HTTP/1.x request line")
+            raise wire.Reject(wire.BAD_REQUEST, "not an HTTP/1.x request line")
         method, target, version = parts
-        headers = _parse_headers(lines[1:])
+        headers = wire.parse_headers(lines[1:])
         kind = self._authorise(headers)
         if method == "CONNECT":
-            host, port = _split_authority(target)
+            host, port = wire.split_authority(target)
             return _Request(kind, host, port, tunnel=True)
         url = urllib.parse.urlsplit(target)
         if url.scheme.lower() != "http" or not url.hostname:
-            raise _Reject(_BAD_REQUEST, "only absolute http:// targets (and CONNECT) are proxied")
+            raise wire.Reject(wire.BAD_REQUEST, "only absolute http:// targets (and CONNECT) are proxied")
         try:
             port = url.port or 80
         except ValueError:
-            raise _Reject(_BAD_REQUEST, "bad port") from None
+            raise wire.Reject(wire.BAD_REQUEST, "bad port") from None
         if url.username is not None or url.password is not None:
-            raise _Reject(_BAD_REQUEST, "user-info in the target")
+            raise wire.Reject(wire.BAD_REQUEST, "user-info in the target")
         if any(name == "transfer-encoding" for name, _ in headers):
-            raise _Reject(_LENGTH_REQUIRED, "chunked request body")
-        length = _content_length(headers)
+            raise wire.Reject(wire.LENGTH_REQUIRED, "chunked request body")
+        length = wire.content_length(headers)
         path = url.path or "/"
         if url.query:
             path += "?" + url.query
-        kept = [(n, v) for n, v in headers if n not in _HOP_BY_HOP and n != "host"]
+        kept = [(n, v) for n, v in headers if n not in wire.HOP_BY_HOP and n != "host"]
         authority = url.netloc.rsplit("@", 1)[-1]
         out = [f"{method} {path} {version}", f"Host: {authority}", *(f"{n}: {v}" for n, v in kept),
                "Connection: close", "", ""]
@@ -301,17 +274,17 @@ class EgressProxy:
         value = next((v for n, v in headers if n == "proxy-authorization"), "")
         scheme, _, encoded = value.partition(" ")
         if scheme.lower() != "basic":
-            raise _Reject(_AUTH_REQUIRED, "no proxy credential")
+            raise wire.Reject(wire.AUTH_REQUIRED, "no proxy credential")
         try:
             user, _, password = base64.b64decode(encoded.strip(), validate=True).decode("latin-1").partition(":")
         except (binascii.Error, ValueError):
-            raise _Reject(_AUTH_REQUIRED, "malformed proxy credential") from None
+            raise wire.Reject(wire.AUTH_REQUIRED, "malformed proxy credential") from None
         if not hmac.compare_digest(password.encode("latin-1"), self._secret.encode("ascii")):
-            raise _Reject(_AUTH_REQUIRED, "wrong proxy credential")
+            raise wire.Reject(wire.AUTH_REQUIRED, "wrong proxy credential")
         try:
             return ClientKind(user)
         except ValueError:
-            raise _Reject(_AUTH_REQUIRED, "unknown proxy user") from None
+            raise wire.Reject(wire.AUTH_REQUIRED, "unknown proxy user") from None
 
     async def _connect(self, request: _Request) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         """Resolve once, check every address, connect to one of exactly those addresses."""
@@ -319,16 +292,16 @@ class EgressProxy:
         try:
             addresses = await loop.run_in_executor(None, self.policy.connectable_addresses, request.host)
         except UrlRefused as exc:
-            raise _Reject(_BAD_GATEWAY, f"{request.kind} to {request.host!r}:{request.port}: {exc}") from None
+            raise wire.Reject(wire.BAD_GATEWAY, f"{request.kind} to {request.host!r}:{request.port}: {exc}") from None
         failures: list[str] = []
         for address in addresses:
             try:
                 return await asyncio.wait_for(
-                    asyncio.open_connection(str(address), request.port, limit=RELAY_CHUNK), self.connect_timeout
+                    asyncio.open_connection(str(address), request.port, limit=wire.RELAY_CHUNK), self.connect_timeout
                 )
             except (OSError, TimeoutError) as exc:
                 failures.append(f"{address}: {exc!r}")
-        raise _Reject(_BAD_GATEWAY, f"{request.kind} to {request.host!r}:{request.port} failed: {failures}")
+        raise wire.Reject(wire.BAD_GATEWAY, f"{request.kind} to {request.host!r}:{request.port} failed: {failures}")
 
     async def _relay(
         self,
@@ -342,9 +315,9 @@ class EgressProxy:
         """Copy both ways until either side ends. Plain http gets nothing more from the client
         (one request per connection), only its hang-up is watched for."""
         if not request.tunnel:
-            await _relay_response_head(origin_reader, client_writer)
-        upload = _pump(client_reader, origin_writer if request.tunnel else None, None)
-        download = _pump(origin_reader, client_writer, limit)
+            await wire.relay_response_head(origin_reader, client_writer)
+        upload = wire.pump(client_reader, origin_writer if request.tunnel else None, None)
+        download = wire.pump(origin_reader, client_writer, limit)
         tasks = [asyncio.ensure_future(upload), asyncio.ensure_future(download)]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -354,80 +327,3 @@ class EgressProxy:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter | None, limit: int | None) -> None:
-    """Copy until the end; with no writer, read and drop (to notice a hang-up)."""
-    copied = 0
-    while data := await reader.read(RELAY_CHUNK):
-        copied += len(data)
-        if limit is not None and copied > limit:
-            log.info("egress proxy closed a lookup connection after %d bytes", limit)
-            return
-        if writer is not None:
-            writer.write(data)
-            await writer.drain()
-
-
-async def _relay_response_head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Pass the origin's response head on with ``Connection: close``: the client must not reuse this
-    connection for a request to another host, which would skip that host's check."""
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.LimitOverrunError:
-        raise _Reject(_BAD_GATEWAY, "response head too large") from None
-    lines = head.decode("latin-1").split("\r\n")
-    kept = [lines[0]]
-    for line in lines[1:]:
-        if line and line.partition(":")[0].strip().lower() not in _HOP_BY_HOP:
-            kept.append(line)
-    writer.write(("\r\n".join([*kept, "Connection: close", "", ""])).encode("latin-1"))
-
-
-async def _copy_exactly(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, length: int) -> None:
-    while length > 0:
-        data = await reader.read(min(RELAY_CHUNK, length))
-        if not data:
-            raise asyncio.IncompleteReadError(b"", length)
-        writer.write(data)
-        length -= len(data)
-        await writer.drain()
-
-
-def _parse_headers(lines: list[str]) -> list[tuple[str, str]]:
-    """(lower-cased name, value) pairs; a line that is not ``Name: value`` refuses the request."""
-    headers: list[tuple[str, str]] = []
-    for line in lines:
-        if not line:
-            continue
-        name, sep, value = line.partition(":")
-        if not sep or not name or name != name.strip() or any(c in name for c in " \t"):
-            raise _Reject(_BAD_REQUEST, "malformed header line")
-        headers.append((name.lower(), value.strip()))
-    return headers
-
-
-def _content_length(headers: list[tuple[str, str]]) -> int:
-    values = {v for n, v in headers if n == "content-length"}
-    if not values:
-        return 0
-    if len(values) > 1 or not next(iter(values)).isdigit():
-        raise _Reject(_BAD_REQUEST, "bad Content-Length")
-    return int(next(iter(values)))
-
-
-def _split_authority(target: str) -> tuple[str, int]:
-    """``host:port`` or ``[v6]:port`` of a CONNECT request."""
-    if target.startswith("["):
-        host, sep, rest = target[1:].partition("]")
-        if not sep or not rest.startswith(":"):
-            raise _Reject(_BAD_REQUEST, "bad CONNECT target")
-        port_text = rest[1:]
-    else:
-        host, sep, port_text = target.rpartition(":")
-        if not sep:
-            raise _Reject(_BAD_REQUEST, "CONNECT target without a port")
-    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise _Reject(_BAD_REQUEST, "bad CONNECT target")
-    return host, int(port_text)
-
