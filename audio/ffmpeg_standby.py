@@ -43,14 +43,14 @@ import threading
 from collections.abc import Mapping
 from typing import IO
 
-from audio.timed_audio import (
+from audio.ffmpeg_args import (
     DEFAULT_RW_TIMEOUT,
     PROTOCOL_WHITELIST,
-    TimedAudio,
     ffmpeg_output_args,
     format_whitelist,
     forwardable_headers,
 )
+from audio.timed_audio import TimedAudio
 from audio.track import Stream
 
 log = logging.getLogger(__name__)

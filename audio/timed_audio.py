@@ -5,8 +5,7 @@ frames we hand out (plus the offset ffmpeg was started at) gives the playback po
 clock, and a seek is simply a new ffmpeg process started at another offset (``-ss`` before ``-i``
 is fast input seeking, and accurate because ffmpeg still decodes up to the exact sample).
 
-The argv is built here as a list, never through ``shlex``: stream URLs and header values come from
-yt-dlp (i.e. from a remote site) and must not be able to become ffmpeg flags.
+The argv comes from :mod:`audio.ffmpeg_args`, as a list, never through a shell.
 
 The same frame count enforces a play limit: a live stream or a track of unknown length has no end
 of its own, so the player gives it an absolute position after which :meth:`TimedAudio.read` ends
@@ -20,7 +19,6 @@ import contextlib
 import io
 import logging
 import math
-import re
 import select
 import subprocess
 import threading
@@ -31,6 +29,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 import discord
 
 from audio.errors import PlayerError
+from audio.ffmpeg_args import DEFAULT_RW_TIMEOUT, ffmpeg_input_args, ffmpeg_output_args
 from audio.track import Stream
 
 if TYPE_CHECKING:
@@ -41,94 +40,10 @@ log = logging.getLogger(__name__)
 FRAME_SECONDS = 0.02
 FRAME_BYTES = 3840  # 20 ms of 48 kHz stereo s16le
 SILENCE_FRAME = bytes(FRAME_BYTES)
-DEFAULT_RW_TIMEOUT = 15.0  # seconds without a byte before ffmpeg gives up on a connection
-# httpproxy: how ffmpeg's https reaches the egress proxy (CONNECT); see audio/egress_proxy.py.
-PROTOCOL_WHITELIST = "http,https,tls,tcp,crypto,httpproxy"
-# What a link is played as: an audio file is only ever one of these containers, so a server that
-# answers ffmpeg with a playlist (HLS, ffconcat) behind a ".mp3" gets nowhere. Playlists are for
-# the streaming sites that use them (Stream.manifest), whose segments pass the egress proxy too.
-AUDIO_DEMUXERS = "mp3,ogg,mov,aac,flac,wav,matroska"
-MANIFEST_DEMUXERS = AUDIO_DEMUXERS + ",hls,mpegts,dash"
 # Seconds to wait for ffmpeg to exit after its output ended, so a failure is seen as one.
 _EXIT_GRACE = 2.0
 _CAN_POLL = hasattr(select, "poll")
 PIPE_CHUNK = 65536  # a pipe's whole buffer: one read takes what ffmpeg wrote ahead (about 0.3 s)
-
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
-_UNSAFE_VALUE_CHARS = re.compile(r"[\r\n\x00]")
-# Never forwarded: cookies leak across hosts (CVE-2023-35934), Range would fight -ss.
-_DROPPED_HEADERS = frozenset({"cookie", "range", "host", "content-length"})
-
-
-def forwardable_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:
-    """The headers ffmpeg may send: names that are HTTP tokens, never Cookie/Range/Host/Content-Length.
-
-    Values are returned as given (as str); each caller decides what to do with CR/LF/NUL in them.
-    """
-    kept: list[tuple[str, str]] = []
-    for name, value in headers.items():
-        if not isinstance(name, str) or not _HEADER_NAME.match(name) or name.lower() in _DROPPED_HEADERS:
-            log.debug("dropping header %r", name)
-            continue
-        kept.append((name, str(value)))
-    return kept
-
-
-def header_block(headers: Mapping[str, str]) -> str:
-    """The ``-headers`` value: one ``Name: value`` per line, CRLF-terminated.
-
-    Names that are not HTTP tokens are dropped and CR/LF/NUL are removed from values, so a
-    hostile info dict cannot inject extra headers or split the request.
-    """
-    lines: list[str] = []
-    for name, value in forwardable_headers(headers):
-        clean = _UNSAFE_VALUE_CHARS.sub("", value).strip()
-        lines.append(f"{name}: {clean}\r\n")
-    return "".join(lines)
-
-
-def format_whitelist(stream: Stream) -> str:
-    """The demuxers ffmpeg may use for ``stream`` (``-format_whitelist``)."""
-    return MANIFEST_DEMUXERS if stream.manifest else AUDIO_DEMUXERS
-
-
-def format_offset(seconds: float) -> str:
-    """The ``-ss`` value; we format the number ourselves so no user text reaches ffmpeg."""
-    return f"{seconds:.3f}"
-
-
-def ffmpeg_input_args(stream: Stream, *, start: float, rw_timeout: float = DEFAULT_RW_TIMEOUT) -> list[str]:
-    """Everything that goes before (and including) ``-i <url>``."""
-    args = [
-        "-nostdin",
-        "-reconnect", "1",
-        "-reconnect_streamed", "1",
-        "-reconnect_delay_max", "5",
-        "-protocol_whitelist", PROTOCOL_WHITELIST,
-        "-format_whitelist", format_whitelist(stream),
-        "-rw_timeout", str(int(rw_timeout * 1_000_000)),
-    ]  # fmt: skip
-    if start > 0:
-        args += ["-ss", format_offset(start)]
-    headers = header_block(stream.http_headers)
-    if headers:
-        args += ["-headers", headers]
-    args += ["-i", stream.url]
-    return args
-
-
-def ffmpeg_output_args(blocksize: int) -> list[str]:
-    """Raw PCM in the one format discord.py's Opus encoder accepts, on stdout."""
-    return [
-        "-vn",
-        "-f", "s16le",
-        "-ar", "48000",
-        "-ac", "2",
-        "-loglevel", "warning",
-        "-blocksize", str(blocksize),
-        "pipe:1",
-    ]  # fmt: skip
-
 
 class TimedAudio(discord.FFmpegPCMAudio):
     """A :class:`discord.FFmpegPCMAudio` that counts its frames and can be re-made at another offset.

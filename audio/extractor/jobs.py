@@ -30,7 +30,7 @@ from audio.extractor.info import (
 )
 from audio.extractor.messages import MSG_GENERIC, MSG_NOTHING, error_from_ytdlp
 from audio.extractor.ytdl import worker_ytdl
-from audio.timed_audio import AUDIO_DEMUXERS, PROTOCOL_WHITELIST
+from audio.ffmpeg_args import AUDIO_DEMUXERS, PROTOCOL_WHITELIST
 from audio.track import Stream, Track
 from audio.url_policy import UrlPolicy
 

@@ -12,8 +12,9 @@ import discord
 import psutil
 import pytest
 
+from audio.ffmpeg_args import AUDIO_DEMUXERS, PROTOCOL_WHITELIST
 from audio.ffmpeg_standby import FfmpegStandby, concat_script, ffconcat_quote
-from audio.timed_audio import AUDIO_DEMUXERS, PROTOCOL_WHITELIST, TimedAudio
+from audio.timed_audio import TimedAudio
 from audio.track import Stream
 from tests.media import MediaServer, generate_tone, media_server
 

@@ -12,14 +12,9 @@ import psutil
 import pytest
 
 from audio.errors import PlayerError
+from audio.ffmpeg_args import ffmpeg_input_args, header_block
 from audio.ffmpeg_standby import FfmpegStandby
-from audio.timed_audio import (
-    FRAME_BYTES,
-    SILENCE_FRAME,
-    TimedAudio,
-    ffmpeg_input_args,
-    header_block,
-)
+from audio.timed_audio import FRAME_BYTES, SILENCE_FRAME, TimedAudio
 from audio.track import Stream
 from tests.audio.blocking import eventually, returns_within
 from tests.audio.pcm_analysis import dominant_frequency
