@@ -30,7 +30,7 @@ from audio.extractor.info import (
 )
 from audio.extractor.messages import MSG_GENERIC, MSG_NOTHING, error_from_ytdlp
 from audio.extractor.ytdl import worker_ytdl
-from audio.ffmpeg_args import AUDIO_DEMUXERS, PROTOCOL_WHITELIST
+from audio.ffmpeg_args import AUDIO_DEMUXERS, PROTOCOL_WHITELIST, header_block
 from audio.track import Stream, Track
 from audio.url_policy import UrlPolicy
 
@@ -199,8 +199,8 @@ def _probe_command(ffprobe: str, url: str, headers: Mapping[str, str], timeout: 
         "-rw_timeout", str(int(timeout * 1_000_000)),
         "-show_entries", "format=duration", "-of", "default=nw=1:nk=1",
     ]
-    if headers:
-        cmd += ["-headers", "".join(f"{k}: {v}\r\n" for k, v in headers.items())]
+    if block := header_block(headers):
+        cmd += ["-headers", block]
     return [*cmd, "-i", url]
 
 

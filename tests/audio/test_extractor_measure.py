@@ -245,3 +245,16 @@ def test_a_measure_job_without_ffprobe_measures_nothing(media_server: MediaServe
     )
     assert run_job(job).duration is None
     assert media_server.requests == []
+
+
+def test_ffprobe_gets_the_same_sanitised_headers_as_ffmpeg() -> None:
+    """A header value from a remote info dict cannot add a header or a Cookie to ffprobe's request."""
+    from audio.extractor import jobs
+
+    cmd = jobs._probe_command(
+        "ffprobe", "http://example.org/a.mp3",
+        {"User-Agent": "ua\r\nX-Injected: 1", "Cookie": "session=1", "Bad Name": "x"}, 5.0,
+    )
+    block = cmd[cmd.index("-headers") + 1]
+    assert block == "User-Agent: uaX-Injected: 1\r\n"
+    assert cmd[-2:] == ["-i", "http://example.org/a.mp3"]
