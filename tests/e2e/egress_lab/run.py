@@ -244,10 +244,10 @@ class Lab:
         return [message_text(m) for m in self.fake.bot_messages(channel, after=sent)]
 
     async def command_reply(self, sent: InjectedMessage, timeout: float = ATTACK_TIMEOUT) -> str:
-        """The command's own answer (the announcer's "Skipped" lines come from elsewhere)."""
-        reply = await self.fake.wait_for_message(
-            self.alice.guild.text_channel, lambda m: not message_text(m).startswith("Skipped "), timeout, after=sent
-        )
+        """The first answer after the command. Attacks run one at a time (each waits for the player
+        to be idle), so a "Skipped" line here is this track's: it failed while being measured,
+        before a "Playing" reply, and the announcer's line is the answer."""
+        reply = await self.fake.wait_for_message(self.alice.guild.text_channel, "", timeout, after=sent)
         return message_text(reply)
 
     async def idle(self, timeout: float = ATTACK_TIMEOUT) -> None:
@@ -268,8 +268,8 @@ class Lab:
         sent = await self.alice.say(f"play {url}")
         try:
             reply = await self.command_reply(sent)
-            if reply.startswith(("Playing", "Queued")):
-                if during is not None:
+            if reply.startswith(("Playing", "Queued", "Skipped")):
+                if during is not None and not reply.startswith("Skipped"):
                     await during(sent)
                 [ended] = await self.watcher.wait_for_ends(ends, 1, ATTACK_TIMEOUT)
                 entry["track_end"] = dataclasses.asdict(ended)
