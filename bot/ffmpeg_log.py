@@ -174,11 +174,8 @@ class FfmpegLog:
         self._dropped = 0
 
     def _emit(self, data: bytes, *, whole: bool = False) -> None:
-        """Mask and write the complete lines; a partial last line waits for the rest of it."""
-        if self._redact is None:
-            if data:
-                self._write(data)
-            return
+        """Mask and write the complete lines; a partial last line waits for the rest of it (so a
+        token split across reads is still masked, and a file is only ever cut at a line end)."""
         data = self._carry + data if self._carry else data
         cut = len(data)
         if not whole:
@@ -186,10 +183,13 @@ class FfmpegLog:
             if len(data) - cut > _CARRY_MAX:
                 cut = len(data)
         self._carry = data[cut:]
-        if cut:
+        if not cut:
+            return
+        out = data[:cut]
+        if self._redact is not None:
             # latin-1 maps bytes to characters one to one, so everything but a token survives intact.
-            text = self._redact(data[:cut].decode("latin-1"))
-            self._write(text.encode("latin-1", "replace"))
+            out = self._redact(out.decode("latin-1")).encode("latin-1", "replace")
+        self._write(out)
 
     def _write(self, data: bytes) -> None:
         """Append ``data``, moving to a fresh file at a line boundary before the size limit."""
