@@ -71,9 +71,9 @@ class LookupLoad(commands.Cog):
 
 
 def build_brent(mode: str, data_dir: Path) -> tuple[commands.Bot, concurrent.futures.Executor]:
+    from audio.executors import make_executor
     from audio.extractor import Extractor
     from audio.url_policy import UrlPolicy
-    from audio.worker_pool import make_executor
     from bot.bot import create_bot
     from bot.settings import Settings
 

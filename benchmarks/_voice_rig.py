@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from audio.worker_pool import ExecutorMode
+from audio.executors import ExecutorMode
 from benchmarks._bot_process import PREFIX
 from bot.settings import Settings
 from tests.audio.pcm_analysis import dominant_frequency

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.worker_pool import ExecutorMode
+from audio.executors import ExecutorMode
 from benchmarks import Section, SuiteOptions
 from benchmarks._figures import Spread, pyplot, ratio, table, verdict
 from benchmarks._latency_budget import latency_budget

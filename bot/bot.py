@@ -14,13 +14,13 @@ from typing import IO, TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from audio.executors import default_workers
 from audio.extractor import Extractor
 from audio.ffmpeg_standby import FfmpegStandby
 from audio.player import GuildPlayer, PlayerListener
 from audio.queue import TrackQueue
 from audio.url_policy import UrlPolicy
 from audio.voice_clock import VoiceClocks
-from audio.worker_pool import default_workers
 from bot.admission import ExtractionSlots, Limits
 from bot.arrival_order import ArrivalOrder
 from bot.errors import UserBlocked, handle_command_error

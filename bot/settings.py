@@ -24,9 +24,9 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from audio.executors import DEFAULT_EXECUTOR_MODE, ExecutorMode
 from audio.extractor.config import DEFAULT_PLAYLIST_LIMIT, DEFAULT_TIMEOUT
 from audio.track import Provider
-from audio.worker_pool import DEFAULT_EXECUTOR_MODE, ExecutorMode
 
 log = logging.getLogger(__name__)
 

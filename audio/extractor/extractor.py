@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from audio.egress_proxy import ClientKind, EgressProxy
 from audio.errors import BrentError, ExtractionError, ExtractionTimeout
+from audio.executors import DEFAULT_EXECUTOR_MODE, ExecutorMode, default_workers, make_executor
 from audio.extractor.config import (
     DEFAULT_PLAYLIST_LIMIT,
     DEFAULT_SEARCH_PROVIDER,
@@ -35,13 +36,7 @@ from audio.extractor.ytdl import allowed_extractors_for, warm_worker
 from audio.lookup_gate import LookupGate, Priority
 from audio.track import Provider, Stream, Track
 from audio.url_policy import UrlPolicy
-from audio.worker_pool import (
-    DEFAULT_EXECUTOR_MODE,
-    ExecutorMode,
-    WorkerPoolExecutor,
-    default_workers,
-    make_executor,
-)
+from audio.worker_pool import WorkerPoolExecutor
 
 log = logging.getLogger(__name__)
 

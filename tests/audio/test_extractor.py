@@ -26,6 +26,7 @@ from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError, Unsu
 import audio.extractor.jobs as jobs_module
 from audio import url_policy
 from audio.errors import ExtractionError, ExtractionTimeout, NothingFound, UrlRefused
+from audio.executors import ExecutorMode
 from audio.extractor import (
     MSG_AGE,
     MSG_BOT_CHECK,
@@ -53,7 +54,6 @@ from audio.extractor import (
 )
 from audio.track import Provider, Stream, Track
 from audio.url_policy import MSG_LOOPBACK, MSG_MEDIA, Address, UrlPolicy
-from audio.worker_pool import ExecutorMode
 from tests.audio.infodicts import load_info
 from tests.media import MediaServer, media_duration
 

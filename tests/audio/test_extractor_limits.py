@@ -22,9 +22,10 @@ import pytest
 
 from audio.egress_proxy import EgressProxy
 from audio.errors import ExtractionError, ExtractionTimeout
+from audio.executors import ExecutorMode
 from audio.extractor import DEADLINE_GRACE, MAX_RESPONSE_BYTES, MSG_TIMEOUT, MSG_TOO_LARGE, Extractor
 from audio.url_policy import UrlPolicy
-from audio.worker_pool import ExecutorMode, WorkerPoolExecutor
+from audio.worker_pool import WorkerPoolExecutor
 from tests.media import MediaServer
 from tests.media import media_server as serve_media
 

@@ -19,10 +19,10 @@ import pytest
 import audio.extractor.jobs as jobs_module
 from audio.egress_proxy import EgressProxy
 from audio.errors import UrlRefused
+from audio.executors import ExecutorMode
 from audio.extractor import ExtractJob, Extractor, ExtractorConfig, JobKind, allowed_extractors_for, run_job
 from audio.track import Provider, Stream, Track
 from audio.url_policy import Address, UrlPolicy
-from audio.worker_pool import ExecutorMode
 from tests.audio.conftest import job_config
 from tests.media import FFMPEG, MediaServer, media_duration
 

@@ -15,10 +15,10 @@ import psutil
 import pytest
 
 from audio.errors import UrlRefused
+from audio.executors import ExecutorMode, SubprocessExecutor
 from audio.extractor import Extractor
 from audio.track import Provider, Track
 from audio.url_policy import UrlPolicy
-from audio.worker_pool import ExecutorMode, SubprocessExecutor
 from tests.media import MediaServer, media_duration
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 BOT_STANDIN = textwrap.dedent(
     """
     import os, sys
-    from audio.worker_pool import ExecutorMode, make_executor
+    from audio.executors import ExecutorMode, make_executor
     pool = make_executor(ExecutorMode.PROCESS, 2)
     pids = {pool.submit(os.getpid).result(60) for _ in range(6)}
     print(" ".join(map(str, sorted(pids))), flush=True)

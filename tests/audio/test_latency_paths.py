@@ -22,6 +22,7 @@ import audio.extractor.jobs as jobs_module
 import audio.extractor.ytdl as ytdl_module
 from audio.egress_proxy import EgressProxy
 from audio.errors import UrlRefused
+from audio.executors import ExecutorMode
 from audio.extractor import (
     MSG_UNREACHABLE,
     ExtractJob,
@@ -35,7 +36,6 @@ from audio.extractor import (
 from audio.extractor.fresh_streams import StreamUse
 from audio.track import Provider, Track
 from audio.url_policy import UrlPolicy
-from audio.worker_pool import ExecutorMode
 from tests.audio.conftest import job_config
 from tests.audio.infodicts import load_info
 from tests.media import MediaServer, media_duration

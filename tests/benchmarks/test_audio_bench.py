@@ -15,7 +15,8 @@ import numpy as np
 import psutil
 import pytest
 
-from audio.worker_pool import ExecutorMode, SubprocessExecutor, WorkerPoolExecutor, make_executor
+from audio.executors import ExecutorMode, SubprocessExecutor, make_executor
+from audio.worker_pool import WorkerPoolExecutor
 from benchmarks import SuiteOptions
 from benchmarks._figures import Spread, ratio, verdict
 from benchmarks._lookup_job import heavy_lookup
