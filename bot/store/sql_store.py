@@ -15,7 +15,7 @@ import time
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Self
 
 from audio.errors import LimitReached
 from audio.track import Track
@@ -24,9 +24,6 @@ from bot.store.driver import Driver, DuplicateKey, Row, Transaction
 from bot.store.errors import PlaylistError, PlaylistNameTaken, PlaylistNotFound
 from bot.store.migrations import migrate
 from bot.store.models import (
-    LOOP_MODES,
-    MAX_VOLUME,
-    MIN_VOLUME,
     GuildState,
     Playlist,
     PlaylistEntry,
@@ -34,6 +31,7 @@ from bot.store.models import (
     StoreLimits,
 )
 from bot.store.playlist_rules import check_may_change, normalise_playlist_name, playlist_name_key
+from bot.store.state_rows import state_from_rows
 from bot.store.track_rows import TRACK_COLUMNS, track_from_row, track_values
 
 log = logging.getLogger(__name__)
@@ -76,46 +74,6 @@ def _sort_key(name: str) -> tuple[str, str]:
     """Alphabetical ignoring case and accents ("Ärger" next to "Arbeit"), ties broken exactly."""
     folded = unicodedata.normalize("NFKD", name.casefold())
     return "".join(ch for ch in folded if not unicodedata.combining(ch)), name
-
-
-def _optional_id(value: Any, what: str, guild_id: int) -> int | None:
-    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-        return value
-    log.warning("Ignoring a damaged %s in the saved state of guild %d", what, guild_id)
-    return None
-
-
-def _state_from_rows(row: Row, entries: Sequence[Row]) -> GuildState:
-    """Build a GuildState from a guild_state row, repairing damaged settings rather than failing."""
-    guild_id = int(row[0])
-    loop_mode = row[3] if row[3] in LOOP_MODES else "off"
-    if loop_mode != row[3]:
-        log.warning("Ignoring a damaged loop mode in the saved state of guild %d", guild_id)
-    volume = row[4] if isinstance(row[4], int) and not isinstance(row[4], bool) else 100
-    volume = min(max(volume, MIN_VOLUME), MAX_VOLUME)
-    position = row[5] if isinstance(row[5], (int, float)) and not isinstance(row[5], bool) else 0.0
-    position = float(position) if math.isfinite(position) and position >= 0 else 0.0
-    current: Track | None = None
-    queue: list[Track] = []
-    for entry in entries:
-        track = track_from_row(entry[1:], where=f"the saved queue of guild {guild_id}")
-        if track is None:
-            continue
-        if entry[0] == 0:
-            current = track
-        else:
-            queue.append(track)
-    return GuildState(
-        guild_id=guild_id,
-        voice_channel_id=_optional_id(row[1], "voice channel", guild_id),
-        text_channel_id=_optional_id(row[2], "text channel", guild_id),
-        loop_mode=loop_mode,
-        volume=volume,
-        current=current,
-        position=position if current is not None else 0.0,
-        paused=bool(row[6]),
-        queue=tuple(queue),
-    )
 
 
 class SqlStore(Store):
@@ -397,7 +355,7 @@ class SqlStore(Store):
         by_guild: dict[int, list[Row]] = {}
         for entry in entries:
             by_guild.setdefault(int(entry[0]), []).append(entry[1:])
-        return [_state_from_rows(row, by_guild.get(int(row[0]), [])) for row in rows]
+        return [state_from_rows(row, by_guild.get(int(row[0]), [])) for row in rows]
 
     async def load_state(self, guild_id: int) -> GuildState | None:
         async with self._driver.transaction(write=False) as tx:
