@@ -197,6 +197,20 @@ def worker_ytdl(config: ExtractorConfig) -> GuardedYoutubeDL:
     return ydl
 
 
+WARM_URL = "https://warm-up.invalid/"  # matched against patterns only, never fetched
+WARM_REQUEST = "http://127.0.0.1:9/warm-up"  # the discard port; only the egress proxy sees it
+
+
 def warm_worker(config: ExtractorConfig) -> None:
-    """Build this worker's YoutubeDL for ``config`` (the one its jobs will use) ahead of a lookup."""
-    worker_ytdl(config)
+    """Build what a worker's first lookup would otherwise pay for (about 150 ms): its YoutubeDL for
+    ``config``, every allowed extractor's URL pattern (compiled on first match) and the extractor
+    modules a link ends in (imported on first use)."""
+    ydl = worker_ytdl(config)
+    for extractor in ydl._ies.values():
+        extractor.suitable(WARM_URL)
+    for key in ydl._ies:
+        ydl.get_info_extractor(key)
+    # One request builds the HTTP session and its TLS context; the egress proxy answers it at once
+    # (a loopback port is refused or closed: 502), with no name to resolve.
+    with ydl.job(), contextlib.suppress(Exception):
+        ydl.urlopen(WARM_REQUEST).close()

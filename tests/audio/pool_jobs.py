@@ -54,3 +54,10 @@ def rendezvous(directory: str, parties: int) -> int:
 
 def fail(message: str) -> None:
     raise ValueError(message)
+
+
+def modules_loaded(names: list[str]) -> list[str]:
+    """Which of ``names`` this worker has imported already."""
+    import sys
+
+    return [name for name in names if name in sys.modules]

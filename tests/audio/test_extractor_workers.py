@@ -4,6 +4,7 @@ killed (kill -9, a crash)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -80,3 +81,25 @@ async def test_a_subprocess_lookup_resolves_streams_and_measures_over_loopback(
     assert (track.page_url, track.provider, track.requester_id) == (url, Provider.DIRECT, 9)
     assert measured.duration == pytest.approx(media_duration(media_dir / "tone.mp3"), abs=0.1)
     assert stream.url == url
+
+
+async def test_warm_up_builds_in_each_worker_what_a_first_lookup_would(media_server: MediaServer) -> None:
+    """yt-dlp, the extractor modules a link ends in, and an HTTP session that went through the
+    egress proxy once: a first lookup pays for none of them."""
+    from audio.extractor import Extractor
+    from audio.url_policy import UrlPolicy
+    from audio.worker_pool import WorkerPoolExecutor
+    from tests.audio import pool_jobs
+
+    extractor = Extractor(policy=UrlPolicy(allow_private_network=True), mode=ExecutorMode.PROCESS, workers=1)
+    try:
+        await extractor.warm_up()
+        executor = extractor._executor
+        assert isinstance(executor, WorkerPoolExecutor)
+        wanted = ["yt_dlp", "yt_dlp.extractor.generic", "yt_dlp.extractor.youtube", "requests"]
+        loaded = await asyncio.get_running_loop().run_in_executor(executor, pool_jobs.modules_loaded, wanted)
+        assert loaded == wanted
+        tracks = await extractor.resolve_all(media_server.url("tone.mp3"))
+        assert tracks[0].title == "tone"
+    finally:
+        extractor.close()
