@@ -14,10 +14,12 @@ from typing import IO, TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from audio.events import PlayerEvents
 from audio.executors import default_workers
 from audio.extractor import Extractor
 from audio.ffmpeg_standby import FfmpegStandby
-from audio.player import GuildPlayer, PlayerListener
+from audio.options import PlayerOptions
+from audio.player import GuildPlayer
 from audio.queue import TrackQueue
 from audio.url_policy import UrlPolicy
 from audio.voice_clock import VoiceClocks
@@ -53,7 +55,7 @@ class BrentBot(commands.Bot):
     settings: Settings
     extractor: Extractor
     players: dict[int, GuildPlayer]
-    player_listeners: list[PlayerListener]
+    player_events: PlayerEvents  # every player publishes here; cogs and persistence subscribe
     voice_connector: VoiceConnector
     text_channels: dict[int, int]  # guild id -> the channel music was last requested from
     limits: Limits
@@ -90,7 +92,7 @@ class BrentBot(commands.Bot):
         self.extensions_to_load = extensions
         self.failed_extensions: dict[str, BaseException] = {}
         self.players = {}
-        self.player_listeners = []
+        self.player_events = PlayerEvents()
         self.text_channels = {}
         self.limits = Limits(
             max_queue_length=settings.max_queue_length,
@@ -141,25 +143,25 @@ class BrentBot(commands.Bot):
         return True
 
     def player_for(self, guild: discord.Guild | discord.Object) -> GuildPlayer:
-        """The guild's player, created on first use with the configured limits and listeners."""
+        """The guild's player, made on first use with the configured limits and the bot's event bus."""
         player = self.players.get(guild.id)
         if player is None or player.closed:
             player = GuildPlayer(
                 guild.id,
                 extractor=self.extractor,
                 loop=asyncio.get_running_loop(),
-                ffmpeg=self.ffmpeg,
-                ffmpeg_stderr=self.ffmpeg_stderr,
                 queue=TrackQueue(max_length=self.settings.max_queue_length),
-                standby=self.ffmpeg_standby,
-                ffmpeg_env=self.extractor.egress.ffmpeg_environment(),
-                max_live_duration=self.settings.max_live_duration,
-                max_unknown_duration=self.settings.max_track_duration,
+                events=self.player_events,
+                volume=self.settings.default_volume,  # the configured default is not a change to report
+                options=PlayerOptions(
+                    ffmpeg=self.ffmpeg,
+                    ffmpeg_stderr=self.ffmpeg_stderr,
+                    ffmpeg_env=self.extractor.egress.ffmpeg_environment(),
+                    standby=self.ffmpeg_standby,
+                    max_live_duration=self.settings.max_live_duration,
+                    max_unknown_duration=self.settings.max_track_duration,
+                ),
             )
-            # Before the listeners: the configured default is not a change worth reporting.
-            player.set_volume(self.settings.default_volume)
-            for listener in self.player_listeners:
-                player.add_listener(listener)
             self.players[guild.id] = player
         return player
 
@@ -221,7 +223,7 @@ class BrentBot(commands.Bot):
                 self.extractor.close()
             except Exception:
                 log.exception("closing the extractor failed")
-        # After the players: their last state_changed events may still be written to it.
+        # After the players: their last StateChanged events may still be written to it.
         store, self.store = self.store, None
         if store is not None:
             try:

@@ -10,7 +10,8 @@ import discord
 from discord.ext import commands
 
 from audio.errors import PlayerError
-from audio.player import EndReason, GuildPlayer, LoopMode, PlayLimitReached
+from audio.events import EndReason, PlayerEvent, PlayLimitReached, TrackEnded
+from audio.player import GuildPlayer, LoopMode
 from audio.track import Track
 from bot.admission import member_cooldown
 from bot.checks import listeners, member_voice_channel, require_listener
@@ -36,7 +37,14 @@ class PlaybackCog(commands.Cog, name="Playback"):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
         self._votes: dict[int, SkipVote] = {}
-        bot.player_listeners.append(NowPlayingAnnouncer(bot))
+        self._announcer = NowPlayingAnnouncer(bot)
+
+    async def cog_load(self) -> None:
+        self.bot.player_events.subscribe(self._announcer)
+
+    async def cog_unload(self) -> None:
+        # A reloaded cog subscribes a new announcer; the old one must not post beside it.
+        self.bot.player_events.unsubscribe(self._announcer)
 
     def _player(self, ctx: Ctx) -> GuildPlayer:
         assert ctx.guild is not None
@@ -211,7 +219,7 @@ def time_limit_notice(track: Track, cause: Exception | None) -> str:
 
 
 class NowPlayingAnnouncer:
-    """Tells the channel the music was requested from what starts, what failed and what hit a time cap."""
+    """Tells the channel the music was requested from which track failed and which hit a time cap."""
 
     def __init__(self, bot: BrentBot) -> None:
         self._bot = bot
@@ -221,21 +229,14 @@ class NowPlayingAnnouncer:
         channel = self._bot.get_channel(channel_id) if channel_id else None
         return channel if isinstance(channel, discord.abc.Messageable) else None
 
-    async def track_started(self, player: GuildPlayer, track: Track) -> None:
-        self._bot.dispatch("brent_player_activity", player.guild_id)
-
-    async def track_ended(
-        self, player: GuildPlayer, track: Track, reason: EndReason, error: Exception | None
-    ) -> None:
-        self._bot.dispatch("brent_player_activity", player.guild_id)
-        if reason is EndReason.FAILED and (channel := self._channel(player)) is not None:
-            why = getattr(error, "user_message", "it could not be played")
-            await channel.send(f"Skipped {describe(track)}: {safe_text(why, 300)}")
-        elif reason is EndReason.TIME_LIMIT and (channel := self._channel(player)) is not None:
-            await channel.send(time_limit_notice(track, error))
-
-    async def state_changed(self, player: GuildPlayer) -> None:
-        return None
+    async def __call__(self, event: PlayerEvent) -> None:
+        if not isinstance(event, TrackEnded):
+            return
+        if event.reason is EndReason.FAILED and (channel := self._channel(event.player)) is not None:
+            why = getattr(event.error, "user_message", "it could not be played")
+            await channel.send(f"Skipped {describe(event.track)}: {safe_text(why, 300)}")
+        elif event.reason is EndReason.TIME_LIMIT and (channel := self._channel(event.player)) is not None:
+            await channel.send(time_limit_notice(event.track, event.error))
 
 
 async def setup(bot: BrentBot) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from audio.events import PlayerEvent, TrackEnded, TrackStarted
 from bot.checks import VoiceLike, bot_voice_channel, listeners, member_voice_channel
 from bot.idle import IdleTimer
 from bot.voice_connect import voice_comes_back
@@ -23,7 +24,11 @@ class VoiceCog(commands.Cog, name="Voice"):
         self.bot = bot
         self.idle = IdleTimer(bot.settings.idle_timeout, is_idle=self._is_idle, on_expire=self._leave_idle)
 
+    async def cog_load(self) -> None:
+        self.bot.player_events.subscribe(self._player_activity)
+
     async def cog_unload(self) -> None:
+        self.bot.player_events.unsubscribe(self._player_activity)
         self.idle.close()
 
     @commands.command(name="join", aliases=["j", "connect"], usage="[channel]")
@@ -73,10 +78,10 @@ class VoiceCog(commands.Cog, name="Voice"):
             return
         self.idle.update(guild.id)
 
-    @commands.Cog.listener()
-    async def on_brent_player_activity(self, guild_id: int) -> None:
-        """Dispatched by the playback announcer whenever a track starts or the queue runs dry."""
-        self.idle.update(guild_id)
+    def _player_activity(self, event: PlayerEvent) -> None:
+        """A track started or ended (maybe the last one): the guild may have become idle, or busy."""
+        if isinstance(event, TrackStarted | TrackEnded):
+            self.idle.update(event.guild_id)
 
     def _is_idle(self, guild_id: int) -> bool:
         guild = self.bot.get_guild(guild_id)

@@ -20,7 +20,8 @@ from bot.persistence.snapshot import only_position_changed, player_snapshot, voi
 from bot.store import StateWriter, Store
 
 if TYPE_CHECKING:
-    from audio.player import GuildPlayer, PlayerListener
+    from audio.events import Subscriber
+    from audio.player import GuildPlayer
     from bot.bot import BrentBot
 
 log = logging.getLogger(__name__)
@@ -66,12 +67,9 @@ class Persistence(commands.Cog, name="Persistence"):
         self._restore_task: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._closed = False
-        listeners: tuple[PlayerListener, ...] = (self.recorder, self.restorer)
-        self._listeners = listeners
-        for listener in listeners:
-            bot.player_listeners.append(listener)
-            for player in bot.players.values():
-                player.add_listener(listener)
+        self._subscribers: tuple[Subscriber, ...] = (self.recorder.on_player_event, self.restorer.on_player_event)
+        for subscriber in self._subscribers:
+            bot.player_events.subscribe(subscriber)
 
     async def cog_load(self) -> None:
         self._ticker = asyncio.get_running_loop().create_task(
@@ -140,9 +138,8 @@ class Persistence(commands.Cog, name="Persistence"):
                 with contextlib.suppress(BaseException):
                     await task
         await self.recorder.close(list(self.bot.players.values()))
-        for listener in self._listeners:
-            with contextlib.suppress(ValueError):
-                self.bot.player_listeners.remove(listener)
+        for subscriber in self._subscribers:
+            self.bot.player_events.unsubscribe(subscriber)
 
     def _health_changed(self, failing: bool) -> None:
         if failing:

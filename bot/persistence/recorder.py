@@ -1,4 +1,4 @@
-"""The player listener that writes every state change through to the store, plus the checkpoint clock.
+"""The player subscriber that writes every state change through to the store, plus the checkpoint clock.
 
 A change of the queue, the current track, the loop mode, the volume or the voice channel is a full
 ``StateWriter.save`` (the newest snapshot wins, so two members changing the queue at once are both
@@ -15,12 +15,12 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from audio.events import PlayerEvent, StateChanged
 from bot.persistence.snapshot import only_position_changed, player_snapshot, voice_channel_of
 from bot.store import GuildState, StateWriter
 
 if TYPE_CHECKING:
-    from audio.player import EndReason, GuildPlayer
-    from audio.track import Track
+    from audio.player import GuildPlayer
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ CHECKPOINT_INTERVAL = 5.0
 
 
 class StateRecorder:
-    """Snapshots players into a StateWriter; one per bot, added to every player as a listener."""
+    """Snapshots players into a StateWriter; one per bot, subscribed to the bot's player events."""
 
     def __init__(self, writer: StateWriter, *, text_channels: Mapping[int, int]) -> None:
         self._writer = writer
@@ -37,19 +37,11 @@ class StateRecorder:
         self._suspended: set[int] = set()
         self._closed = False
 
-    # PlayerListener ---------------------------------------------------------------------------------
-    async def track_started(self, player: GuildPlayer, track: Track) -> None:
-        return None  # the state_changed that follows a start carries everything
+    def on_player_event(self, event: PlayerEvent) -> None:
+        # A start or an end is followed by a StateChanged, which carries everything.
+        if isinstance(event, StateChanged):
+            self.record(event.player)
 
-    async def track_ended(
-        self, player: GuildPlayer, track: Track, reason: EndReason, error: Exception | None
-    ) -> None:
-        return None
-
-    async def state_changed(self, player: GuildPlayer) -> None:
-        self.record(player)
-
-    # -------------------------------------------------------------------------------------------------
     def record(self, player: GuildPlayer) -> None:
         """Hand the player's current state to the writer (a save, a checkpoint, or nothing)."""
         guild_id = player.guild_id

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from audio.errors import StoreError
+from audio.events import PlayerEvent, StateChanged, TrackStarted
 from audio.player import LoopMode
 from audio.track import Track
 from bot.checks import listeners
@@ -28,7 +29,7 @@ from bot.persistence.recorder import StateRecorder
 from bot.store import GuildState, StateWriter, Store
 
 if TYPE_CHECKING:
-    from audio.player import EndReason, GuildPlayer
+    from audio.player import GuildPlayer
     from bot.bot import BrentBot
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class RestoreResult:
 
 
 class Restorer:
-    """Runs the restore once per process; also a player listener, to re-pause a restored paused track."""
+    """Runs the restore once per process; also a player event subscriber, to re-pause a restored paused track."""
 
     def __init__(
         self,
@@ -74,23 +75,17 @@ class Restorer:
         self.deferred: dict[int, GuildState] = {}  # guild id -> state waiting for a listener
         self._measuring: set[asyncio.Task[dict[int, Track]]] = set()
 
-    async def track_started(self, player: GuildPlayer, track: Track) -> None:
-        if player.guild_id in self._pause_when_started:
-            self._pause_when_started.discard(player.guild_id)
+    def on_player_event(self, event: PlayerEvent) -> None:
+        guild_id = event.guild_id
+        if isinstance(event, TrackStarted) and guild_id in self._pause_when_started:
+            self._pause_when_started.discard(guild_id)
             try:
-                player.pause()
+                event.player.pause()
             except Exception:
-                log.warning("guild %s: could not pause the restored track again", player.guild_id)
-
-    async def track_ended(
-        self, player: GuildPlayer, track: Track, reason: EndReason, error: Exception | None
-    ) -> None:
-        return None
-
-    async def state_changed(self, player: GuildPlayer) -> None:
+                log.warning("guild %s: could not pause the restored track again", guild_id)
         # The guild is in use again: its saved state is being replaced, so it must not come back later.
-        if self.deferred.pop(player.guild_id, None) is not None:
-            log.info("guild %s: deferred restore dropped; the player is in use again", player.guild_id)
+        elif isinstance(event, StateChanged) and self.deferred.pop(guild_id, None) is not None:
+            log.info("guild %s: deferred restore dropped; the player is in use again", guild_id)
 
     async def listener_joined(self, guild_id: int, channel_id: int) -> RestoreResult | None:
         """A member joined ``channel_id``: run the deferred restore if it was waiting for that channel."""

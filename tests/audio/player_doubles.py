@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from audio.events import PlayerEvent, PlayerEvents, StateChanged, Subscriber, TrackEnded, TrackStarted
 from audio.track import Provider, Stream, Track
 from tests.media import MediaServer
 
@@ -67,8 +68,17 @@ class Catalog:
         self.clock = self.track("clock", "clock.mp3", float(CLOCK_SECONDS))
 
 
+def bus(*subscribers: Subscriber) -> PlayerEvents:
+    """An event bus with ``subscribers`` on it, in that order."""
+    events = PlayerEvents()
+    for subscriber in subscribers:
+        events.subscribe(subscriber)
+    return events
+
+
 class RecordingListener:
-    """Keeps every event; tests wait on a condition instead of sleeping."""
+    """Keeps every event as a tuple (("started", track), ("ended", track, reason, error), ("state",));
+    tests wait on a condition instead of sleeping."""
 
     def __init__(self) -> None:
         self.events: list[tuple[Any, ...]] = []
@@ -79,14 +89,13 @@ class RecordingListener:
             self.events.append(event)
             self._cond.notify_all()
 
-    async def track_started(self, player: Any, track: Track) -> None:
-        await self._record("started", track)
-
-    async def track_ended(self, player: Any, track: Track, reason: Any, error: Exception | None) -> None:
-        await self._record("ended", track, reason, error)
-
-    async def state_changed(self, player: Any) -> None:
-        await self._record("state")
+    async def __call__(self, event: PlayerEvent) -> None:
+        if isinstance(event, TrackStarted):
+            await self._record("started", event.track)
+        elif isinstance(event, TrackEnded):
+            await self._record("ended", event.track, event.reason, event.error)
+        elif isinstance(event, StateChanged):
+            await self._record("state")
 
     def of(self, kind: str) -> list[tuple[Any, ...]]:
         return [e for e in self.events if e[0] == kind]

@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from audio.options import PlayerOptions
 from audio.player import EndReason, GuildPlayer, LoopMode, PlayLimitReached
 from audio.track import Stream, Track
 from tests.audio.ffmpeg_processes import wait_no_ffmpeg
 from tests.audio.pcm_analysis import dominant_frequency
-from tests.audio.player_doubles import Catalog, RecordingListener, make_track
+from tests.audio.player_doubles import Catalog, RecordingListener, bus, make_track
 from tests.audio.voice_collector import VoiceCollector
 from tests.media import clock_frequency
 
@@ -44,7 +45,7 @@ async def make_player(
 
     def make(**caps: Any) -> GuildPlayer:
         player = GuildPlayer(
-            1234, extractor=catalog.resolver, loop=asyncio.get_running_loop(), listeners=[listener], **caps
+            1234, extractor=catalog.resolver, loop=asyncio.get_running_loop(), events=bus(listener), options=PlayerOptions(**caps)
         )
         player.voice = collector
         made.append(player)

@@ -18,12 +18,14 @@ import pytest_asyncio
 
 from audio.deck import Deck
 from audio.errors import ExtractionError, PlayerError
+from audio.events import PlayerEvent, TrackEnded, TrackStarted
+from audio.options import PlayerOptions
 from audio.player import EndReason, GuildPlayer, LoopMode
 from audio.timed_audio import TimedAudio
-from audio.track import Stream, Track
+from audio.track import Stream
 from tests.audio.ffmpeg_processes import ffmpeg_children, wait_for_ffmpeg, wait_no_ffmpeg
 from tests.audio.pcm_analysis import dominant_frequency, rms
-from tests.audio.player_doubles import TONES, Catalog, RecordingListener, make_track
+from tests.audio.player_doubles import TONES, Catalog, RecordingListener, bus, make_track
 from tests.audio.voice_collector import VoiceCollector
 from tests.media import clock_frequency
 
@@ -43,7 +45,7 @@ async def player(
     collector: VoiceCollector,
     listener: RecordingListener,
 ) -> AsyncIterator[GuildPlayer]:
-    gp = GuildPlayer(1234, extractor=catalog.resolver, loop=asyncio.get_running_loop(), listeners=[listener])
+    gp = GuildPlayer(1234, extractor=catalog.resolver, loop=asyncio.get_running_loop(), events=bus(listener))
     gp.voice = collector
     yield gp
     await gp.close()
@@ -380,7 +382,7 @@ async def test_assigning_the_buffer_replaces_the_current_track(
     collector.hold_at(10)
     await player.enqueue([catalog.long, catalog.tones[2]])
     assert await collector.wait_held()
-    player._buffer = catalog.tones[0]  # the observer entry point: a track placed here starts
+    player._play(catalog.tones[0])  # the observer entry point: a track placed in the buffer starts
     collector.release()
     await listener.wait_ended(3)
     assert [(e[1], e[2]) for e in listener.of("ended")] == [
@@ -393,33 +395,34 @@ async def test_assigning_the_buffer_replaces_the_current_track(
     assert [pitch_of_source(collector, i) for i in range(1, 3)] == pytest.approx([330, 770], abs=3)
 
 
-class BrokenListener:
-    async def track_started(self, player: GuildPlayer, track: Track) -> None:
+async def broken_on_start(event: PlayerEvent) -> None:
+    if isinstance(event, TrackStarted):
         raise RuntimeError("listener bug")
 
-    def track_ended(
-        self, player: GuildPlayer, track: Track, reason: EndReason, error: Exception | None
-    ) -> None:
+
+def broken_on_end(event: PlayerEvent) -> None:
+    if isinstance(event, TrackEnded):
         raise RuntimeError("sync listener bug")
 
 
 class StartsOnly:
-    """Implements one method, synchronously: listeners are optional-async."""
+    """Looks at one kind of event, synchronously: subscribers may be sync or async."""
 
     def __init__(self) -> None:
         self.started: list[str] = []
 
-    def track_started(self, player: GuildPlayer, track: Track) -> None:
-        self.started.append(track.title)
+    def __call__(self, event: PlayerEvent) -> None:
+        if isinstance(event, TrackStarted):
+            self.started.append(event.track.title)
 
 
 async def test_broken_listeners_never_stop_playback(
     player: GuildPlayer, catalog: Catalog, listener: RecordingListener, caplog: pytest.LogCaptureFixture
 ) -> None:
     starts = StartsOnly()
-    player.remove_listener(listener)
-    for extra in (BrokenListener(), starts, listener):
-        player.add_listener(extra)  # type: ignore[arg-type]
+    player.events.unsubscribe(listener)
+    for extra in (broken_on_start, broken_on_end, starts, listener):
+        player.events.subscribe(extra)
     await player.enqueue(list(catalog.tones[:2]))
     await listener.wait_ended(2)
     assert starts.started == ["tone330", "tone550"]
@@ -451,7 +454,7 @@ async def test_commands_when_nothing_plays(player: GuildPlayer) -> None:
 async def test_without_voice_tracks_wait_until_start(
     catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
-    gp = GuildPlayer(5, extractor=catalog.resolver, loop=asyncio.get_running_loop(), listeners=[listener])
+    gp = GuildPlayer(5, extractor=catalog.resolver, loop=asyncio.get_running_loop(), events=bus(listener))
     try:
         assert await gp.enqueue([catalog.tones[0]]) == 1
         assert gp.current is None and len(gp.queue) == 1
@@ -531,8 +534,8 @@ async def test_a_missing_ffmpeg_fails_tracks_without_crashing(
         7,
         extractor=catalog.resolver,
         loop=asyncio.get_running_loop(),
-        listeners=[listener],
-        ffmpeg="/nonexistent/ffmpeg",
+        events=bus(listener),
+        options=PlayerOptions(ffmpeg="/nonexistent/ffmpeg"),
     )
     gp.voice = collector
     try:
@@ -552,8 +555,8 @@ async def test_position_checkpoints_while_playing(
         8,
         extractor=catalog.resolver,
         loop=asyncio.get_running_loop(),
-        listeners=[listener],
-        checkpoint_interval=0.05,
+        events=bus(listener),
+        options=PlayerOptions(checkpoint_interval=0.05),
     )
     gp.voice = collector
     try:
@@ -573,7 +576,7 @@ async def test_the_next_track_follows_with_almost_no_silence(
 ) -> None:
     # Real-time pacing, as on Discord: frames leave every 20 ms.
     voice = VoiceCollector(asyncio.get_running_loop(), pace=0.02)
-    gp = GuildPlayer(9, extractor=catalog.resolver, loop=asyncio.get_running_loop(), listeners=[listener])
+    gp = GuildPlayer(9, extractor=catalog.resolver, loop=asyncio.get_running_loop(), events=bus(listener))
     gp.voice = voice
     try:
         await gp.enqueue(list(catalog.tones[:2]))
@@ -597,8 +600,8 @@ async def test_seeking_back_from_the_end_drops_the_prestarted_ffmpeg(
         10,
         extractor=catalog.resolver,
         loop=asyncio.get_running_loop(),
-        listeners=[listener],
-        prestart_lead=9.5,
+        events=bus(listener),
+        options=PlayerOptions(prestart_lead=9.5),
     )
     gp.voice = collector
     try:

@@ -19,12 +19,13 @@ import pytest
 import pytest_asyncio
 
 from audio.errors import PlayerError
+from audio.options import PlayerOptions
 from audio.player import EndReason, GuildPlayer, StreamResolver
 from audio.timed_audio import FRAME_SECONDS
 from audio.track import Stream, Track
 from tests.audio.ffmpeg_processes import wait_no_ffmpeg
 from tests.audio.pcm_analysis import dominant_frequency
-from tests.audio.player_doubles import CLOCK_SECONDS, Catalog, RecordingListener, make_track
+from tests.audio.player_doubles import CLOCK_SECONDS, Catalog, RecordingListener, bus, make_track
 from tests.audio.test_player import current_source
 from tests.audio.voice_collector import VoiceCollector
 from tests.media import CLOCK_BASE_HZ, CLOCK_STEP_HZ, MediaServer, media_server
@@ -78,8 +79,8 @@ def make_player(
         4321,
         extractor=resolver,
         loop=asyncio.get_running_loop(),
-        listeners=[listener],
-        **options,
+        events=bus(listener),
+        options=PlayerOptions(**options),
     )
     player.voice = collector
     return player

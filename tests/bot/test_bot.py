@@ -11,6 +11,7 @@ import pytest
 from discord.ext import commands
 
 from audio.errors import ExtractionError
+from audio.events import PlayerEvent, StateChanged
 from audio.extractor import MSG_CLOSED
 from audio.player import GuildPlayer
 from bot.bot import EXTENSIONS, BrentBot, bot_intents, create_bot
@@ -69,11 +70,11 @@ async def test_owner_ids_come_from_settings() -> None:
 async def test_player_for_creates_one_configured_player_per_guild(bot: BrentBot) -> None:
     events: list[str] = []
 
-    class Recorder:
-        async def state_changed(self, player: GuildPlayer) -> None:
-            events.append(f"state {player.guild_id}")
+    async def recorder(event: PlayerEvent) -> None:
+        if isinstance(event, StateChanged):
+            events.append(f"state {event.guild_id}")
 
-    bot.player_listeners.append(Recorder())
+    bot.player_events.subscribe(recorder)
     player = bot.player_for(discord.Object(id=42))
     assert isinstance(player, GuildPlayer)
     assert bot.player_for(discord.Object(id=42)) is player

@@ -97,7 +97,7 @@ async def test_a_dead_source_is_skipped_with_one_message_and_the_queue_goes_on(
     server no longer answers (ffmpeg's -rw_timeout, shortened here, ends the wait)."""
     recorder = fake_discord.voice_log(alice.guild)
     async with brent(extract_timeout=3.0) as bot:
-        bot.player_for(discord.Object(alice.guild.id)).rw_timeout = RW_TIMEOUT
+        bot.player_for(discord.Object(alice.guild.id)).options.rw_timeout = RW_TIMEOUT
         await alice.join_voice()
         first, _ = await alice.ask(f"play {faults_media.url('first500.mp3')}", "Playing")
         await alice.ask(f"play {faults_media.url('long880.mp3')}", "#1")
@@ -253,7 +253,7 @@ async def test_a_voice_reconnect_that_never_succeeds_cleans_up_and_keeps_the_que
 
     async with brent() as bot:
         player = bot.player_for(discord.Object(alice.guild.id))
-        player.reconnect_wait = 2.0
+        player.options.reconnect_wait = 2.0
         await alice.join_voice()
         started, _ = await alice.ask(f"play {faults_media.url('clock30.mp3')}", "Playing")
         await alice.ask(f"play {faults_media.url('last700.mp3')}", "#1")

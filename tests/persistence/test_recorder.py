@@ -18,7 +18,7 @@ from audio.player import GuildPlayer, LoopMode
 from bot.persistence import StateRecorder
 from bot.persistence.snapshot import only_position_changed
 from bot.store import GuildState, StateWriter, Store
-from tests.audio.player_doubles import Catalog, RecordingListener
+from tests.audio.player_doubles import Catalog, RecordingListener, bus
 from tests.audio.voice_collector import VoiceCollector
 from tests.store.conftest import StoreOpener, open_db  # noqa: F401  (fixture)
 
@@ -67,7 +67,8 @@ async def rig(store: Store, catalog: Catalog) -> AsyncIterator[Rig]:
     recorder = StateRecorder(writer, text_channels={GUILD: TEXT_CHANNEL})
     events = RecordingListener()  # after the recorder: once it saw an event, the recorder did too
     player = GuildPlayer(
-        GUILD, extractor=catalog.resolver, loop=asyncio.get_running_loop(), listeners=[recorder, events]
+        GUILD, extractor=catalog.resolver, loop=asyncio.get_running_loop(),
+        events=bus(recorder.on_player_event, events),
     )
     yield player, recorder, writer, events
     await player.close()

@@ -22,10 +22,11 @@ import discord
 import psutil
 import pytest
 
+from audio.events import PlayerEvent, TrackEnded, TrackStarted
 from audio.player import GuildPlayer, LoopMode
-from audio.track import Stream, Track
+from audio.track import Stream
 from tests.audio.ffmpeg_processes import ffmpeg_children, wait_no_ffmpeg
-from tests.audio.player_doubles import TableResolver, make_track
+from tests.audio.player_doubles import TableResolver, bus, make_track
 from tests.audio.voice_collector import VoiceCollector
 from tests.media import generate_tone
 
@@ -80,20 +81,13 @@ class StartCounter:
     def at(self, count: int) -> asyncio.Event:
         return self._waiters.setdefault(count, asyncio.Event())
 
-    async def track_started(self, player: GuildPlayer, track: Track) -> None:
-        self.started += 1
-        event = self._waiters.get(self.started)
-        if event is not None:
-            event.set()
-
-    async def track_ended(
-        self, player: GuildPlayer, track: Track, reason: Any, error: Exception | None
-    ) -> None:
-        if error is not None:
+    def __call__(self, event: PlayerEvent) -> None:
+        if isinstance(event, TrackStarted):
+            self.started += 1
+            if (waiter := self._waiters.get(self.started)) is not None:
+                waiter.set()
+        elif isinstance(event, TrackEnded) and event.error is not None:
             self.failed += 1
-
-    async def state_changed(self, player: GuildPlayer) -> None:
-        return None
 
 
 _SERVE = """
@@ -151,7 +145,7 @@ async def test_500_short_tracks_leak_nothing(soak_server: str) -> None:
     fds_before = me.num_fds()
     collector = CountingCollector(loop)
     counter = StartCounter()
-    player = GuildPlayer(77, extractor=resolver, loop=loop, listeners=[counter])
+    player = GuildPlayer(77, extractor=resolver, loop=loop, events=bus(counter))
     player.voice = collector
     warmed, done = counter.at(WARM_UP), counter.at(TRACKS)
     tracemalloc.start()

@@ -33,8 +33,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from audio.player import EndReason, GuildPlayer
-from audio.track import Track
+from audio.events import PlayerEvent, TrackEnded
 from bot.bot import BrentBot, create_bot
 from bot.settings import Settings
 from tests.e2e.egress_lab.dns import LabDns
@@ -163,22 +162,19 @@ class Ended:
 
 
 class EndWatcher:
-    """A PlayerListener after the announcer: when it hears a track end, the "Skipped" reply (if any)
-    has already been posted, because listeners are called one after the other."""
+    """A subscriber after the announcer: when it hears a track end, the "Skipped" reply (if any)
+    has already been posted, because subscribers are called one after the other."""
 
     def __init__(self) -> None:
         self.ended: list[Ended] = []
         self._changed = asyncio.Condition()
 
-    async def track_started(self, player: GuildPlayer, track: Track) -> None:
-        return None
-
-    async def state_changed(self, player: GuildPlayer) -> None:
-        return None
-
-    async def track_ended(self, player: GuildPlayer, track: Track, reason: EndReason, error: Exception | None) -> None:
+    async def __call__(self, event: PlayerEvent) -> None:
+        if not isinstance(event, TrackEnded):
+            return
+        track, error = event.track, event.error
         async with self._changed:
-            self.ended.append(Ended(track.page_url, track.title, reason.value,
+            self.ended.append(Ended(track.page_url, track.title, event.reason.value,
                                     getattr(error, "user_message", None), None if error is None else str(error)))
             self._changed.notify_all()
 
@@ -564,7 +560,7 @@ async def scenario(work: Path) -> dict[str, Any]:
                 lab.bot = bot
                 with pointed_at(fake):
                     async with running(bot):
-                        bot.player_listeners.append(lab.watcher)
+                        bot.player_events.subscribe(lab.watcher)
                         await lab.alice.join_voice()
                         await lab.bob.join_voice()
                         await lab.redirect_by_user_agent()
