@@ -20,6 +20,7 @@ import discord
 import psutil
 import yt_dlp
 
+from audio.egress_proxy import ClientKind, EgressProxy
 from audio.extractor import (
     ExtractJob,
     ExtractorConfig,
@@ -70,21 +71,28 @@ def _settled(standby: FfmpegStandby, timeout: float = 5.0) -> None:
 def latency_budget(url: str, reps: int) -> dict[str, Spread]:
     """Median/min/max milliseconds of each step, ``reps`` times each (after one untimed warm-up)."""
     policy = UrlPolicy(allow_private_network=True)
-    config = ExtractorConfig(allowed_extractors=allowed_extractors_for(policy.allowed_providers), ffprobe=None)
+    egress = EgressProxy(policy)  # BRENT fetches only through its gate, so the budget includes it
+    config = ExtractorConfig(
+        allowed_extractors=allowed_extractors_for(policy.allowed_providers), ffprobe=None,
+        lookup_proxy=egress.url(ClientKind.LOOKUP), media_proxy=egress.url(ClientKind.MEDIA),
+    )
+    env = egress.ffmpeg_environment()
     ffprobe = shutil.which("ffprobe") or "ffprobe"
     ffmpeg = shutil.which("ffmpeg") or "ffmpeg"
     resolve = ExtractJob(JobKind.RESOLVE_ALL, url, True, policy, config)
     stream_job = ExtractJob(JobKind.STREAM, url, True, policy, config)
     ytdl = yt_dlp.YoutubeDL(YTDL_FORMAT_OPTIONS)
-    standby = FfmpegStandby(ffmpeg, size=1)
+    standby = FfmpegStandby(ffmpeg, size=1, env=env)
     steps: dict[str, Callable[[], object]] = {
         "BRENT: resolve_all (yt-dlp)": lambda: run_job(resolve),
         "BRENT: standby ffmpeg, URL handed over to first PCM frame": lambda: _first_frame(
-            TimedAudio(Stream(url=url, http_headers={}), executable=ffmpeg, standby=standby)
+            TimedAudio(Stream(url=url, http_headers={}), executable=ffmpeg, standby=standby, env=env)
         ),
-        "BRENT, after the reply path: ffprobe measuring the length": lambda: probe_duration(ffprobe, url, {}, 10.0),
+        "BRENT, after the reply path: ffprobe measuring the length": lambda: probe_duration(
+            ffprobe, url, {}, 10.0, proxy=egress.url(ClientKind.MEDIA)
+        ),
         "BRENT, when no standby is ready: fresh ffmpeg start to first PCM frame": lambda: _first_frame(
-            TimedAudio(Stream(url=url, http_headers={}), executable=ffmpeg)
+            TimedAudio(Stream(url=url, http_headers={}), executable=ffmpeg, env=env)
         ),
         "BRENT, not on a first play: stream(track) looking again": lambda: run_job(stream_job),
         "either: an ffmpeg process start alone (`ffmpeg -version`)": lambda: subprocess.run(
@@ -106,4 +114,5 @@ def latency_budget(url: str, reps: int) -> dict[str, Spread]:
             results[name] = Spread.of(timings)
     finally:
         standby.close()
+        egress.close()
     return results
