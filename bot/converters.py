@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from discord.ext import commands
 
+from audio.player import MAX_VOLUME
 from bot.text import safe_text
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ log = logging.getLogger(__name__)
 
 MAX_TIMESTAMP = 24 * 3600.0
 MAX_POSITION = 100_000
-MAX_VOLUME = 200
 DEFAULT_STEP = 10.0
 
 LoopName = Literal["off", "track", "queue"]

@@ -9,13 +9,13 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from audio.player import MAX_VOLUME
 from audio.track import Track
 
 log = logging.getLogger(__name__)
 
 LOOP_MODES = ("off", "track", "queue")
 MIN_VOLUME = 0
-MAX_VOLUME = 200
 
 
 @dataclass(frozen=True, slots=True)
