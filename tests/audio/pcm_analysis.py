@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
 SAMPLE_RATE = 48000
@@ -25,3 +27,20 @@ def dominant_frequency(pcm: bytes) -> float:
 def rms(pcm: bytes) -> float:
     signal = mono(pcm)
     return float(np.sqrt(np.mean(signal**2)))
+
+
+class _Source(Protocol):
+    def read(self) -> bytes: ...
+
+    def cleanup(self) -> None: ...
+
+
+def read_all(source: _Source) -> bytes:
+    """Every frame a source gives until it ends, then its cleanup: the PCM a listener would get."""
+    chunks = []
+    try:
+        while frame := source.read():
+            chunks.append(frame)
+    finally:
+        source.cleanup()
+    return b"".join(chunks)

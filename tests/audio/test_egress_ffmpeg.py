@@ -18,6 +18,7 @@ from audio.ffmpeg_standby import FfmpegStandby
 from audio.timed_audio import TimedAudio
 from audio.track import Stream
 from audio.url_policy import Address, UrlPolicy
+from tests.audio.pcm_analysis import read_all
 from tests.media import MediaServer, media_server
 
 pytestmark = pytest.mark.timeout(60)
@@ -63,14 +64,7 @@ def play(request: pytest.FixtureRequest, egress: EgressProxy) -> Iterator[Play]:
         assert standby.wait_ready(10)
 
     def run(url: str) -> bytes:
-        source = TimedAudio(Stream(url, {}), env=env, standby=standby, rw_timeout=3.0)
-        chunks = []
-        try:
-            while frame := source.read():
-                chunks.append(frame)
-        finally:
-            source.cleanup()
-        return b"".join(chunks)
+        return read_all(TimedAudio(Stream(url, {}), env=env, standby=standby, rw_timeout=3.0))
 
     yield run
     if standby is not None:

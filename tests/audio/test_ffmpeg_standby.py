@@ -16,6 +16,7 @@ from audio.ffmpeg_args import AUDIO_DEMUXERS, PROTOCOL_WHITELIST
 from audio.ffmpeg_standby import FfmpegStandby, concat_script, ffconcat_quote
 from audio.timed_audio import TimedAudio
 from audio.track import Stream
+from tests.audio.pcm_analysis import read_all
 from tests.media import MediaServer, generate_tone, media_server
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64; it's a test) Firefox/140.0"
@@ -27,16 +28,6 @@ def standby() -> Iterator[FfmpegStandby]:
     assert made.wait_ready(10)
     yield made
     made.close()
-
-
-def read_all(source: TimedAudio) -> bytes:
-    chunks = []
-    try:
-        while frame := source.read():
-            chunks.append(frame)
-    finally:
-        source.cleanup()
-    return b"".join(chunks)
 
 
 def child_pids() -> set[int]:
