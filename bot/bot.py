@@ -126,7 +126,9 @@ class BrentBot(commands.Bot):
             )
 
     async def setup_hook(self) -> None:
-        """Load each cog on its own: one broken cog is logged and the rest still load."""
+        """Start the egress gate (a thread and a bind: off the loop, before any play can need it),
+        then load each cog on its own: one broken cog is logged and the rest still load."""
+        await asyncio.to_thread(self.extractor.egress.start)
         for name in self.extensions_to_load:
             try:
                 await self.load_extension(name)
