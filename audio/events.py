@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from audio.track import Track
 
 if TYPE_CHECKING:
-    from audio.player import GuildPlayer
+    from audio.buffer import ObservedBuffer
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class PlayLimitReached(Exception):
 class PlayerEvent:
     """Every event names its player: subscribers read the rest of its state when they get it."""
 
-    player: GuildPlayer
+    player: ObservedBuffer
 
     @property
     def guild_id(self) -> int:

@@ -46,7 +46,7 @@ async def enqueue_then_measure(
     A failed measure keeps the track as it was (length unknown): the queue and playback never
     depend on it.
     """
-    position = await player.enqueue(tracks)
+    position = player.enqueue(tracks)
     measured = await measure_in_place(player, tracks, needs_measuring=needs_measuring, measure=measure)
     kept: list[Track] = []
     for track in tracks:
@@ -89,6 +89,6 @@ async def measure_in_place(
 async def _take_out(player: GuildPlayer, track: Track) -> None:
     """Skip ``track`` if it is playing, else remove this very object from the queue (if still there)."""
     if player.current is track:
-        await player.skip()
+        player.skip()
     else:
         player.queue.discard(track)

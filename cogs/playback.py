@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import discord
 from discord.ext import commands
 
+from audio.buffer import ObservedBuffer
 from audio.errors import PlayerError
 from audio.events import EndReason, PlayerEvent, PlayLimitReached, TrackEnded
 from audio.player import GuildPlayer, LoopMode
@@ -125,7 +126,7 @@ class PlaybackCog(commands.Cog, name="Playback"):
             if not tally.passed:
                 await ctx.send(f"Vote to skip {describe(current)}: {tally.votes}/{tally.needed}.")
                 return
-        skipped = await player.skip()
+        skipped = player.skip()
         self._votes.pop(ctx.guild.id, None)
         await ctx.send(f"Skipped {describe(skipped or current)}.")
 
@@ -224,7 +225,7 @@ class NowPlayingAnnouncer:
     def __init__(self, bot: BrentBot) -> None:
         self._bot = bot
 
-    def _channel(self, player: GuildPlayer) -> discord.abc.Messageable | None:
+    def _channel(self, player: ObservedBuffer) -> discord.abc.Messageable | None:
         channel_id = self._bot.text_channels.get(player.guild_id)
         channel = self._bot.get_channel(channel_id) if channel_id else None
         return channel if isinstance(channel, discord.abc.Messageable) else None

@@ -20,6 +20,7 @@ from bot.persistence.snapshot import only_position_changed, player_snapshot, voi
 from bot.store import GuildState, StateWriter
 
 if TYPE_CHECKING:
+    from audio.buffer import ObservedBuffer
     from audio.player import GuildPlayer
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class StateRecorder:
         if isinstance(event, StateChanged):
             self.record(event.player)
 
-    def record(self, player: GuildPlayer) -> None:
+    def record(self, player: ObservedBuffer) -> None:
         """Hand the player's current state to the writer (a save, a checkpoint, or nothing)."""
         guild_id = player.guild_id
         if self._closed or player.closed or guild_id in self._suspended:

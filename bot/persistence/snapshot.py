@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 from bot.store import GuildState
 
 if TYPE_CHECKING:
-    from audio.player import GuildPlayer
+    from audio.buffer import ObservedBuffer
 
 log = logging.getLogger(__name__)
 
 
-def voice_channel_of(player: GuildPlayer) -> int | None:
+def voice_channel_of(player: ObservedBuffer) -> int | None:
     """The channel the player is connected to; None once it was detached (leave, kick, idle)."""
     voice = player.voice
     if voice is None or not voice.is_connected():
@@ -27,7 +27,7 @@ def voice_channel_of(player: GuildPlayer) -> int | None:
 
 
 def player_snapshot(
-    player: GuildPlayer,
+    player: ObservedBuffer,
     *,
     voice_channel_id: int | None,
     text_channel_id: int | None,

@@ -83,7 +83,7 @@ async def test_a_live_stream_stops_at_the_live_cap_and_the_queue_goes_on(
 ) -> None:
     player = make_player(max_live_duration=0.5, max_unknown_duration=5.0)
     live = live_clock(catalog)
-    await player.enqueue([live, catalog.tones[0]])
+    player.enqueue([live, catalog.tones[0]])
     ended = await listener.wait_ended(2)
     assert [(e[1], e[2]) for e in ended] == [
         (live, EndReason.TIME_LIMIT),
@@ -103,7 +103,7 @@ async def test_a_track_of_unknown_length_stops_at_the_track_cap(
 ) -> None:
     player = make_player(max_live_duration=5.0, max_unknown_duration=0.5)
     unknown = unmeasured_clock(catalog)
-    await player.enqueue([unknown])
+    player.enqueue([unknown])
     ended = await listener.wait_ended(1)
     assert [(e[1], e[2]) for e in ended] == [(unknown, EndReason.TIME_LIMIT)]
     cause = ended[0][3]
@@ -117,7 +117,7 @@ async def test_a_track_of_known_length_is_not_capped(
     make_player: MakePlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
     player = make_player(max_live_duration=0.2, max_unknown_duration=0.2)
-    await player.enqueue([catalog.long])
+    player.enqueue([catalog.long])
     ended = await listener.wait_ended(1)
     assert [(e[1], e[2], e[3]) for e in ended] == [(catalog.long, EndReason.FINISHED, None)]
     assert len(collector.frames_of_source(0)) == pytest.approx(150, abs=2)  # its whole 3 s
@@ -130,7 +130,7 @@ async def test_no_caps_means_an_unknown_length_plays_to_its_end(
     unknown = catalog.resolver.add(
         make_track("unmeasured-long", None), Stream(catalog.server.url("long440.mp3"), {})
     )
-    await player.enqueue([unknown])
+    player.enqueue([unknown])
     ended = await listener.wait_ended(1)
     assert [(e[1], e[2]) for e in ended] == [(unknown, EndReason.FINISHED)]
     assert len(collector.frames_of_source(0)) == pytest.approx(150, abs=2)
@@ -144,7 +144,7 @@ async def test_no_loop_mode_plays_a_capped_track_again(
     live = live_clock(catalog)
     tone = catalog.tones[1]
     player.set_loop(mode)
-    await player.enqueue([live, tone])
+    player.enqueue([live, tone])
     ended = await listener.wait_ended(3)
     # The tone loops (by itself, or as the whole queue); the capped stream never comes back.
     assert [(e[1], e[2]) for e in ended[:3]] == [
@@ -162,7 +162,7 @@ async def test_a_seek_counts_on_to_the_cap_from_where_it_lands(
     player = make_player(max_unknown_duration=1.0)
     unknown = unmeasured_clock(catalog)
     collector.hold_at(10)
-    await player.enqueue([unknown])
+    player.enqueue([unknown])
     assert await collector.wait_held()
     await player.seek(0.6)
     collector.release()
@@ -178,7 +178,7 @@ async def test_a_seek_past_the_cap_ends_the_track(
     player = make_player(max_unknown_duration=1.0)
     unknown = unmeasured_clock(catalog)
     collector.hold_at(10)
-    await player.enqueue([unknown, catalog.tones[2]])
+    player.enqueue([unknown, catalog.tones[2]])
     assert await collector.wait_held()
     await player.seek(2.0)
     collector.release()
@@ -198,7 +198,7 @@ async def test_a_start_from_a_saved_position_counts_on_to_the_cap(
     player = make_player(max_live_duration=0.5)
     player.voice = None  # queued while not connected, as a restore does
     live = live_clock(catalog)
-    await player.enqueue([live])
+    player.enqueue([live])
     player.voice = collector
     assert player.start(position=0.3)
     ended = await listener.wait_ended(1)
@@ -214,7 +214,7 @@ async def test_a_measured_length_lifts_the_unknown_length_cap(
         make_track("measured-later", None), Stream(catalog.server.url("long440.mp3"), {})
     )
     collector.hold_at(10)
-    await player.enqueue([unmeasured])
+    player.enqueue([unmeasured])
     assert await collector.wait_held()
     measured = dataclasses.replace(unmeasured, duration=3.0)
     assert player.update_track(unmeasured, measured)

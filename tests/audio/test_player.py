@@ -92,7 +92,7 @@ def current_source(voice: VoiceCollector) -> TimedAudio:
 async def test_plays_the_queue_in_order(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
-    assert await player.enqueue(list(catalog.tones)) == 0  # the first one started at once
+    assert player.enqueue(list(catalog.tones)) == 0  # the first one started at once
     ended = await listener.wait_ended(3)
     assert [(e[1], e[2], e[3]) for e in ended] == [(t, EndReason.FINISHED, None) for t in catalog.tones]
     assert titles(listener.of("started")) == ["tone330", "tone550", "tone770"]
@@ -109,10 +109,10 @@ async def test_enqueue_while_playing_returns_queue_positions(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector
 ) -> None:
     collector.hold_at(5)
-    assert await player.enqueue([catalog.long]) == 0
+    assert player.enqueue([catalog.long]) == 0
     assert await collector.wait_held()
-    assert await player.enqueue(list(catalog.tones[:2])) == 1
-    assert await player.enqueue([catalog.tones[2]], next_up=True) == 1
+    assert player.enqueue(list(catalog.tones[:2])) == 1
+    assert player.enqueue([catalog.tones[2]], next_up=True) == 1
     assert list(player.queue) == [catalog.tones[2], catalog.tones[0], catalog.tones[1]]
     collector.release()
 
@@ -121,7 +121,7 @@ async def test_loop_track_repeats_until_turned_off(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
     player.set_loop(LoopMode.TRACK)
-    await player.enqueue(list(catalog.tones[:2]))
+    player.enqueue(list(catalog.tones[:2]))
     await listener.wait_started(3)
     player.set_loop(LoopMode.OFF)
     await listener.wait_for(lambda r: "tone550" in titles(r.of("started")))
@@ -137,7 +137,7 @@ async def test_loop_queue_cycles(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
     player.set_loop(LoopMode.QUEUE)
-    await player.enqueue(list(catalog.tones[:2]))
+    player.enqueue(list(catalog.tones[:2]))
     await listener.wait_started(5)
     assert titles(listener.of("started"))[:5] == ["tone330", "tone550", "tone330", "tone550", "tone330"]
     assert [pitch_of_source(collector, i) for i in range(4)] == pytest.approx([330, 550, 330, 550], abs=3)
@@ -149,9 +149,9 @@ async def test_skip_cuts_the_track_and_plays_the_next(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
     collector.hold_at(10)
-    await player.enqueue([catalog.long, catalog.tones[1]])
+    player.enqueue([catalog.long, catalog.tones[1]])
     assert await collector.wait_held()
-    assert await player.skip() is catalog.long
+    assert player.skip() is catalog.long
     collector.release()
     ended = await listener.wait_ended(2)
     assert [(e[1], e[2]) for e in ended] == [
@@ -161,14 +161,14 @@ async def test_skip_cuts_the_track_and_plays_the_next(
     assert len(collector.frames_of(0)) == 10  # cut where it stood, not played to its 3 s end
     assert pitch_of_source(collector, 0) == pytest.approx(440, abs=3)
     assert pitch_of_source(collector, 1) == pytest.approx(550, abs=3)
-    assert await player.skip() is None  # nothing left
+    assert player.skip() is None  # nothing left
 
 
 async def test_stop_clears_everything_and_kills_ffmpeg(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
     collector.hold_at(10)
-    await player.enqueue([catalog.long, *catalog.tones])
+    player.enqueue([catalog.long, *catalog.tones])
     assert await collector.wait_held()
     playing_pid = current_source(collector).pid
     await player.stop()
@@ -185,7 +185,7 @@ async def test_volume_changes_live_without_a_new_ffmpeg(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
     collector.hold_at(20)
-    await player.enqueue([catalog.long])
+    player.enqueue([catalog.long])
     assert await collector.wait_held()
     source = current_source(collector)
     pid = source.pid
@@ -210,7 +210,7 @@ async def test_seek_lands_on_the_second_asked_for(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
     collector.hold_at(10)
-    await player.enqueue([catalog.clock])
+    player.enqueue([catalog.clock])
     assert await collector.wait_held()
     old = current_source(collector)
     assert player.position == pytest.approx(0.2)
@@ -233,7 +233,7 @@ async def test_forward_and_rewind_are_relative_to_the_position(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector
 ) -> None:
     collector.hold_at(100)
-    await player.enqueue([catalog.clock])
+    player.enqueue([catalog.clock])
     assert await collector.wait_held()
     assert player.position == pytest.approx(2.0)
     await player.forward(3)
@@ -258,7 +258,7 @@ async def test_seek_past_the_end_moves_to_the_next_track(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
     collector.hold_at(10)
-    await player.enqueue([catalog.clock, catalog.tones[0]])
+    player.enqueue([catalog.clock, catalog.tones[0]])
     assert await collector.wait_held()
     await player.seek(11.0)
     collector.release()
@@ -273,7 +273,7 @@ async def test_seek_while_paused_stays_paused_and_silent(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector
 ) -> None:
     collector.hold_at(10)
-    await player.enqueue([catalog.clock])
+    player.enqueue([catalog.clock])
     assert await collector.wait_held()
     player.pause()
     collector.release()
@@ -303,7 +303,7 @@ async def test_a_404_stream_fails_and_the_queue_goes_on(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
     missing = catalog.track("missing", "missing.mp3", 1.0)
-    await player.enqueue([catalog.tones[0], missing, catalog.tones[2]])
+    player.enqueue([catalog.tones[0], missing, catalog.tones[2]])
     ended = await listener.wait_ended(3)
     assert [(e[1], e[2]) for e in ended] == [
         (catalog.tones[0], EndReason.FINISHED),
@@ -324,7 +324,7 @@ async def test_an_extraction_failure_fails_the_track_and_the_queue_goes_on(
     listener: RecordingListener,
 ) -> None:
     gone = catalog.resolver.add(make_track("gone", 5.0), ExtractionError("That video is unavailable."))
-    await player.enqueue([gone, catalog.tones[1]])
+    player.enqueue([gone, catalog.tones[1]])
     ended = await listener.wait_ended(2)
     assert [(e[1], e[2]) for e in ended] == [(gone, EndReason.FAILED), (catalog.tones[1], EndReason.FINISHED)]
     assert isinstance(ended[0][3], ExtractionError)
@@ -337,7 +337,7 @@ async def test_failed_tracks_are_not_looped(
 ) -> None:
     gone = catalog.resolver.add(make_track("gone", 5.0), ExtractionError("That video is unavailable."))
     player.set_loop(LoopMode.TRACK)
-    await player.enqueue([gone])
+    player.enqueue([gone])
     ended = await listener.wait_ended(1)
     assert ended[0][2] is EndReason.FAILED
     await listener.wait_for(lambda r: r.events[-1] == ("state",))
@@ -352,7 +352,7 @@ async def test_next_stream_is_prefetched_and_its_ffmpeg_prestarted(
 ) -> None:
     first, second = catalog.tones[0], catalog.tones[1]
     collector.hold_at(10)
-    await player.enqueue([first, second])
+    player.enqueue([first, second])
     assert await collector.wait_held()
     # 1 s tracks are always within the pre-start lead, so the next ffmpeg starts right away.
     await listener.wait_for(lambda r: catalog.resolver.calls.count(second) == 1)
@@ -371,7 +371,7 @@ async def test_a_stale_prefetched_stream_is_fetched_again(
 
     expiring = make_track("expiring", 1.0)
     catalog.resolver.add(expiring, Stream(catalog.server.url("tone550.mp3"), {}, expires_at=time.time() + 5))
-    await player.enqueue([catalog.tones[0], expiring])
+    player.enqueue([catalog.tones[0], expiring])
     await listener.wait_ended(2)
     assert catalog.resolver.calls.count(expiring) >= 2  # 5 s from expiry is inside the safety margin
 
@@ -380,7 +380,7 @@ async def test_assigning_the_buffer_replaces_the_current_track(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
     collector.hold_at(10)
-    await player.enqueue([catalog.long, catalog.tones[2]])
+    player.enqueue([catalog.long, catalog.tones[2]])
     assert await collector.wait_held()
     player._play(catalog.tones[0])  # the observer entry point: a track placed in the buffer starts
     collector.release()
@@ -423,7 +423,7 @@ async def test_broken_listeners_never_stop_playback(
     player.events.unsubscribe(listener)
     for extra in (broken_on_start, broken_on_end, starts, listener):
         player.events.subscribe(extra)
-    await player.enqueue(list(catalog.tones[:2]))
+    player.enqueue(list(catalog.tones[:2]))
     await listener.wait_ended(2)
     assert starts.started == ["tone330", "tone550"]
     assert "listener bug" in caplog.text
@@ -447,7 +447,7 @@ async def test_commands_when_nothing_plays(player: GuildPlayer) -> None:
     for coro in (player.seek(3), player.rewind(3), player.forward(3)):
         with pytest.raises(PlayerError, match="Nothing is playing"):
             await coro
-    assert await player.skip() is None
+    assert player.skip() is None
     await player.stop()  # harmless
 
 
@@ -456,7 +456,7 @@ async def test_without_voice_tracks_wait_until_start(
 ) -> None:
     gp = GuildPlayer(5, extractor=catalog.resolver, loop=asyncio.get_running_loop(), events=bus(listener))
     try:
-        assert await gp.enqueue([catalog.tones[0]]) == 1
+        assert gp.enqueue([catalog.tones[0]]) == 1
         assert gp.current is None and len(gp.queue) == 1
         gp.voice = collector
         assert gp.start()
@@ -470,7 +470,7 @@ async def test_close_kills_everything_and_refuses_more(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
     collector.hold_at(10)
-    await player.enqueue([catalog.long, *catalog.tones])
+    player.enqueue([catalog.long, *catalog.tones])
     assert await collector.wait_held()
     await listener.wait_started(1)
     events_before = list(listener.events)
@@ -479,7 +479,7 @@ async def test_close_kills_everything_and_refuses_more(
     assert player.closed
     assert await wait_no_ffmpeg() == []
     with pytest.raises(PlayerError):
-        await player.enqueue([catalog.tones[0]])
+        player.enqueue([catalog.tones[0]])
     assert all(t.done() for t in player._tasks)
     # Quiet: nothing that a state store would read as "the user cleared the queue".
     assert await collector.wait_for(lambda c: c.after_errors == [None])
@@ -503,7 +503,7 @@ async def test_detach_stops_but_keeps_the_queue_and_start_resumes(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
     collector.hold_at(10)
-    await player.enqueue([catalog.long, catalog.tones[0]])
+    player.enqueue([catalog.long, catalog.tones[0]])
     assert await collector.wait_held()
     await player.detach()
     collector.release()
@@ -523,7 +523,7 @@ async def test_a_disconnected_voice_keeps_tracks_queued(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector
 ) -> None:
     collector.disconnect()
-    assert await player.enqueue([catalog.tones[0]]) == 1
+    assert player.enqueue([catalog.tones[0]]) == 1
     assert player.current is None and collector.plays == 0
 
 
@@ -539,7 +539,7 @@ async def test_a_missing_ffmpeg_fails_tracks_without_crashing(
     )
     gp.voice = collector
     try:
-        await gp.enqueue(list(catalog.tones[:2]))
+        gp.enqueue(list(catalog.tones[:2]))
         ended = await listener.wait_ended(2)
         assert [e[2] for e in ended] == [EndReason.FAILED, EndReason.FAILED]
         assert all(isinstance(e[3], PlayerError) for e in ended)
@@ -561,7 +561,7 @@ async def test_position_checkpoints_while_playing(
     gp.voice = collector
     try:
         collector.hold_at(10)
-        await gp.enqueue([catalog.clock])
+        gp.enqueue([catalog.clock])
         assert await collector.wait_held()
         await listener.wait_started(1)
         baseline = len(listener.of("state"))
@@ -579,7 +579,7 @@ async def test_the_next_track_follows_with_almost_no_silence(
     gp = GuildPlayer(9, extractor=catalog.resolver, loop=asyncio.get_running_loop(), events=bus(listener))
     gp.voice = voice
     try:
-        await gp.enqueue(list(catalog.tones[:2]))
+        gp.enqueue(list(catalog.tones[:2]))
         await listener.wait_ended(2)
         gap = voice.frames_of_source(1)[0].at - voice.frames_of_source(0)[-1].at
         # The same AudioPlayer went on with the pre-started ffmpeg: one frame period, not a restart.
@@ -606,7 +606,7 @@ async def test_seeking_back_from_the_end_drops_the_prestarted_ffmpeg(
     gp.voice = collector
     try:
         collector.hold_at(460)  # 9.2 s in: inside the lead
-        await gp.enqueue([catalog.clock, catalog.tones[0]])
+        gp.enqueue([catalog.clock, catalog.tones[0]])
         assert await collector.wait_held()
         prestarted = await wait_for_ffmpeg(lambda pids: len(pids) >= 2) - {current_source(collector).pid}
         assert len(prestarted) == 1
@@ -626,7 +626,7 @@ async def test_seeking_back_from_the_end_drops_the_prestarted_ffmpeg(
 async def test_the_voice_encoder_runs_without_fec(
     player: GuildPlayer, catalog: Catalog, collector: VoiceCollector, listener: RecordingListener
 ) -> None:
-    await player.enqueue([catalog.tones[0]])
+    player.enqueue([catalog.tones[0]])
     await listener.wait_ended(1)
     assert collector.fec == [False]
 
@@ -636,7 +636,7 @@ async def test_a_queue_edit_replaces_the_armed_next_track(
 ) -> None:
     # The 3 s track is inside the 3 s pre-start lead from its first frame: tone330 gets armed at once.
     collector.hold_at(50)
-    await player.enqueue([catalog.long, catalog.tones[0], catalog.tones[1]])
+    player.enqueue([catalog.long, catalog.tones[0], catalog.tones[1]])
     assert await collector.wait_held()
     armed = await wait_for_ffmpeg(lambda pids: len(pids) == 2) - {current_source(collector).pid}
     assert player.queue.remove(1) is catalog.tones[0]

@@ -144,7 +144,7 @@ async def test_killed_ffmpeg_resumes_at_the_same_position_on_a_fresh_stream(
     player = make_player(catalog.resolver, collector, listener)
     closing.append(player)
     collector.hold_at(170)  # 3.4 s into the clock
-    await player.enqueue([catalog.clock])
+    player.enqueue([catalog.clock])
     assert await collector.wait_held()
     killed = current_source(collector)
     kill(killed.pid)
@@ -167,7 +167,7 @@ async def test_a_stuck_ffmpeg_is_killed_by_the_stall_watch_and_the_track_resumes
     player = make_player(catalog.resolver, collector, listener, stall_timeout=0.6)
     closing.append(player)
     collector.hold_at(120)
-    await player.enqueue([catalog.clock])
+    player.enqueue([catalog.clock])
     assert await collector.wait_held()
     stuck = psutil.Process(current_source(collector).pid)
     stuck.suspend()  # alive, holding its pipe, producing nothing: only the position tells
@@ -193,7 +193,7 @@ async def test_a_connection_dropped_at_40_percent_is_resumed_by_ffmpeg_itself(
     player = make_player(resolver, collector, listener)
     closing.append(player)
     before = cut_server.request_count()
-    await player.enqueue([clock])
+    player.enqueue([clock])
     ended = await listener.wait_ended(1, timeout=20)
     assert [(e[1], e[2]) for e in ended] == [(clock, EndReason.FINISHED)]
     requests = cut_server.requests[before:]
@@ -225,7 +225,7 @@ async def test_a_dropped_stream_whose_url_expired_is_resumed_by_the_player(
     player = make_player(resolver, collector, listener)
     closing.append(player)
     before = cut_server.request_count()
-    await player.enqueue([clock])
+    player.enqueue([clock])
     ended = await listener.wait_ended(1, timeout=30)
     assert [(e[1], e[2]) for e in ended] == [(clock, EndReason.FINISHED)]
     paths = [r.path for r in cut_server.requests[before:]]
@@ -245,7 +245,7 @@ async def test_a_source_that_keeps_breaking_is_restarted_twice_then_skipped(
     closing.append(player)
     after_it = catalog.tones[1]
     collector.hold_at(60)
-    await player.enqueue([catalog.clock, after_it])
+    player.enqueue([catalog.clock, after_it])
     for attempt in range(3):
         assert await collector.wait_held()
         assert collector.plays == attempt + 1
@@ -269,7 +269,7 @@ async def test_a_404_fails_once_without_restarts_and_the_queue_goes_on(
     missing = catalog.track("missing", "nope.mp3", 5.0)
     player = make_player(catalog.resolver, collector, listener)
     closing.append(player)
-    await player.enqueue([missing, catalog.tones[0]])
+    player.enqueue([missing, catalog.tones[0]])
     ended = await listener.wait_ended(2)
     assert [(e[1], e[2]) for e in ended] == [
         (missing, EndReason.FAILED),
@@ -297,7 +297,7 @@ async def test_a_source_that_never_answers_times_out_and_the_queue_goes_on(
     closing.append(player)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    await player.enqueue([hanging, tone])
+    player.enqueue([hanging, tone])
     ended = await listener.wait_ended(1, timeout=15)
     waited = loop.time() - started
     assert [(e[1], e[2]) for e in ended] == [(hanging, EndReason.FAILED)]
@@ -314,7 +314,7 @@ async def test_pause_seek_and_skip_never_trigger_a_restart(
     player = make_player(catalog.resolver, collector, listener, stall_timeout=0.4)
     closing.append(player)
     collector.hold_at(30)
-    await player.enqueue([catalog.clock, catalog.tones[0]])
+    player.enqueue([catalog.clock, catalog.tones[0]])
     assert await collector.wait_held()
     player.pause()
     collector.release()
@@ -323,7 +323,7 @@ async def test_pause_seek_and_skip_never_trigger_a_restart(
     assert collector.plays == 1 and player.current is catalog.clock
     player.resume()
     await player.seek(6.0)
-    await player.skip()
+    player.skip()
     ended = await listener.wait_ended(2)
     assert [(e[1], e[2]) for e in ended] == [
         (catalog.clock, EndReason.SKIPPED),
@@ -342,7 +342,7 @@ async def test_a_voice_drop_waits_for_the_reconnect_and_resumes_where_it_was_eve
     player = make_player(catalog.resolver, collector, listener, reconnect_wait=20.0)
     closing.append(player)
     collector.hold_at(150)
-    await player.enqueue([catalog.clock])
+    player.enqueue([catalog.clock])
     assert await collector.wait_held()
     collector.disconnect()
     collector.release()
@@ -371,7 +371,7 @@ async def test_a_voice_connection_that_never_comes_back_detaches_and_keeps_the_t
     player = make_player(catalog.resolver, collector, listener, reconnect_wait=0.5)
     closing.append(player)
     collector.hold_at(50)
-    await player.enqueue([catalog.clock, catalog.tones[0]])
+    player.enqueue([catalog.clock, catalog.tones[0]])
     assert await collector.wait_held()
     collector.disconnect()
     collector.release()

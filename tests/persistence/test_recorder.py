@@ -105,7 +105,7 @@ async def test_voice_channel_current_track_then_leave_and_stop(rig: Rig, store: 
     voice = ChannelVoice(asyncio.get_running_loop(), pace=0.02)
     player.voice = voice
     try:
-        await player.enqueue([catalog.clock, catalog.long])
+        player.enqueue([catalog.clock, catalog.long])
         await events.wait_for(lambda r: len(r.of("started")) == 1)
         await writer.flush(GUILD)
         saved = await store.load_state(GUILD)
@@ -134,7 +134,7 @@ async def test_position_is_checkpointed_on_the_clock_and_on_pause(rig: Rig, stor
     player.voice = voice
     ticker = asyncio.create_task(recorder.run_checkpoints(lambda: [player], interval=0.25))
     try:
-        await player.enqueue([catalog.clock])
+        player.enqueue([catalog.clock])
         await events.wait_for(lambda r: len(r.of("started")) == 1)
         saves_before = len(writer.saves)
         await asyncio.wait_for(_until(lambda: len(writer.checkpoints) >= 5), 10)

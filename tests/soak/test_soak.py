@@ -151,7 +151,7 @@ async def test_500_short_tracks_leak_nothing(soak_server: str) -> None:
     tracemalloc.start()
     try:
         player.set_loop(LoopMode.QUEUE)
-        await player.enqueue(tracks)
+        player.enqueue(tracks)
         await asyncio.wait_for(warmed.wait(), 30)
         traced_warm, rss_warm = measure()
         started = loop.time()
