@@ -35,15 +35,15 @@ log = logging.getLogger(__name__)
 class GuildPlayer(ObservedBuffer):
     """Plays one guild's queue into its voice connection (built as :class:`ObservedBuffer` is)."""
 
-    def enqueue(self, tracks: Sequence[Track], *, next_up: bool = False) -> int:
-        """Queue ``tracks`` (all or none) and start playing if idle.
+    def enqueue(self, tracks: Sequence[Track], *, next_up: bool = False, start_at: float = 0.0) -> int:
+        """Queue ``tracks`` (all or none) and start playing if idle (``start_at`` seconds in).
 
         Returns the queue position of the first track, or 0 when it started playing at once.
         """
         if self.closed:
             raise PlayerError("The player was closed.")
         first = self.queue.extend(tracks, front=next_up)
-        if first and self.start():
+        if first and self.start(position=start_at):
             return 0 if first == 1 else first - 1
         return first
 

@@ -7,6 +7,7 @@ Every refusal names the limit it hit, so members know what to change. Limits of 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -18,6 +19,8 @@ from discord.ext import commands
 from audio.errors import LimitReached
 from audio.track import Track
 from bot.text import format_duration
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,17 @@ def admit(
             raise LimitReached(f"You already have {mine} tracks queued (the limit is {limits.max_user_tracks}).")
         allowed = allowed[:room]
     return allowed
+
+
+def admit_restored(tracks: Sequence[Track], *, queued: Iterable[Track], limits: Limits, guild_id: int) -> list[Track]:
+    """A saved queue coming back: as much of it as the queue has room for, never a refusal."""
+    if not limits.max_queue_length:
+        return list(tracks)
+    room = max(0, limits.max_queue_length - len(list(queued)))
+    if len(tracks) > room:
+        log.warning("guild %s: %d saved tracks, the queue holds %d more; the rest are dropped",
+                    guild_id, len(tracks), room)  # fmt: skip
+    return list(tracks[:room])
 
 
 def too_long(track: Track, limits: Limits) -> bool:

@@ -1,10 +1,10 @@
-"""The one way tracks join a guild's queue on a member's behalf: `play`, a search pick, `playlist play`.
+"""The one way tracks join a guild's queue: `play`, a search pick, `playlist play` and the restore.
 
-Each step used to be written in each command, and only `play` waited for its arrival turn, so a
-search pick could overtake a `play` typed before it. Here: wait for the player (already connecting,
-or connect now), wait for the turn taken when the command arrived, remember the text channel for
+Every caller takes its arrival turn first, so none overtakes another (a `play` typed while the saved
+queue is being restored queues behind it). Here: wait for the player (already connecting, connect
+now, or none when the queue waits out of voice), wait for the turn, remember the text channel for
 announcements, admit against the limits, enqueue (a direct file is measured once it plays), and
-save before the member is told.
+save before anyone is told.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ import discord
 from audio.errors import LimitReached
 from audio.player import GuildPlayer
 from audio.track import Track
-from bot.admission import admit
+from bot.admission import admit, admit_restored
 from bot.arrival_order import Turn
 from bot.late_duration import enqueue_then_measure
-from bot.persistence import persistence_of
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
@@ -46,24 +45,39 @@ async def queue_for(
     turn: Turn,
     *,
     guild: discord.Guild,
-    voice_channel: VoiceLike,
-    text_channel_id: int,
-    requester_id: int,
+    voice_channel: VoiceLike | None,
+    text_channel_id: int | None,
+    requester_id: int | None,
     tracks: Sequence[Track],
     connecting: asyncio.Future[GuildPlayer] | None = None,
+    start_at: float = 0.0,
 ) -> Queued:
-    """Queue ``tracks`` for ``requester_id``; the caller holds ``turn`` from when its command arrived."""
+    """Queue ``tracks`` for ``requester_id``; the caller holds ``turn`` from when it arrived.
+
+    ``voice_channel`` None queues without joining voice (nothing starts); ``requester_id`` None is
+    a restored queue, admitted against the queue's room only (its members' tracks were admitted
+    when they asked); ``start_at`` is where the first track starts if it starts now.
+    """
     if connecting is not None:
         player = await connecting
-    else:
+    elif voice_channel is not None:
         player = await bot.voice_connector.connect(guild, voice_channel)
+    else:
+        player = bot.player_for(guild)
     await turn.wait()
-    bot.text_channels[guild.id] = text_channel_id
-    admitted = admit(tracks, queued=player.queue, requester_id=requester_id, limits=bot.limits)
+    if text_channel_id is not None:
+        bot.text_channels[guild.id] = text_channel_id
+    if requester_id is None:
+        admitted = admit_restored(tracks, queued=player.queue, limits=bot.limits, guild_id=guild.id)
+    else:
+        admitted = admit(tracks, queued=player.queue, requester_id=requester_id, limits=bot.limits)
     extractor = bot.extractor
     enqueued = await enqueue_then_measure(
-        player, admitted, needs_measuring=extractor.needs_measuring, measure=extractor.measure, limits=bot.limits
-    )
-    persistence = persistence_of(bot)
-    saved = None if persistence is None else await persistence.saved(player)  # survives a kill -9
+        player, admitted, needs_measuring=extractor.needs_measuring, measure=extractor.measure,
+        limits=bot.limits, start_at=start_at,
+    )  # fmt: skip
+    from bot.persistence import persistence_of  # not at the top: the restorer in there queues through here
+
+    saver = persistence_of(bot)
+    saved = None if saver is None else await saver.saved(player)  # survives a kill -9
     return Queued(player, enqueued.tracks, enqueued.position, saved, enqueued.refusal)

@@ -22,10 +22,10 @@ import discord
 from audio.errors import StoreError
 from audio.events import PlayerEvent, StateChanged, TrackStarted
 from audio.player import LoopMode
-from audio.track import Track
+from bot.arrival_order import Turn
 from bot.checks import listeners
-from bot.late_duration import measure_in_place
 from bot.persistence.recorder import StateRecorder
+from bot.queueing import VoiceLike, queue_for
 from bot.store import GuildState, StateWriter, Store
 
 if TYPE_CHECKING:
@@ -73,7 +73,6 @@ class Restorer:
         self._retry_delay = retry_delay
         self._pause_when_started: set[int] = set()
         self.deferred: dict[int, GuildState] = {}  # guild id -> state waiting for a listener
-        self._measuring: set[asyncio.Task[dict[int, Track]]] = set()
 
     def on_player_event(self, event: PlayerEvent) -> None:
         guild_id = event.guild_id
@@ -136,64 +135,59 @@ class Restorer:
             return RestoreResult(guild_id, RestoreOutcome.SKIPPED, "already playing again")
         channel = guild.get_channel(state.voice_channel_id) if state.voice_channel_id is not None else None
         has_tracks = state.current is not None or bool(state.queue)
-        if has_tracks and isinstance(channel, discord.VoiceChannel | discord.StageChannel) and not listeners(channel):
+        if has_tracks and isinstance(channel, VoiceLike) and not listeners(channel):
             self.deferred[guild_id] = state
             return RestoreResult(guild_id, RestoreOutcome.DEFERRED, "nobody is in the voice channel yet")
+        # The saved queue takes its turn before any command that arrives while it is restored.
+        async with self._bot.arrival_order.turn(guild_id) as turn:
+            return await self._requeue(state, guild, channel if isinstance(channel, VoiceLike) else None, turn)
+
+    async def _requeue(
+        self, state: GuildState, guild: discord.Guild, channel: VoiceLike | None, turn: Turn
+    ) -> RestoreResult:
+        guild_id = state.guild_id
         self._recorder.suspend(guild_id)
         player = self._bot.player_for(guild)
-
         player.set_volume(state.volume)
         player.set_loop(LoopMode(state.loop_mode))
-        if state.text_channel_id is not None and guild.get_channel(state.text_channel_id) is not None:
-            self._bot.text_channels.setdefault(guild_id, state.text_channel_id)
+        text_channel_id = state.text_channel_id
+        if text_channel_id is not None and guild.get_channel(text_channel_id) is None:
+            text_channel_id = None
         tracks = ([state.current] if state.current is not None else []) + list(state.queue)
-        room = player.queue.max_length
-        if room is not None and len(tracks) > room:
-            log.warning("guild %s: %d saved tracks, the queue holds %d; the rest are dropped",
-                        guild_id, len(tracks), room)
-            tracks = tracks[:room]
-        if tracks:
-            player.queue.extend(tracks)
-
+        voice: VoiceLike | None = None
         if not tracks:
-            return self._waiting(player, state, "nothing to play")
-        if state.voice_channel_id is None:
-            return self._waiting(player, state, "it was not in voice")
-        if not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
-            return self._waiting(player, state, "the voice channel is gone")
-
-        if not await self._connect(guild, channel):
-            return self._waiting(player, state, "could not connect to voice")
-        position = state.position if state.current is not None else 0.0
-        if state.paused and state.current is not None:
-            self._pause_when_started.add(guild_id)
-        self._recorder.seed(state)
+            reason = "nothing to play"
+        elif state.voice_channel_id is None:
+            reason = "it was not in voice"
+        elif channel is None:
+            reason = "the voice channel is gone"
+        elif not await self._connect(guild, channel):
+            reason = "could not connect to voice"
+        else:
+            voice, reason = channel, ""
+        position = state.position if state.current is not None and voice is not None else 0.0
+        if voice is not None:
+            if state.paused and state.current is not None:
+                self._pause_when_started.add(guild_id)
+            self._recorder.seed(state)
         self._recorder.resume(guild_id)
-        if not player.start(position=position):
+        queued = await queue_for(
+            self._bot, turn, guild=guild, voice_channel=voice, text_channel_id=text_channel_id,
+            requester_id=None, tracks=tracks, start_at=position,
+        )  # fmt: skip
+        if voice is None:
+            return self._waiting(player, state, reason)
+        if not queued.tracks or queued.position != 0:
             self._pause_when_started.discard(guild_id)
             return RestoreResult(guild_id, RestoreOutcome.FAILED, "the player did not start")
-        self._recorder.record(player)
-        self._measure_later(player, tracks)
         return RestoreResult(guild_id, RestoreOutcome.RESUMED, f"at {position:.1f} s")
-
-    def _measure_later(self, player: GuildPlayer, tracks: list[Track]) -> None:
-        """A direct file saved before ffprobe measured it (a kill within that moment) gets its length now."""
-        extractor = self._bot.extractor
-        if not any(extractor.needs_measuring(track) for track in tracks):
-            return
-        task = asyncio.create_task(
-            measure_in_place(player, tracks, needs_measuring=extractor.needs_measuring, measure=extractor.measure),
-            name=f"restore-measure-{player.guild_id}",
-        )
-        self._measuring.add(task)
-        task.add_done_callback(self._measuring.discard)
 
     def _waiting(self, player: GuildPlayer, state: GuildState, reason: str) -> RestoreResult:
         self._recorder.resume(state.guild_id)
         self._recorder.record(player)
         return RestoreResult(state.guild_id, RestoreOutcome.WAITING, reason)
 
-    async def _connect(self, guild: discord.Guild, channel: discord.VoiceChannel | discord.StageChannel) -> bool:
+    async def _connect(self, guild: discord.Guild, channel: VoiceLike) -> bool:
         delay = self._retry_delay
         for attempt in range(1, self._attempts + 1):
             try:

@@ -222,6 +222,38 @@ async def test_a_direct_file_saved_before_it_was_measured_gets_its_length_after_
         await persistence.close()
 
 
+async def test_a_play_sent_while_the_saved_queue_is_restored_queues_behind_it(
+    fake_discord: FakeDiscord, media: MediaServer, tmp_path: Path
+) -> None:
+    """The restore takes its arrival turn first: a `play` typed while the bot rejoins voice queues
+    after the saved tracks, and the saved track still resumes at its checkpoint."""
+    guild = add_music_guild(fake_discord, "Busy Restore Guild")
+    alice = Member(fake_discord, guild, guild.member("alice"))
+    await alice.join_voice()
+    clock, saved_next = media_track(media, "clock60", 60.0), media_track(media, "next500", 1.5)
+    state = GuildState(guild.id, voice_channel_id=guild.voice_channel.id, current=clock, queue=(saved_next,),
+                       position=20.0)
+    database = f"sqlite:///{tmp_path / 'brent.db'}"
+    async with restored_bot(fake_discord, database, tmp_path) as (bot, persistence, _):
+        asked_before = len(fake_discord.gateway_log)
+        restoring = asyncio.create_task(persistence.restorer.restore(state))
+        await fake_discord.wait_until(
+            lambda: any(op.op == 4 for op in fake_discord.gateway_log[asked_before:]), 20, "the rejoin"
+        )
+        recorder = fake_discord.voice_log(guild)
+        started = time.perf_counter()
+        await alice.ask(f"play {media.url('next500.mp3')}", "#2", timeout=30)
+        result = await asyncio.wait_for(restoring, 30)
+        assert result.outcome is RestoreOutcome.RESUMED, result
+        player = bot.players[guild.id]
+        assert player.current == clock
+        assert [t.title for t in player.queue] == ["next500", "next500"]
+        assert [t.requester_id for t in player.queue][0] == saved_next.requester_id
+        await recorder.wait_for_audio(1.5, timeout=20, after=started)
+        assert heard_seconds(clock_runs(recorder.pcm(after=started)))[0] in (20, 21)
+        await persistence.close()
+
+
 async def test_restore_rejoins_where_people_are_defers_where_nobody_is_and_forgets_lost_guilds(
     fake_discord: FakeDiscord, media: MediaServer, tmp_path: Path
 ) -> None:
