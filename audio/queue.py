@@ -1,8 +1,10 @@
-"""The per-guild FIFO of tracks waiting to play.
+"""The per-guild queue of tracks waiting to play, always held in play order.
 
 Positions are 1-based because users type them (``!remove 3``); every position check happens here so
 the error message naming the valid range is the same for every command. Pure Python on purpose: the
-queue is tested and benchmarked without discord, and the player only pops from the front.
+queue is tested and benchmarked without discord, and the player only pops from the front. The
+``mode`` (:mod:`audio.queue_order`) decides where an added track goes: the back, or its member's
+turn; either way the deque is the play order, so positions shown are what plays next.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from audio.errors import LimitReached, QueueError
+from audio.queue_order import QueueMode, insertion_index
 from audio.track import Track
 
 log = logging.getLogger(__name__)
@@ -36,14 +39,24 @@ class TrackQueue:
 
     ``on_change`` is called after every mutation, so the player can refresh its prefetched next
     track and tell its listeners; it is a plain callable so the queue stays free of asyncio.
+    ``last_popped`` is the track that left the front last (the one playing, or played last): the
+    fair modes count it as its member's turn.
     """
 
-    def __init__(self, *, max_length: int | None = None, on_change: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_length: int | None = None,
+        on_change: Callable[[], None] | None = None,
+        mode: QueueMode = QueueMode.FIFO,
+    ) -> None:
         if max_length is not None and max_length < 1:
             raise ValueError("max_length must be positive or None")
         self._tracks: collections.deque[Track] = collections.deque()
         self.max_length = max_length
         self.on_change = on_change
+        self.mode = mode
+        self.last_popped: Track | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -82,11 +95,11 @@ class TrackQueue:
     # -- mutating --------------------------------------------------------------------------
 
     def add(self, track: Track) -> int:
-        """Append ``track``; returns its position."""
+        """Add ``track`` where the mode puts it (FIFO: the back); returns its position."""
         self._ensure_room(1)
-        self._tracks.append(track)
+        index = self._place(track)
         self._changed()
-        return len(self._tracks)
+        return index + 1
 
     def add_next(self, track: Track) -> int:
         """Put ``track`` at the front; returns 1."""
@@ -108,9 +121,12 @@ class TrackQueue:
         if front:
             self._tracks.extendleft(reversed(batch))
             first = 1
-        else:
+        elif self.mode is QueueMode.FIFO:
             first = len(self._tracks) + 1
             self._tracks.extend(batch)
+        else:
+            placed = [self._place(track) for track in batch]
+            first = self._index_of(batch[0], hint=placed[0]) + 1
         self._changed()
         return first
 
@@ -118,6 +134,7 @@ class TrackQueue:
         if not self._tracks:
             return None
         track = self._tracks.popleft()
+        self.last_popped = track
         self._changed()
         return track
 
@@ -165,6 +182,33 @@ class TrackQueue:
         self._tracks = collections.deque(items)
         self._changed()
 
+    def remove_where(self, unwanted: Callable[[Track], bool]) -> list[Track]:
+        """Remove every track ``unwanted`` picks (by member, duplicates); returns them in queue order."""
+        removed: list[Track] = []
+        kept: collections.deque[Track] = collections.deque()
+        for track in self._tracks:
+            (removed if unwanted(track) else kept).append(track)
+        if removed:
+            self._tracks = kept
+            self._changed()
+        return removed
+
+    def drop_first(self, count: int) -> list[Track]:
+        """Take the first ``count`` tracks off the front (``skipto``); returns them."""
+        count = max(0, min(count, len(self._tracks)))
+        dropped = [self._tracks.popleft() for _ in range(count)]
+        if dropped:
+            self._changed()
+        return dropped
+
+    def reset(self, tracks: Iterable[Track]) -> None:
+        """Make ``tracks`` the whole queue in this order (``undo``); all or none within the length cap."""
+        batch = list(tracks)
+        if self.max_length is not None and len(batch) > self.max_length:
+            raise LimitReached(f"The queue is full ({self.max_length} tracks).")
+        self._tracks = collections.deque(batch)
+        self._changed()
+
     def clear(self) -> int:
         """Empty the queue; returns how many tracks were removed."""
         removed = len(self._tracks)
@@ -183,6 +227,19 @@ class TrackQueue:
             valid = "The queue has only track #1." if size == 1 else f"Pick a number from 1 to {size}."
             raise QueueError(f"There is no track #{position}. {valid}")
         return position - 1
+
+    def _place(self, track: Track) -> int:
+        """Insert ``track`` where the mode puts it; returns its 0-based index."""
+        index = insertion_index(self._tracks, track, self.mode, self.last_popped)
+        self._tracks.insert(index, track)
+        return index
+
+    def _index_of(self, track: Track, *, hint: int) -> int:
+        """Where this very ``track`` is now (later inserts of a batch may have moved it back)."""
+        for index in range(hint, len(self._tracks)):
+            if self._tracks[index] is track:
+                return index
+        return hint
 
     def _ensure_room(self, count: int) -> None:
         if self.max_length is not None and len(self._tracks) + count > self.max_length:

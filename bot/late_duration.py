@@ -41,13 +41,15 @@ async def enqueue_then_measure(
     measure: Measure,
     limits: Limits,
     start_at: float = 0.0,
+    front: bool = False,
 ) -> Enqueued:
-    """Enqueue ``tracks`` (admitted already), then measure those that need it, concurrently.
+    """Enqueue ``tracks`` (admitted already; ``front``: ahead of the queue), then measure those that
+    need it, concurrently.
 
     A failed measure keeps the track as it was (length unknown): the queue and playback never
     depend on it.
     """
-    position = player.enqueue(tracks, start_at=start_at)
+    position = player.enqueue(tracks, next_up=front, start_at=start_at)
     measured = await measure_in_place(player, tracks, needs_measuring=needs_measuring, measure=measure)
     kept: list[Track] = []
     for track in tracks:

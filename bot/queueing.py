@@ -51,12 +51,15 @@ async def queue_for(
     tracks: Sequence[Track],
     connecting: asyncio.Future[GuildPlayer] | None = None,
     start_at: float = 0.0,
+    front: bool = False,
 ) -> Queued:
     """Queue ``tracks`` for ``requester_id``; the caller holds ``turn`` from when it arrived.
 
     ``voice_channel`` None queues without joining voice (nothing starts); ``requester_id`` None is
     a restored queue, admitted against the queue's room only (its members' tracks were admitted
-    when they asked); ``start_at`` is where the first track starts if it starts now.
+    when they asked); ``start_at`` is where the first track starts if it starts now; ``front``
+    puts the tracks ahead of the queue, in their order, whatever the queue mode (``playnext``,
+    ``previous``), else the queue mode places them.
     """
     if connecting is not None:
         player = await connecting
@@ -74,7 +77,7 @@ async def queue_for(
     extractor = bot.extractor
     enqueued = await enqueue_then_measure(
         player, admitted, needs_measuring=extractor.needs_measuring, measure=extractor.measure,
-        limits=bot.limits, start_at=start_at,
+        limits=bot.limits, start_at=start_at, front=front,
     )  # fmt: skip
     from bot.persistence import persistence_of  # not at the top: the restorer in there queues through here
 

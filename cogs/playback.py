@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,10 +14,10 @@ from audio.events import EndReason, PlayerEvent, PlayLimitReached, TrackEnded
 from audio.player import GuildPlayer, LoopMode
 from audio.track import Track
 from bot.admission import member_cooldown
-from bot.checks import listeners, member_voice_channel, require_listener
+from bot.checks import listeners, require_listener
 from bot.converters import DEFAULT_STEP, LoopModeConverter, Seconds, Timestamp, Volume
 from bot.permissions import SkipVote, is_dj, require_dj
-from bot.queueing import queue_for
+from bot.play_request import look_up_and_queue, queued_reply
 from bot.text import describe, format_duration, progress_bar, safe_text
 
 if TYPE_CHECKING:
@@ -27,11 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Ctx = commands.Context["BrentBot"]
-
-
-def _log_connect_failure(task: asyncio.Future[GuildPlayer]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.info("voice connection for a failed play did not complete: %s", task.exception())
 
 
 class PlaybackCog(commands.Cog, name="Playback"):
@@ -62,36 +56,11 @@ class PlaybackCog(commands.Cog, name="Playback"):
         Examples: `play https://youtu.be/dQw4w9WgXcQ` · `play daft punk around the world`
         """
         assert ctx.guild is not None
-        channel = member_voice_channel(ctx.author)
-        # Lookups run side by side; the queue still gets the tracks in the order the commands came.
-        async with self.bot.arrival_order.turn(ctx.guild.id) as turn:
-            async with self.bot.extraction_slots.take(ctx.guild.id, ctx.author.id):
-                # Resolve while the voice connection is being made, not after it.
-                connecting = asyncio.ensure_future(self.bot.voice_connector.connect(ctx.guild, channel))
-                try:
-                    tracks = await self.bot.extractor.resolve_all(query, requester_id=ctx.author.id)
-                except BaseException:
-                    # Cancelling a voice handshake half-way breaks discord.py's socket; let it finish
-                    # (the idle timer leaves later if nothing gets played) and keep its error quiet.
-                    connecting.add_done_callback(_log_connect_failure)
-                    raise
-                await connecting
-            queued = await queue_for(
-                self.bot, turn, guild=ctx.guild, voice_channel=channel, text_channel_id=ctx.channel.id,
-                requester_id=ctx.author.id, tracks=tracks, connecting=connecting,
-            )
-        if queued.refusal is not None:
-            raise queued.refusal
-        tracks, position, player = list(queued.tracks), queued.position, queued.player
-        if len(tracks) > 1:
-            await ctx.send(f"Queued {len(tracks)} tracks, starting with {describe(tracks[0])}.")
-        elif position == 0:
-            current = player.current
-            if current is None or current.page_url != tracks[0].page_url:
-                return  # it already ended while being measured; the announcer said why if it failed
-            await ctx.send(f"Playing {describe(tracks[0])}.")
-        else:
-            await ctx.send(f"Queued {describe(tracks[0])} at #{position}.")
+        queued = await look_up_and_queue(
+            self.bot, guild=ctx.guild, author=ctx.author, text_channel_id=ctx.channel.id, query=query
+        )
+        if (reply := queued_reply(queued)) is not None:
+            await ctx.send(reply)
 
     @commands.command(name="pause", aliases=["pa"])
     @commands.guild_only()

@@ -174,6 +174,7 @@ class Restorer:
         queued = await queue_for(
             self._bot, turn, guild=guild, voice_channel=voice, text_channel_id=text_channel_id,
             requester_id=None, tracks=tracks, start_at=position,
+            front=True,  # the queue is empty here: the saved order comes back as it was, whatever the mode
         )  # fmt: skip
         if voice is None:
             return self._waiting(player, state, reason)

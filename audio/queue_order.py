@@ -1,0 +1,91 @@
+"""Where a track joins the queue: at the back (FIFO) or at its member's turn (the fair modes).
+
+The order is decided once, when a track is inserted, so the deque always holds the play order and
+the positions members see are the ones that play. A fair mode gives each queued track a *key*: how
+much its member is already served ahead of it (tracks, or seconds of listening), counting the track
+that played last. The queue stays sorted by key and a new track goes after the last track whose key
+is not larger than its own, so it waits behind everyone's earlier turns and ahead of later ones.
+Tracks that are not the new member's keep their keys, so inserting never reorders them. A manual
+``move`` or ``shuffle`` breaks the sorting; later inserts still go after the last key not larger.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Sequence
+
+from audio.track import Track
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_LENGTH = 240.0  # what a live stream or an unmeasured file costs in FAIR_TIME
+
+
+class QueueMode(enum.StrEnum):
+    FIFO = "fifo"  # arrival order
+    FAIR = "fair"  # round-robin by member: one track each per round
+    FAIR_TIME = "fairtime"  # round-robin by listening time: a member with long tracks waits longer
+
+    @property
+    def description(self) -> str:
+        return _DESCRIPTIONS[self]
+
+
+_DESCRIPTIONS = {
+    QueueMode.FIFO: "first come, first served",
+    QueueMode.FAIR: "one track per member in turn",
+    QueueMode.FAIR_TIME: "members take turns by listening time",
+}
+
+
+def cost(track: Track, mode: QueueMode) -> float:
+    """How much one track serves its member: one turn, or its length in seconds."""
+    if mode is QueueMode.FAIR_TIME:
+        return track.duration if track.duration is not None and track.duration > 0 else UNKNOWN_LENGTH
+    return 1.0
+
+
+def keys(queued: Sequence[Track], mode: QueueMode, last: Track | None = None) -> list[float]:
+    """Each queued track's key: what its member got before it (``last`` is the track that played last)."""
+    served: dict[int | None, float] = {}
+    if last is not None:
+        served[last.requester_id] = cost(last, mode)
+    result = []
+    for track in queued:
+        key = served.get(track.requester_id, 0.0)
+        result.append(key)
+        served[track.requester_id] = key + cost(track, mode)
+    return result
+
+
+def insertion_index(queued: Sequence[Track], track: Track, mode: QueueMode, last: Track | None = None) -> int:
+    """The 0-based index at which ``track`` joins ``queued`` under ``mode``."""
+    if mode is QueueMode.FIFO:
+        return len(queued)
+    ahead = keys(queued, mode, last)
+    mine = 0.0 if last is None or last.requester_id != track.requester_id else cost(last, mode)
+    mine += sum(cost(t, mode) for t in queued if t.requester_id == track.requester_id)
+    index = len(queued)
+    while index > 0 and ahead[index - 1] > mine:
+        index -= 1
+    return index
+
+
+def ordered(tracks: Sequence[Track], mode: QueueMode, last: Track | None = None) -> list[Track]:
+    """``tracks`` as the mode would have placed them, had they arrived in this order (a mode change)."""
+    result: list[Track] = []
+    for track in tracks:
+        result.insert(insertion_index(result, track, mode, last), track)
+    return result
+
+
+def turn_order(queued: Sequence[Track], limit: int = 5) -> list[int | None]:
+    """The members in the order their next track comes up (first appearance in the queue)."""
+    seen: list[int | None] = []
+    for track in queued:
+        if track.requester_id not in seen:
+            seen.append(track.requester_id)
+            if len(seen) == limit:
+                break
+    return seen
