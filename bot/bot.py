@@ -27,6 +27,7 @@ from bot.admission import ExtractionSlots, Limits
 from bot.arrival_order import ArrivalOrder
 from bot.errors import UserBlocked, handle_command_error
 from bot.help import BrentHelp
+from bot.queue_memory import QueueMemory
 from bot.settings import Settings
 from bot.voice_connect import VoiceConnector
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = (
-    "cogs.voice", "cogs.playback", "cogs.queue", "cogs.search", "cogs.admin", "cogs.playlists"
+    "cogs.voice", "cogs.playback", "cogs.queue", "cogs.queue_tools", "cogs.search", "cogs.admin", "cogs.playlists"
 )
 
 
@@ -63,6 +64,7 @@ class BrentBot(commands.Bot):
     arrival_order: ArrivalOrder
     blocked_users: set[int]
     store: Store | None  # None until start-up wiring opens one (see bot.store.open_store)
+    queue_memory: QueueMemory  # per-guild queue mode, autoplay, search site, history, undo step
     ffmpeg: str
     ffmpeg_stderr: IO[bytes] | None
     ffmpeg_standby: FfmpegStandby | None  # started at login (FFMPEG_STANDBY > 0), killed in close()
@@ -106,6 +108,7 @@ class BrentBot(commands.Bot):
         self.voice_connector = VoiceConnector(self)
         self._voice_clocks: VoiceClocks | None = None
         self.store = None
+        self.queue_memory = QueueMemory(lambda: self.store)
         self.ffmpeg_standby = None
         self._extractor_closed = False
         self._closing = False
@@ -152,7 +155,10 @@ class BrentBot(commands.Bot):
                 guild.id,
                 extractor=self.extractor,
                 loop=asyncio.get_running_loop(),
-                queue=TrackQueue(max_length=self.settings.max_queue_length),
+                queue=TrackQueue(
+                    max_length=self.settings.max_queue_length,
+                    mode=self.queue_memory.settings.get(guild.id).queue_mode,
+                ),
                 events=self.player_events,
                 volume=self.settings.default_volume,  # the configured default is not a change to report
                 options=PlayerOptions(

@@ -12,6 +12,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any, Literal
 
+import discord
 from discord.ext import commands
 
 from audio.player import MAX_VOLUME
@@ -152,3 +153,12 @@ class LoopModeConverter(commands.Converter["LoopMode"]):
         from audio.player import LoopMode
 
         return LoopMode(parse_loop_mode(argument))
+
+
+class PositionOrMember(commands.Converter["int | discord.Member"]):
+    """A queue position, or a member's mention (``remove @member``): only a mention names a member."""
+
+    async def convert(self, ctx: commands.Context[Any], argument: str) -> int | discord.Member:
+        if re.fullmatch(r"<@!?\d+>", argument.strip()):
+            return await commands.MemberConverter().convert(ctx, argument.strip())
+        return parse_position(argument)

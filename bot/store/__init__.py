@@ -22,7 +22,16 @@ from bot.store.errors import (
 )
 from bot.store.factory import SQLITE_FILE_NAME, open_store
 from bot.store.migrations import LATEST_VERSION
-from bot.store.models import GuildState, Playlist, PlaylistEntry, PlaylistPage, StoreLimits
+from bot.store.models import (
+    GuildState,
+    HistoryEntry,
+    Playlist,
+    PlaylistEntry,
+    PlaylistPage,
+    QueueSettings,
+    StoreLimits,
+    UndoStep,
+)
 from bot.store.playlist_formats import (
     ImportedPlaylist,
     parse_json_playlist,
@@ -40,6 +49,7 @@ __all__ = [
     "UNAVAILABLE_MESSAGE",
     "DatabaseUnavailable",
     "GuildState",
+    "HistoryEntry",
     "ImportedPlaylist",
     "InvalidPlaylistName",
     "NotPlaylistOwner",
@@ -50,10 +60,12 @@ __all__ = [
     "PlaylistNameTaken",
     "PlaylistNotFound",
     "PlaylistPage",
+    "QueueSettings",
     "SchemaTooNew",
     "StateWriter",
     "Store",
     "StoreLimits",
+    "UndoStep",
     "check_may_change",
     "normalise_playlist_name",
     "open_store",

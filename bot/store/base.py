@@ -12,7 +12,15 @@ import logging
 from collections.abc import Sequence
 
 from audio.track import Track
-from bot.store.models import GuildState, Playlist, PlaylistPage, StoreLimits
+from bot.store.models import (
+    GuildState,
+    HistoryEntry,
+    Playlist,
+    PlaylistPage,
+    QueueSettings,
+    StoreLimits,
+    UndoStep,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +116,35 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def forget_guild(self, guild_id: int) -> None:
         """Drop the guild's player state (not its playlists), e.g. after a deliberate stop/leave."""
+
+    # The queue's memory (bot.store.queue_memory) ------------------------------------------------------
+    @abc.abstractmethod
+    async def load_queue_settings(self) -> list[QueueSettings]:
+        """Every guild's saved queue settings (mode, autoplay, search site)."""
+
+    @abc.abstractmethod
+    async def save_queue_settings(self, settings: QueueSettings) -> None: ...
+
+    @abc.abstractmethod
+    async def add_history(
+        self, guild_id: int, track: Track, *, keep: int, played_at: float | None = None
+    ) -> None:
+        """Append a played track; only the newest ``keep`` entries of the guild stay."""
+
+    @abc.abstractmethod
+    async def history(self, guild_id: int, *, limit: int) -> list[HistoryEntry]:
+        """The newest ``limit`` entries, newest first."""
+
+    @abc.abstractmethod
+    async def save_undo(self, guild_id: int, step: UndoStep) -> None:
+        """Replace the guild's undo step."""
+
+    @abc.abstractmethod
+    async def load_undo(self, guild_id: int) -> UndoStep | None: ...
+
+    @abc.abstractmethod
+    async def drop_undo(self, guild_id: int) -> None: ...
+
+    @abc.abstractmethod
+    async def forget_queue_memory(self, guild_id: int) -> None:
+        """Drop the guild's queue settings, history and undo step (the bot left the guild)."""

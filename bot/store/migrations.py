@@ -116,6 +116,60 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (guild_id, slot))""",
         ),
     ),
+    Migration(
+        3,
+        "queue settings, play history and the undo step",
+        sqlite=(
+            """CREATE TABLE queue_settings (
+                guild_id INTEGER PRIMARY KEY,
+                queue_mode TEXT NOT NULL DEFAULT 'fifo',
+                autoplay INTEGER NOT NULL DEFAULT 0,
+                search_site TEXT NOT NULL DEFAULT 'youtube',
+                updated_at REAL NOT NULL)""",
+            f"""CREATE TABLE play_history (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                guild_id INTEGER NOT NULL,
+                played_at REAL NOT NULL,
+                {_SQLITE_TRACK})""",
+            "CREATE INDEX play_history_guild ON play_history (guild_id, id)",
+            """CREATE TABLE undo_steps (
+                guild_id INTEGER PRIMARY KEY,
+                kind TEXT NOT NULL,
+                member_id INTEGER,
+                created_at REAL NOT NULL)""",
+            f"""CREATE TABLE undo_entries (
+                guild_id INTEGER NOT NULL REFERENCES undo_steps (guild_id) ON DELETE CASCADE,
+                side TEXT NOT NULL,
+                slot INTEGER NOT NULL,
+                {_SQLITE_TRACK},
+                PRIMARY KEY (guild_id, side, slot))""",
+        ),
+        postgresql=(
+            """CREATE TABLE queue_settings (
+                guild_id BIGINT PRIMARY KEY,
+                queue_mode TEXT NOT NULL DEFAULT 'fifo',
+                autoplay BOOLEAN NOT NULL DEFAULT FALSE,
+                search_site TEXT NOT NULL DEFAULT 'youtube',
+                updated_at DOUBLE PRECISION NOT NULL)""",
+            f"""CREATE TABLE play_history (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                guild_id BIGINT NOT NULL,
+                played_at DOUBLE PRECISION NOT NULL,
+                {_PG_TRACK})""",
+            "CREATE INDEX play_history_guild ON play_history (guild_id, id)",
+            """CREATE TABLE undo_steps (
+                guild_id BIGINT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                member_id BIGINT,
+                created_at DOUBLE PRECISION NOT NULL)""",
+            f"""CREATE TABLE undo_entries (
+                guild_id BIGINT NOT NULL REFERENCES undo_steps (guild_id) ON DELETE CASCADE,
+                side TEXT NOT NULL,
+                slot INTEGER NOT NULL,
+                {_PG_TRACK},
+                PRIMARY KEY (guild_id, side, slot))""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

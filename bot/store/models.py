@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from audio.player import MAX_VOLUME
+from audio.queue_order import QueueMode
 from audio.track import Track
 
 log = logging.getLogger(__name__)
@@ -93,3 +94,31 @@ class GuildState:
             raise ValueError(f"volume must be within {MIN_VOLUME}..{MAX_VOLUME}")
         if not self.position >= 0:  # also rejects NaN
             raise ValueError("position must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSettings:
+    """A guild's queue settings: how the queue orders tracks, autoplay, the site words are searched on."""
+
+    guild_id: int
+    queue_mode: QueueMode = QueueMode.FIFO
+    autoplay: bool = False
+    search_site: str = "youtube"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """A track the guild played (it started), and when (unix time)."""
+
+    track: Track
+    played_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UndoStep:
+    """The queue just before and just after the last undoable edit (``kind``: clear, shuffle, ...)."""
+
+    kind: str
+    before: tuple[Track, ...]
+    after: tuple[Track, ...]
+    member_id: int | None = None  # who made the edit

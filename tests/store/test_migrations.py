@@ -47,10 +47,14 @@ async def test_empty_database_is_created_at_the_latest_version(open_db: StoreOpe
     assert await schema_version(store._driver) == LATEST_VERSION
     assert await _tables(store) == [
         "guild_state",
+        "play_history",
         "playlist_tracks",
         "playlists",
         "queue_entries",
+        "queue_settings",
         "schema_version",
+        "undo_entries",
+        "undo_steps",
     ]
 
 
