@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from audio.errors import LimitReached, QueueError
-from audio.queue_order import QueueMode, insertion_index
+from audio.queue_order import QueueMode, placed
 from audio.track import Track
 
 log = logging.getLogger(__name__)
@@ -96,10 +96,7 @@ class TrackQueue:
 
     def add(self, track: Track) -> int:
         """Add ``track`` where the mode puts it (FIFO: the back); returns its position."""
-        self._ensure_room(1)
-        index = self._place(track)
-        self._changed()
-        return index + 1
+        return self.extend([track])
 
     def add_next(self, track: Track) -> int:
         """Put ``track`` at the front; returns 1."""
@@ -109,7 +106,8 @@ class TrackQueue:
         return 1
 
     def extend(self, tracks: Iterable[Track], *, front: bool = False) -> int:
-        """Add several tracks in order, all or none; returns the position of the first one.
+        """Add several tracks, in order, where the mode places them (or at the front), all or none;
+        returns the position of the first one.
 
         All or none, so a playlist that does not fit is refused whole instead of being cut at an
         arbitrary point. Returns 0 when ``tracks`` is empty.
@@ -125,8 +123,9 @@ class TrackQueue:
             first = len(self._tracks) + 1
             self._tracks.extend(batch)
         else:
-            placed = [self._place(track) for track in batch]
-            first = self._index_of(batch[0], hint=placed[0]) + 1
+            tracks, index = placed(self._tracks, batch, self.mode, self.last_popped)
+            self._tracks = collections.deque(tracks)
+            first = index + 1
         self._changed()
         return first
 
@@ -227,19 +226,6 @@ class TrackQueue:
             valid = "The queue has only track #1." if size == 1 else f"Pick a number from 1 to {size}."
             raise QueueError(f"There is no track #{position}. {valid}")
         return position - 1
-
-    def _place(self, track: Track) -> int:
-        """Insert ``track`` where the mode puts it; returns its 0-based index."""
-        index = insertion_index(self._tracks, track, self.mode, self.last_popped)
-        self._tracks.insert(index, track)
-        return index
-
-    def _index_of(self, track: Track, *, hint: int) -> int:
-        """Where this very ``track`` is now (later inserts of a batch may have moved it back)."""
-        for index in range(hint, len(self._tracks)):
-            if self._tracks[index] is track:
-                return index
-        return hint
 
     def _ensure_room(self, count: int) -> None:
         if self.max_length is not None and len(self._tracks) + count > self.max_length:

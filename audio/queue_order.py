@@ -11,9 +11,10 @@ Tracks that are not the new member's keep their keys, so inserting never reorder
 
 from __future__ import annotations
 
+import bisect
 import enum
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from audio.track import Track
 
@@ -46,6 +47,16 @@ def cost(track: Track, mode: QueueMode) -> float:
     return 1.0
 
 
+def _served(queued: Iterable[Track], mode: QueueMode, last: Track | None) -> dict[int | None, float]:
+    """What each member is served by ``last`` and the queued tracks: the key their next track gets."""
+    served: dict[int | None, float] = {}
+    if last is not None:
+        served[last.requester_id] = cost(last, mode)
+    for track in queued:
+        served[track.requester_id] = served.get(track.requester_id, 0.0) + cost(track, mode)
+    return served
+
+
 def keys(queued: Sequence[Track], mode: QueueMode, last: Track | None = None) -> list[float]:
     """Each queued track's key: what its member got before it (``last`` is the track that played last)."""
     served: dict[int | None, float] = {}
@@ -59,25 +70,47 @@ def keys(queued: Sequence[Track], mode: QueueMode, last: Track | None = None) ->
     return result
 
 
+def placed(
+    queued: Sequence[Track], batch: Sequence[Track], mode: QueueMode, last: Track | None = None
+) -> tuple[list[Track], int]:
+    """``queued`` with ``batch`` placed one by one in its order, and the 0-based index of ``batch[0]``.
+
+    The keys are computed once; while they are sorted (always, unless a member moved or shuffled
+    tracks) each place is a binary search, else a scan from the back.
+    """
+    tracks = list(queued)
+    if mode is QueueMode.FIFO:
+        return tracks + list(batch), len(tracks)
+    ahead = keys(tracks, mode, last)
+    served = _served(tracks, mode, last)
+    in_order = all(a <= b for a, b in zip(ahead, ahead[1:], strict=False))
+    first = len(tracks)
+    for number, track in enumerate(batch):
+        mine = served.get(track.requester_id, 0.0)
+        if in_order:
+            index = bisect.bisect_right(ahead, mine)
+        else:
+            index = len(ahead)
+            while index > 0 and ahead[index - 1] > mine:
+                index -= 1
+        tracks.insert(index, track)
+        ahead.insert(index, mine)
+        served[track.requester_id] = mine + cost(track, mode)
+        if number == 0:
+            first = index
+        elif index <= first:
+            first += 1
+    return tracks, first
+
+
 def insertion_index(queued: Sequence[Track], track: Track, mode: QueueMode, last: Track | None = None) -> int:
     """The 0-based index at which ``track`` joins ``queued`` under ``mode``."""
-    if mode is QueueMode.FIFO:
-        return len(queued)
-    ahead = keys(queued, mode, last)
-    mine = 0.0 if last is None or last.requester_id != track.requester_id else cost(last, mode)
-    mine += sum(cost(t, mode) for t in queued if t.requester_id == track.requester_id)
-    index = len(queued)
-    while index > 0 and ahead[index - 1] > mine:
-        index -= 1
-    return index
+    return placed(queued, [track], mode, last)[1]
 
 
 def ordered(tracks: Sequence[Track], mode: QueueMode, last: Track | None = None) -> list[Track]:
     """``tracks`` as the mode would have placed them, had they arrived in this order (a mode change)."""
-    result: list[Track] = []
-    for track in tracks:
-        result.insert(insertion_index(result, track, mode, last), track)
-    return result
+    return placed([], tracks, mode, last)[0]
 
 
 def turn_order(queued: Sequence[Track], limit: int = 5) -> list[int | None]:
