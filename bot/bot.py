@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = (
-    "cogs.voice", "cogs.playback", "cogs.queue", "cogs.queue_tools", "cogs.search", "cogs.admin", "cogs.playlists"
+    "cogs.voice", "cogs.playback", "cogs.queue", "cogs.queue_tools", "cogs.search", "cogs.sources", "cogs.admin",
+    "cogs.playlists",
 )
 
 

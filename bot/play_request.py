@@ -43,7 +43,8 @@ async def look_up_and_queue(
         async with bot.extraction_slots.take(guild.id, author.id):
             connecting = asyncio.ensure_future(bot.voice_connector.connect(guild, channel))
             try:
-                tracks = await bot.extractor.resolve_all(query, requester_id=author.id)
+                site = bot.queue_memory.settings.get(guild.id).search_site
+                tracks = await bot.extractor.resolve_all(query, requester_id=author.id, site=site)
             except BaseException:
                 # Cancelling a voice handshake half-way breaks discord.py's socket; let it finish
                 # (the idle timer leaves later if nothing gets played) and keep its error quiet.

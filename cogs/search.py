@@ -65,12 +65,13 @@ class SearchCog(commands.Cog, name="Search"):
     async def search(self, ctx: Ctx, *, words: str) -> None:
         """Show the top 5 results; reply with a number (or use the menu) within 30 s, or `cancel`.
 
-        Example: `search lofi hip hop`
+        Start with `sc` or `yt` to pick the site. Examples: `search lofi hip hop` · `search sc lofi`
         """
         assert ctx.guild is not None
         extractor = self.bot.extractor
         async with self.bot.extraction_slots.take(ctx.guild.id, ctx.author.id):
-            tracks = await extractor.search(words, RESULTS, requester_id=ctx.author.id)
+            site = self.bot.queue_memory.settings.get(ctx.guild.id).search_site
+            tracks = await extractor.search(words, RESULTS, requester_id=ctx.author.id, site=site)
             # Words give site results with lengths; a direct-file link is measured before it is shown.
             tracks = list(await asyncio.gather(*(extractor.measure(t) for t in tracks)))
         lines = [f"`{i}.` {describe(t)}" for i, t in enumerate(tracks, 1)]

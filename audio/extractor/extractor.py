@@ -30,8 +30,9 @@ from audio.extractor.config import (
 )
 from audio.extractor.fresh_streams import FreshStreams, StreamUse
 from audio.extractor.jobs import ExtractJob, JobKind, JobResult, run_job
-from audio.extractor.messages import MSG_CLOSED, MSG_GENERIC, MSG_TIMEOUT
+from audio.extractor.messages import MSG_CLOSED, MSG_GENERIC, MSG_NO_LIBRARY, MSG_TIMEOUT
 from audio.extractor.query import is_url, lookup_query
+from audio.extractor.sites import search_key, split_prefix
 from audio.extractor.ytdl import allowed_extractors_for, warm_worker
 from audio.lookup_gate import LookupGate, Priority
 from audio.track import Provider, Stream, Track
@@ -97,14 +98,20 @@ class Extractor:
         self._closed = False
         self._fresh_streams = FreshStreams()
 
-    async def resolve_all(self, text: str, *, requester_id: int | None = None) -> list[Track]:
-        """A playlist link's entries (at most ``playlist_limit``), or the one track."""
-        return await self._tracks(JobKind.RESOLVE_ALL, text, 1, self.playlist_limit, requester_id)
+    async def resolve_all(
+        self, text: str, *, requester_id: int | None = None, site: str | None = None
+    ) -> list[Track]:
+        """A playlist link's entries (at most ``playlist_limit``), or the one track; words are
+        searched on their prefix's site (``sc: words``), else on ``site`` (a server's default)."""
+        return await self._tracks(JobKind.RESOLVE_ALL, text, 1, self.playlist_limit, requester_id, site)
 
-    async def search(self, text: str, n: int = 5, *, requester_id: int | None = None) -> list[Track]:
-        """Up to ``n`` search hits; a link gives its track (or a playlist's first ``n``)."""
+    async def search(
+        self, text: str, n: int = 5, *, requester_id: int | None = None, site: str | None = None
+    ) -> list[Track]:
+        """Up to ``n`` search hits; a link gives its track (or a playlist's first ``n``). The site
+        may also be the first word (``sc words``)."""
         n = max(1, min(n, MAX_SEARCH_RESULTS, self.playlist_limit))
-        return await self._tracks(JobKind.SEARCH, text, n, n, requester_id)
+        return await self._tracks(JobKind.SEARCH, text, n, n, requester_id, site)
 
     async def stream(self, track: Track) -> Stream:
         """A fresh media URL for ``track``, checked by the policy before FFmpeg may touch it.
@@ -167,11 +174,22 @@ class Extractor:
         if self._owns_egress:
             self.egress.close()
 
+    def _search_key(self, text: str, site: str | None, *, bare: bool) -> tuple[str, str]:
+        """The words without their site prefix, and the yt-dlp search key they go to."""
+        prefixed, words = split_prefix(text, bare=bare)
+        if prefixed == "local":
+            raise ExtractionError(MSG_NO_LIBRARY, detail="local: without a music library")
+        chosen = prefixed or site
+        if chosen is None or is_url(words):
+            return words, self.search_provider
+        return words, search_key(chosen, self.policy.allowed_providers)
+
     async def _tracks(
-        self, kind: JobKind, text: str, n: int, limit: int, requester_id: int | None
+        self, kind: JobKind, text: str, n: int, limit: int, requester_id: int | None, site: str | None = None
     ) -> list[Track]:
         """``n`` is how many hits to ask the search for, ``limit`` how many tracks to keep."""
-        query, is_link = lookup_query(text, search_provider=self.search_provider, hits=n)
+        words, key = self._search_key(text, site, bare=kind is JobKind.SEARCH)
+        query, is_link = lookup_query(words, search_provider=key, hits=n)
         job = ExtractJob(kind, query, is_link, self.policy, self._config, requester_id, limit)
         result = await self._submit(job, Priority.LOOKUP)
         if result.stream is not None and len(result.tracks) == 1:

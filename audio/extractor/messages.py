@@ -30,6 +30,7 @@ MSG_EMPTY = "Give me a link or some words to search for."
 MSG_QUERY_TOO_LONG = "That search is too long."
 MSG_CLOSED = "The extractor is shut down."
 MSG_LOCAL_PATH = "I only play links from the web, not files on the bot's computer."
+MSG_NO_LIBRARY = "This bot has no local music library (the owner sets MUSIC_DIR)."
 
 # (needle in yt-dlp's lower-cased error text, error class, user message): first match wins.
 _ERROR_RULES: tuple[tuple[str, type[ExtractionError], str], ...] = (

@@ -22,6 +22,9 @@ from tests.cogs.conftest import reply_to
     ("\\skipto zero", "number"),
     ("\\history -2", "not a position"),
     ("\\remove <@1>", "not found"),
+    ("\\searchsite", "Words are searched on youtube."),
+    ("\\searchsite myspace", "There is no search site `myspace`. Pick youtube or soundcloud."),
+    ("\\searchsite soundcloud", "can change the search site"),
 ])
 async def test_wrong_uses_get_a_clear_reply(bot: BrentBot, command: str, expected: str) -> None:
     reply = await reply_to(command)
