@@ -99,7 +99,7 @@ class GuildPlayer(ObservedBuffer):
         track, source = turn.track, turn.source
         if source is None or self.voice is None:
             raise PlayerError("Nothing is playing.")
-        if source.stream.is_live:
+        if source.stream.is_live or track.live:
             raise PlayerError("You can't seek in a live stream.")
         if not math.isfinite(seconds):
             raise PlayerError("That is not a time I can seek to.")

@@ -153,7 +153,7 @@ class Sources:
 
     def play_limit(self, track: Track, stream: Stream) -> float | None:
         """Where a source of ``track`` must stop: only a track with no end of its own has a cap."""
-        if stream.is_live:
+        if stream.is_live or track.live:
             return self._options.max_live_duration
         if track.duration is None:
             return self._options.max_unknown_duration

@@ -31,6 +31,7 @@ class Track:
     thumbnail: str | None
     provider: Provider
     requester_id: int | None = None
+    live: bool = False  # a live stream or a radio station: no end, no seeking (not stored: found again)
 
     def requested_by(self, user_id: int | None) -> Track:
         return dataclasses.replace(self, requester_id=user_id)

@@ -90,9 +90,12 @@ def truncate(text: str, limit: int) -> str:
 def describe(track: Track) -> str:
     """`**Title** (3:05)`: the safe one-line form every reply uses for a track.
 
-    With no length (a live stream, or a file not measured yet) it says so rather than guessing which.
+    A live stream or radio says ``live``; with no length otherwise (a file not measured yet) it says so.
     """
-    length = "length unknown" if track.duration is None else format_duration(track.duration)
+    if track.live:
+        length = "live"
+    else:
+        length = "length unknown" if track.duration is None else format_duration(track.duration)
     return f"**{safe_text(track.title, 200)}** ({length})"
 
 

@@ -184,7 +184,7 @@ def time_limit_notice(track: Track, cause: Exception | None) -> str:
     if not isinstance(cause, PlayLimitReached):
         return f"Stopped **{title}**: it reached the longest time a track may play here."
     cap = format_duration(cause.limit)
-    kind = "live streams" if cause.live else "tracks of unknown length"
+    kind = "live streams" if cause.live or track.live else "tracks of unknown length"
     return f"Stopped **{title}** at {cap}: {kind} play for at most {cap} here."
 
 

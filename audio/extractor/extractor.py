@@ -119,26 +119,35 @@ class Extractor:
         Right after a single-track resolve this is the Stream that resolve found (already checked,
         fresh by the rules of :mod:`audio.extractor.fresh_streams`, used once); otherwise a new lookup.
         """
-        handed = self._fresh_streams.take(track.page_url, StreamUse.PLAYBACK)
-        if handed is not None:
-            return handed
-        result = await self._submit(
-            ExtractJob(JobKind.STREAM, track.page_url, True, self.policy, self._config, track.requester_id),
-            Priority.PLAYBACK,
-        )
-        assert result.stream is not None
-        return result.stream
+        stream = self._fresh_streams.take(track.page_url, StreamUse.PLAYBACK)
+        if stream is None:
+            result = await self._submit(
+                ExtractJob(JobKind.STREAM, track.page_url, True, self.policy, self._config, track.requester_id),
+                Priority.PLAYBACK,
+            )
+            assert result.stream is not None
+            stream = result.stream
+        if track.live and not stream.is_live:
+            stream = dataclasses.replace(stream, is_live=True)  # a radio station: the live cap, no seeking
+        return stream
 
     def needs_measuring(self, track: Track) -> bool:
-        """A direct file whose length yt-dlp did not give (it never does), while ffprobe is at hand."""
-        return track.provider is Provider.DIRECT and track.duration is None and bool(self._config.ffprobe)
+        """A direct file whose length yt-dlp did not give (it never does), while ffprobe is at hand;
+        not one already found to be a radio station."""
+        return (
+            track.provider is Provider.DIRECT
+            and track.duration is None
+            and not track.live
+            and bool(self._config.ffprobe)
+        )
 
     async def measure(self, track: Track) -> Track:
         """``track`` with its duration measured by ffprobe, or ``track`` itself when there is nothing
         to measure or it cannot be measured (a live radio stream has no length; a lookup failed).
 
         Resolves return direct files without a duration so that playback need not wait for a
-        process start; this is the second half, for callers to run once the track is playing.
+        process start; this is the second half, for callers to run once the track is playing. A
+        stream with no length whose server sends icy-* headers comes back marked ``live``.
         """
         if not self.needs_measuring(track):
             return track
@@ -151,6 +160,8 @@ class Extractor:
         except BrentError as exc:
             log.info("could not measure a direct file (%s): %s", type(exc).__name__, exc)
             return track
+        if result.live:
+            return dataclasses.replace(track, live=True)
         if result.duration is None:
             return track
         return dataclasses.replace(track, duration=result.duration)

@@ -125,6 +125,7 @@ def track_from_info(info: Mapping[str, Any], *, requester_id: int | None = None)
         thumbnail=_thumbnail(info),
         provider=_provider(info, page_url),
         requester_id=requester_id,
+        live=info.get("is_live") is True or info.get("live_status") == "is_live",
     )
 
 

@@ -77,6 +77,7 @@ class JobResult:
     tracks: tuple[Track, ...] = ()
     stream: Stream | None = None
     duration: float | None = None  # MEASURE: what ffprobe said, None when it could not tell
+    live: bool = False  # MEASURE: no length, and the server calls itself a radio station (icy-* headers)
     failure: JobFailure | None = None
 
 
@@ -98,14 +99,14 @@ def _run(job: ExtractJob) -> JobResult:
     if job.is_url:
         job.policy.check_user_url(job.text)
     if job.kind is JobKind.MEASURE and job.stream is not None:
-        return JobResult(duration=_measure(job, job.stream))
+        return _measured(job, job.stream)
     with worker_ytdl(config).job() as ydl:
         if job.kind in (JobKind.STREAM, JobKind.MEASURE):
             info = _media_info(ydl, job, job.text)
             stream = stream_from_info(info)
             job.policy.check_media_url(stream.url)
             if job.kind is JobKind.MEASURE:
-                return JobResult(duration=_measure(job, stream))
+                return _measured(job, stream)
             return JobResult(stream=stream)
 
         info = _extract(ydl, job.text)
@@ -157,27 +158,34 @@ def _checked_stream(info: Mapping[str, Any], job: ExtractJob) -> Stream | None:
     return stream
 
 
-def _measure(job: ExtractJob, stream: Stream) -> float | None:
-    """ffprobe's length of a direct file; the policy sees the URL first, even one a resolve checked."""
+def _measured(job: ExtractJob, stream: Stream) -> JobResult:
+    """ffprobe's length of a direct file, or whether it is a radio station; the policy sees the URL
+    first, even one a resolve checked."""
     if not job.config.ffprobe:
-        return None
+        return JobResult()
     job.policy.check_media_url(stream.url)
     if not job.config.media_proxy:
         log.warning("not measuring a direct file: no egress proxy to fetch it through")
-        return None
-    return probe_duration(
+        return JobResult()
+    probe = probe_stream(
         job.config.ffprobe, stream.url, stream.http_headers, _probe_budget(job.config), proxy=job.config.media_proxy
     )
+    return JobResult(duration=probe.duration, live=probe.duration is None and probe.radio)
 
 
 def _probe_budget(config: ExtractorConfig) -> float:
     return max(1.0, min(10.0, config.timeout / 3))  # leave time for the rest of the lookup
 
 
-def probe_duration(
-    ffprobe: str, url: str, headers: Mapping[str, str], timeout: float, *, proxy: str
-) -> float | None:
-    """Ask ffprobe how long a direct file is (yt-dlp's generic extractor does not say).
+@dataclass(frozen=True, slots=True)
+class Probe:
+    duration: float | None  # None: ffprobe could not tell (an endless stream, a failure)
+    radio: bool  # the server sent icy-* headers (Icecast, SHOUTcast)
+
+
+def probe_stream(ffprobe: str, url: str, headers: Mapping[str, str], timeout: float, *, proxy: str) -> Probe:
+    """Ask ffprobe how long a direct file is (yt-dlp's generic extractor does not say), and whether
+    the server is a radio station, in one request.
 
     ``proxy`` is the egress proxy's media URL: ffprobe connects nowhere by itself.
     """
@@ -188,8 +196,15 @@ def probe_duration(
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         log.info("ffprobe could not measure a direct file: %s", exc)
-        return None
-    return _parse_duration(done.stdout)
+        return Probe(None, False)
+    lines = done.stdout.splitlines()
+    duration = next((_parse_duration(line[len("duration="):]) for line in lines if line.startswith("duration=")), None)
+    return Probe(duration, any(line.lower().startswith("tag:icy-") for line in lines))
+
+
+def probe_duration(ffprobe: str, url: str, headers: Mapping[str, str], timeout: float, *, proxy: str) -> float | None:
+    """Only the length (:func:`probe_stream`)."""
+    return probe_stream(ffprobe, url, headers, timeout, proxy=proxy).duration
 
 
 def _probe_command(ffprobe: str, url: str, headers: Mapping[str, str], timeout: float) -> list[str]:
@@ -197,7 +212,7 @@ def _probe_command(ffprobe: str, url: str, headers: Mapping[str, str], timeout: 
     cmd = [
         ffprobe, "-v", "error", "-protocol_whitelist", PROTOCOL_WHITELIST, "-format_whitelist", AUDIO_DEMUXERS,
         "-rw_timeout", str(int(timeout * 1_000_000)),
-        "-show_entries", "format=duration", "-of", "default=nw=1:nk=1",
+        "-show_entries", "format=duration:format_tags", "-of", "default=nw=1",
     ]
     if block := header_block(headers):
         cmd += ["-headers", block]

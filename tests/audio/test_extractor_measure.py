@@ -125,13 +125,13 @@ async def test_resolve_returns_a_direct_file_unmeasured_and_measure_finds_its_le
     extractor_in_process: Extractor, media_server: MediaServer, media_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     probes: list[str] = []
-    real_probe = jobs_module.probe_duration
+    real_probe = jobs_module.probe_stream
 
-    def counted(ffprobe: str, url: str, *args: object, **kwargs: object) -> float | None:
+    def counted(ffprobe: str, url: str, *args: object, **kwargs: object) -> jobs_module.Probe:
         probes.append(url)
         return real_probe(ffprobe, url, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(jobs_module, "probe_duration", counted)
+    monkeypatch.setattr(jobs_module, "probe_stream", counted)
     url = media_server.url("clock.mp3")
     [track] = await extractor_in_process.resolve_all(url, requester_id=7)
     assert (track.provider, track.duration, probes) == (Provider.DIRECT, None, [])
@@ -156,11 +156,11 @@ async def test_resolve_does_not_wait_for_a_slow_ffprobe(
     """Were ffprobe still on the resolve's path, this resolve would sit out the blocked probe."""
     release = threading.Event()
 
-    def blocked(*args: object, **kwargs: object) -> float | None:
+    def blocked(*args: object, **kwargs: object) -> jobs_module.Probe:
         release.wait(30)
-        return 1.0
+        return jobs_module.Probe(1.0, radio=False)
 
-    monkeypatch.setattr(jobs_module, "probe_duration", blocked)
+    monkeypatch.setattr(jobs_module, "probe_stream", blocked)
     try:
         started = time.monotonic()
         [track] = await extractor_in_process.resolve_all(media_server.url("tone.mp3"))

@@ -257,18 +257,18 @@ async def test_a_playlist_resolve_hands_back_no_stream(
 def probe_log(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Order of events: "extract" (yt-dlp) and "probe <url path>" (ffprobe)."""
     events: list[str] = []
-    real_extract, real_probe = jobs_module._extract, jobs_module.probe_duration
+    real_extract, real_probe = jobs_module._extract, jobs_module.probe_stream
 
     def logged_extract(ydl: yt_dlp.YoutubeDL, url: str) -> dict[str, Any]:
         events.append("extract")
         return real_extract(ydl, url)
 
-    def logged_probe(ffprobe: str, url: str, *args: Any, **kwargs: Any) -> float | None:
+    def logged_probe(ffprobe: str, url: str, *args: Any, **kwargs: Any) -> jobs_module.Probe:
         events.append(f"probe {url.split('/', 3)[3]}")
         return real_probe(ffprobe, url, *args, **kwargs)
 
     monkeypatch.setattr(jobs_module, "_extract", logged_extract)
-    monkeypatch.setattr(jobs_module, "probe_duration", logged_probe)
+    monkeypatch.setattr(jobs_module, "probe_stream", logged_probe)
     return events
 
 
