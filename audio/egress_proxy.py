@@ -34,8 +34,10 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from audio import library_http
 from audio import proxy_wire as wire
 from audio.errors import UrlRefused
+from audio.local_library import LIBRARY_HOST, LocalLibrary
 from audio.url_policy import UrlPolicy
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,9 @@ class _Request:
     tunnel: bool
     head: bytes = b""  # the rewritten request head for the origin (plain http only)
     body_length: int = 0
+    method: str = ""  # plain http: for the music library's own answers (audio/library_http.py)
+    path: str = ""
+    range_header: str | None = None
 
 
 def ffmpeg_environment(proxy_url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -93,8 +98,10 @@ class EgressProxy:
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         lookup_lifetime: float = DEFAULT_LOOKUP_LIFETIME,
         lookup_bytes: int = DEFAULT_LOOKUP_BYTES,
+        library: LocalLibrary | None = None,
     ) -> None:
         self.policy = policy
+        self.library = library  # answers LIBRARY_HOST itself; without one that name is refused like any
         self.connect_timeout = connect_timeout
         self.lookup_lifetime = lookup_lifetime
         self.lookup_bytes = lookup_bytes
@@ -195,6 +202,9 @@ class EgressProxy:
             if self._closed:
                 return
             request = await asyncio.wait_for(self._read_request(reader), HEAD_TIMEOUT)
+            if request.host == LIBRARY_HOST and not request.tunnel:
+                await self._from_library(request, writer)
+                return
             deadline = (
                 asyncio.get_running_loop().time() + self.lookup_lifetime
                 if request.kind is ClientKind.LOOKUP else None
@@ -267,8 +277,15 @@ class EgressProxy:
         authority = url.netloc.rsplit("@", 1)[-1]
         out = [f"{method} {path} {version}", f"Host: {authority}", *(f"{n}: {v}" for n, v in kept),
                "Connection: close", "", ""]
+        range_header = next((v for n, v in headers if n == "range"), None)
         return _Request(kind, url.hostname, port, tunnel=False, head="\r\n".join(out).encode("latin-1"),
-                        body_length=length)
+                        body_length=length, method=method, path=path, range_header=range_header)
+
+    async def _from_library(self, request: _Request, writer: asyncio.StreamWriter) -> None:
+        """Media clients read music-library files here; nothing else reaches the folder."""
+        if self.library is None or request.kind is not ClientKind.MEDIA:
+            raise wire.Reject(wire.BAD_GATEWAY, f"{request.kind} to the music library")
+        await library_http.serve(self.library, request.method, request.path, request.range_header, writer)
 
     def _authorise(self, headers: list[tuple[str, str]]) -> ClientKind:
         value = next((v for n, v in headers if n == "proxy-authorization"), "")

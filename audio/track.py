@@ -18,6 +18,7 @@ class Provider(enum.StrEnum):
     BANDCAMP = "bandcamp"
     DIRECT = "direct"  # a plain audio file on a web server
     OTHER = "other"
+    LOCAL = "local"  # a file in the owner's music folder (MUSIC_DIR), not a site
 
 
 @dataclass(frozen=True, slots=True)

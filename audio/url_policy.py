@@ -70,6 +70,7 @@ def provider_message(allowed: Iterable[Provider]) -> str:
         Provider.BANDCAMP: "Bandcamp",
         Provider.DIRECT: "direct audio-file links (.mp3, .ogg, ...)",
         Provider.OTHER: "other sites",
+        Provider.LOCAL: "the local music library",
     }
     listed = [names[p] for p in Provider if p in set(allowed)]
     if not listed:

@@ -18,6 +18,7 @@ from audio.events import PlayerEvents
 from audio.executors import default_workers
 from audio.extractor import Extractor
 from audio.ffmpeg_standby import FfmpegStandby
+from audio.local_library import LocalLibrary
 from audio.options import PlayerOptions
 from audio.player import GuildPlayer
 from audio.queue import TrackQueue
@@ -269,5 +270,6 @@ def create_bot(
             mode=settings.extractor_mode,
             # One server at its lookup cap must leave a worker for the others.
             workers=max(default_workers(), settings.extractions_per_guild + 1),
+            library=LocalLibrary(settings.music_dir) if settings.music_dir is not None else None,
         )
     return BrentBot(settings, extractor=extractor, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr, **bot_kwargs)

@@ -120,6 +120,7 @@ class Settings:
     max_guild_playlists: int = 50
     max_guild_playlist_tracks: int = 10_000
     ffmpeg_standby: int = 1  # ffmpeg processes kept started so a track's first second comes sooner; 0 = off
+    music_dir: Path | None = None  # the owner's music folder for `play local: words`; None: no library
     env_file: Path | None = None  # the file actually read, if any
 
 
@@ -222,6 +223,7 @@ def load_settings(
         opus_library=values.get("OPUS_LIBRARY", "").strip() or None,
         ffmpeg_path=values.get("FFMPEG_PATH", "").strip() or None,
         default_volume=_integer(values, "DEFAULT_VOLUME", DEFAULTS.default_volume, minimum=0, maximum=200),
+        music_dir=_music_dir(values),
         owner_ids=_owner_ids(values),
         play_cooldown=_rate(values, "PLAY_COOLDOWN", DEFAULTS.play_cooldown),
         search_cooldown=_rate(values, "SEARCH_COOLDOWN", DEFAULTS.search_cooldown),
@@ -332,13 +334,23 @@ def _providers(values: Mapping[str, str]) -> frozenset[Provider]:
     if raw is None:
         return DEFAULT_PROVIDERS
     names = [part.strip().lower() for part in raw.split(",") if part.strip()]
-    known = {provider.value: provider for provider in Provider}
+    known = {provider.value: provider for provider in Provider if provider is not Provider.LOCAL}  # MUSIC_DIR
     unknown = [name for name in names if name not in known]
     if unknown or not names:
         raise SettingsError(
             f"ALLOWED_PROVIDERS must be a comma list of {', '.join(known)} (got an unknown or empty entry)"
         )
     return frozenset(known[name] for name in names)
+
+
+def _music_dir(values: Mapping[str, str]) -> Path | None:
+    raw = values.get("MUSIC_DIR", "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        raise SettingsError(f"MUSIC_DIR must be an existing folder (got {raw!r})")
+    return path
 
 
 def _database_url(values: Mapping[str, str], data_dir: Path) -> str:

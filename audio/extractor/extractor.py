@@ -17,6 +17,7 @@ import functools
 import logging
 import re
 import shutil
+import urllib.parse
 from collections.abc import Callable
 
 from audio.egress_proxy import ClientKind, EgressProxy
@@ -34,6 +35,7 @@ from audio.extractor.messages import MSG_CLOSED, MSG_GENERIC, MSG_NO_LIBRARY, MS
 from audio.extractor.query import is_url, lookup_query
 from audio.extractor.sites import search_key, split_prefix
 from audio.extractor.ytdl import allowed_extractors_for, warm_worker
+from audio.local_library import LIBRARY_HOST, LocalLibrary, library_path, track_of
 from audio.lookup_gate import LookupGate, Priority
 from audio.track import Provider, Stream, Track
 from audio.url_policy import UrlPolicy
@@ -70,6 +72,7 @@ class Extractor:
         workers: int | None = None,
         egress: EgressProxy | None = None,
         max_waiting: int = 8,
+        library: LocalLibrary | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
@@ -83,7 +86,8 @@ class Extractor:
         self.search_provider = search_provider
         self.mode = ExecutorMode(mode)
         self._owns_egress = egress is None
-        self.egress = egress if egress is not None else EgressProxy(policy, lookup_lifetime=timeout)
+        self.library = library
+        self.egress = egress if egress is not None else EgressProxy(policy, lookup_lifetime=timeout, library=library)
         self._owns_executor = executor is None
         workers = workers or default_workers()
         self._executor = executor or make_executor(self.mode, workers, job_timeout=timeout + DEADLINE_GRACE)
@@ -119,6 +123,8 @@ class Extractor:
         Right after a single-track resolve this is the Stream that resolve found (already checked,
         fresh by the rules of :mod:`audio.extractor.fresh_streams`, used once); otherwise a new lookup.
         """
+        if track.provider is Provider.LOCAL:
+            return await self._library_stream(track)
         stream = self._fresh_streams.take(track.page_url, StreamUse.PLAYBACK)
         if stream is None:
             result = await self._submit(
@@ -185,11 +191,25 @@ class Extractor:
         if self._owns_egress:
             self.egress.close()
 
+    def _require_library(self) -> LocalLibrary:
+        if self.library is None:
+            raise ExtractionError(MSG_NO_LIBRARY, detail="local: without a music library")
+        return self.library
+
+    async def _library_stream(self, track: Track) -> Stream:
+        """The egress proxy's URL for a library file, which it serves from the folder itself."""
+        library = self._require_library()
+        relative = library_path(track.page_url)
+        await asyncio.to_thread(library.inside, relative)  # still there, still inside the folder
+        return Stream(url=f"http://{LIBRARY_HOST}/{library.token}/{urllib.parse.quote(relative)}", http_headers={})
+
+    async def _from_library(self, words: str, n: int, requester_id: int | None) -> list[Track]:
+        entries = await asyncio.to_thread(self._require_library().search, words, n)
+        return [track_of(entry, requester_id) for entry in entries]
+
     def _search_key(self, text: str, site: str | None, *, bare: bool) -> tuple[str, str]:
         """The words without their site prefix, and the yt-dlp search key they go to."""
         prefixed, words = split_prefix(text, bare=bare)
-        if prefixed == "local":
-            raise ExtractionError(MSG_NO_LIBRARY, detail="local: without a music library")
         chosen = prefixed or site
         if chosen is None or is_url(words):
             return words, self.search_provider
@@ -199,6 +219,9 @@ class Extractor:
         self, kind: JobKind, text: str, n: int, limit: int, requester_id: int | None, site: str | None = None
     ) -> list[Track]:
         """``n`` is how many hits to ask the search for, ``limit`` how many tracks to keep."""
+        prefixed, local_words = split_prefix(text, bare=kind is JobKind.SEARCH)
+        if prefixed == "local":
+            return await self._from_library(local_words, n, requester_id)
         words, key = self._search_key(text, site, bare=kind is JobKind.SEARCH)
         query, is_link = lookup_query(words, search_provider=key, hits=n)
         job = ExtractJob(kind, query, is_link, self.policy, self._config, requester_id, limit)
