@@ -7,15 +7,20 @@ tracks in the order the commands came (the arrival turn is taken first), through
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
 import discord
 
+from audio.errors import BrentError
+from audio.extractor.query import unwrap_angle_brackets
+from audio.extractor.stand_in import link_title, refused_by_youtube, soundcloud_match
 from audio.player import GuildPlayer
+from audio.track import Provider, Track
 from bot.checks import member_voice_channel
 from bot.queueing import Queued, queue_for
-from bot.text import describe
+from bot.text import describe, safe_text
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
@@ -43,8 +48,7 @@ async def look_up_and_queue(
         async with bot.extraction_slots.take(guild.id, author.id):
             connecting = asyncio.ensure_future(bot.voice_connector.connect(guild, channel))
             try:
-                site = bot.queue_memory.settings.get(guild.id).search_site
-                tracks = await bot.extractor.resolve_all(query, requester_id=author.id, site=site)
+                tracks, refused = await _resolve(bot, guild, author.id, query)
             except BaseException:
                 # Cancelling a voice handshake half-way breaks discord.py's socket; let it finish
                 # (the idle timer leaves later if nothing gets played) and keep its error quiet.
@@ -57,11 +61,33 @@ async def look_up_and_queue(
         )  # fmt: skip
     if queued.refusal is not None:
         raise queued.refusal
-    return queued
+    return dataclasses.replace(queued, stand_in_for=refused)
+
+
+async def _resolve(bot: BrentBot, guild: discord.Guild, member_id: int, query: str) -> tuple[list[Track], str | None]:
+    """The tracks ``query`` names; for a YouTube link YouTube refuses, a SoundCloud match and the refused title."""
+    extractor = bot.extractor
+    try:
+        site = bot.queue_memory.settings.get(guild.id).search_site
+        return await extractor.resolve_all(query, requester_id=member_id, site=site), None
+    except BrentError as exc:
+        link = unwrap_angle_brackets(query.strip())
+        if not refused_by_youtube(exc) or extractor.policy.provider_of(link) is not Provider.YOUTUBE:
+            raise
+        log.info("guild %s: YouTube refused a link (%s); looking for a SoundCloud match", guild.id, exc)
+        title, artist = await link_title(extractor, link)
+        return [await soundcloud_match(extractor, title, artist, member_id)], title
 
 
 def queued_reply(queued: Queued) -> str | None:
     """What the member is told; None when the one track already ended while it was measured."""
+    reply = _placed_reply(queued)
+    if reply is None or queued.stand_in_for is None:
+        return reply
+    return f"YouTube refused **{safe_text(queued.stand_in_for, 200)}**, so this is a match from SoundCloud. {reply}"
+
+
+def _placed_reply(queued: Queued) -> str | None:
     tracks, position, player = queued.tracks, queued.position, queued.player
     if len(tracks) > 1:
         where = " next" if position == 1 else ""

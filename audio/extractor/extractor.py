@@ -137,6 +137,12 @@ class Extractor:
             stream = dataclasses.replace(stream, is_live=True)  # a radio station: the live cap, no seeking
         return stream
 
+    async def page(self, url: str) -> str:
+        """The text of a public page (a music site's link, its oEmbed or API answer), through the gate."""
+        result = await self._submit(ExtractJob(JobKind.PAGE, url, False, self.policy, self._config), Priority.LOOKUP)
+        assert result.page is not None
+        return result.page
+
     def needs_measuring(self, track: Track) -> bool:
         """A direct file whose length yt-dlp did not give (it never does), while ffprobe is at hand;
         not one already found to be a radio station."""

@@ -28,7 +28,7 @@ from audio.extractor.info import (
     tracks_from_info,
     web_url,
 )
-from audio.extractor.messages import MSG_GENERIC, MSG_NOTHING, error_from_ytdlp
+from audio.extractor.messages import MSG_GENERIC, MSG_NOTHING, MSG_TOO_LARGE, error_from_ytdlp
 from audio.extractor.ytdl import worker_ytdl
 from audio.ffmpeg_args import AUDIO_DEMUXERS, PROTOCOL_WHITELIST, header_block
 from audio.track import Stream, Track
@@ -36,12 +36,15 @@ from audio.url_policy import UrlPolicy
 
 log = logging.getLogger(__name__)
 
+MAX_PAGE_BYTES = 4 * 1024 * 1024  # a music site's public page; the metadata is in its head
+
 
 class JobKind(enum.StrEnum):
     RESOLVE_ALL = "resolve_all"
     SEARCH = "search"
     STREAM = "stream"
     MEASURE = "measure"
+    PAGE = "page"  # the text of a public page or API answer (a music site's metadata), not a track
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ class JobResult:
     stream: Stream | None = None
     duration: float | None = None  # MEASURE: what ffprobe said, None when it could not tell
     live: bool = False  # MEASURE: no length, and the server calls itself a radio station (icy-* headers)
+    page: str | None = None  # PAGE: the answer's text
     failure: JobFailure | None = None
 
 
@@ -101,6 +105,8 @@ def _run(job: ExtractJob) -> JobResult:
     if job.kind is JobKind.MEASURE and job.stream is not None:
         return _measured(job, job.stream)
     with worker_ytdl(config).job() as ydl:
+        if job.kind is JobKind.PAGE:
+            return JobResult(page=_page(ydl, job))
         if job.kind in (JobKind.STREAM, JobKind.MEASURE):
             info = _media_info(ydl, job, job.text)
             stream = stream_from_info(info)
@@ -118,6 +124,16 @@ def _run(job: ExtractJob) -> JobResult:
         if info.get("entries") is not None:
             return JobResult(tracks=tuple(tracks))
         return JobResult(tracks=tuple(tracks), stream=_checked_stream(info, job))
+
+
+def _page(ydl: yt_dlp.YoutubeDL, job: ExtractJob) -> str:
+    """A page's text through the egress gate (address rules; the caller chose the site)."""
+    job.policy.check_media_url(job.text)
+    with ydl.urlopen(job.text) as response:
+        data = response.read(MAX_PAGE_BYTES + 1)
+    if len(data) > MAX_PAGE_BYTES:
+        raise ExtractionError(MSG_TOO_LARGE, detail=f"page over {MAX_PAGE_BYTES} bytes")
+    return str(data.decode("utf-8", errors="replace"))
 
 
 def _extract(ydl: yt_dlp.YoutubeDL, url: str) -> dict[str, Any]:

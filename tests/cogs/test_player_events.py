@@ -42,6 +42,7 @@ async def test_unloading_the_cogs_leaves_the_bus(bot: BrentBot) -> None:
     await bot.unload_extension("cogs.playback")
     await bot.unload_extension("cogs.voice")
     await bot.unload_extension("cogs.queue_tools")
+    await bot.unload_extension("cogs.sources")
     assert bot.player_events.subscribers == ()
     assert await failed_track_announcements(bot) == []
 
