@@ -38,6 +38,7 @@ from audio import library_http
 from audio import proxy_wire as wire
 from audio.errors import UrlRefused
 from audio.local_library import LIBRARY_HOST, LocalLibrary
+from audio.upstream_proxy import UpstreamProxy
 from audio.url_policy import UrlPolicy
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,10 @@ class EgressProxy:
         lookup_lifetime: float = DEFAULT_LOOKUP_LIFETIME,
         lookup_bytes: int = DEFAULT_LOOKUP_BYTES,
         library: LocalLibrary | None = None,
+        upstream: UpstreamProxy | None = None,
     ) -> None:
         self.policy = policy
+        self.upstream = upstream  # the owner's proxy every checked connection goes through, if any
         self.library = library  # answers LIBRARY_HOST itself; without one that name is refused like any
         self.connect_timeout = connect_timeout
         self.lookup_lifetime = lookup_lifetime
@@ -313,6 +316,8 @@ class EgressProxy:
         failures: list[str] = []
         for address in addresses:
             try:
+                if self.upstream is not None:
+                    return await self.upstream.open(address, request.port, self.connect_timeout)
                 return await asyncio.wait_for(
                     asyncio.open_connection(str(address), request.port, limit=wire.RELAY_CHUNK), self.connect_timeout
                 )

@@ -13,6 +13,7 @@ import logging
 import logging.handlers
 import re
 import sys
+import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -109,4 +110,7 @@ def open_ffmpeg_log(settings: Settings, log_dir: Path = Path("logs")) -> FfmpegL
 
 
 def _secrets(settings: Settings) -> list[str]:
-    return [settings.token.reveal()] if settings.token is not None else []
+    found = [settings.token.reveal()] if settings.token is not None else []
+    if settings.ytdlp_proxy is not None:  # its password, if it has one
+        found += [p for p in [urllib.parse.urlsplit(settings.ytdlp_proxy.reveal()).password] if p]
+    return found

@@ -19,6 +19,7 @@ class ExtractorConfig:
     search_provider: str = DEFAULT_SEARCH_PROVIDER
     allowed_extractors: tuple[str, ...] = ()
     ffprobe: str | None = None
+    cookies: str | None = field(default=None, repr=False)  # YTDLP_COOKIES: loaded (filtered) in each worker
     # The egress proxy's URLs (audio/egress_proxy.py); without them nothing is fetched at all.
     lookup_proxy: str | None = field(default=None, repr=False)
     media_proxy: str | None = field(default=None, repr=False)

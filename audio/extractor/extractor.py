@@ -19,6 +19,7 @@ import re
 import shutil
 import urllib.parse
 from collections.abc import Callable
+from pathlib import Path
 
 from audio.egress_proxy import ClientKind, EgressProxy
 from audio.errors import BrentError, ExtractionError, ExtractionTimeout
@@ -38,6 +39,7 @@ from audio.extractor.ytdl import allowed_extractors_for, warm_worker
 from audio.local_library import LIBRARY_HOST, LocalLibrary, library_path, track_of
 from audio.lookup_gate import LookupGate, Priority
 from audio.track import Provider, Stream, Track
+from audio.upstream_proxy import UpstreamProxy
 from audio.url_policy import UrlPolicy
 from audio.worker_pool import WorkerPoolExecutor
 
@@ -73,6 +75,8 @@ class Extractor:
         egress: EgressProxy | None = None,
         max_waiting: int = 8,
         library: LocalLibrary | None = None,
+        cookies: Path | None = None,
+        upstream: UpstreamProxy | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
@@ -87,7 +91,9 @@ class Extractor:
         self.mode = ExecutorMode(mode)
         self._owns_egress = egress is None
         self.library = library
-        self.egress = egress if egress is not None else EgressProxy(policy, lookup_lifetime=timeout, library=library)
+        self.egress = egress if egress is not None else EgressProxy(
+            policy, lookup_lifetime=timeout, library=library, upstream=upstream
+        )
         self._owns_executor = executor is None
         workers = workers or default_workers()
         self._executor = executor or make_executor(self.mode, workers, job_timeout=timeout + DEADLINE_GRACE)
@@ -98,6 +104,7 @@ class Extractor:
             search_provider=search_provider,
             allowed_extractors=allowed_extractors_for(policy.allowed_providers),
             ffprobe=ffprobe or shutil.which("ffprobe"),
+            cookies=str(cookies) if cookies is not None else None,
         )
         self._closed = False
         self._fresh_streams = FreshStreams()

@@ -8,9 +8,11 @@ extractors of the allowed providers.
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
 import logging
 import threading
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import yt_dlp
@@ -19,6 +21,7 @@ from yt_dlp.networking.common import Request as YtdlRequest
 
 from audio.errors import ExtractionError, UrlRefused
 from audio.extractor.config import ExtractorConfig
+from audio.extractor.cookies import youtube_cookies
 from audio.extractor.messages import MSG_GENERIC, MSG_TOO_LARGE
 from audio.track import Provider
 
@@ -106,9 +109,10 @@ class GuardedYoutubeDL(yt_dlp.YoutubeDL):
     :func:`worker_ytdl`): outside :meth:`job` every request is refused.
     """
 
-    def __init__(self, params: dict[str, Any]) -> None:
+    def __init__(self, params: dict[str, Any], *, cookies: list[http.cookiejar.Cookie] | None = None) -> None:
         super().__init__(params)
         self._in_job = False
+        self._cookies = cookies or []  # the owner's YouTube cookies, put back for every job
 
     @contextlib.contextmanager
     def job(self) -> Iterator[GuardedYoutubeDL]:
@@ -124,6 +128,8 @@ class GuardedYoutubeDL(yt_dlp.YoutubeDL):
         # Per-extraction state of YoutubeDL.__init__; extractor instances (and their caches of
         # player code or client ids) are kept on purpose: they are the point of reusing.
         self.cookiejar.clear()
+        for cookie in self._cookies:
+            self.cookiejar.set_cookie(cookie)
         self._YoutubeDL__header_cookies: list[Any] = []
         self._printed_messages.clear()
         self._playlist_level = 0
@@ -193,7 +199,8 @@ def worker_ytdl(config: ExtractorConfig) -> GuardedYoutubeDL:
     if ydl is None:
         while len(cache) >= _WORKER_CACHE_SIZE:
             cache.pop(next(iter(cache))).close()
-        ydl = cache[config] = GuardedYoutubeDL(ytdl_options(config))
+        cookies = youtube_cookies(Path(config.cookies)) if config.cookies else None
+        ydl = cache[config] = GuardedYoutubeDL(ytdl_options(config), cookies=cookies)
     return ydl
 
 
