@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import discord
 
 from audio.errors import BrentError
+from audio.extractor.music_links import link_matches
+from audio.extractor.music_pages import music_link
 from audio.extractor.query import unwrap_angle_brackets
 from audio.extractor.stand_in import link_title, refused_by_youtube, soundcloud_match
 from audio.player import GuildPlayer
@@ -48,7 +50,7 @@ async def look_up_and_queue(
         async with bot.extraction_slots.take(guild.id, author.id):
             connecting = asyncio.ensure_future(bot.voice_connector.connect(guild, channel))
             try:
-                tracks, refused = await _resolve(bot, guild, author.id, query)
+                tracks, note = await _resolve(bot, guild, author.id, query)
             except BaseException:
                 # Cancelling a voice handshake half-way breaks discord.py's socket; let it finish
                 # (the idle timer leaves later if nothing gets played) and keep its error quiet.
@@ -61,14 +63,21 @@ async def look_up_and_queue(
         )  # fmt: skip
     if queued.refusal is not None:
         raise queued.refusal
-    return dataclasses.replace(queued, stand_in_for=refused)
+    return dataclasses.replace(queued, note=note)
 
 
 async def _resolve(bot: BrentBot, guild: discord.Guild, member_id: int, query: str) -> tuple[list[Track], str | None]:
-    """The tracks ``query`` names; for a YouTube link YouTube refuses, a SoundCloud match and the refused title."""
+    """The tracks ``query`` names, and a note when they are matches rather than what was linked: a
+    Spotify, Apple Music or Deezer link's songs on the search site, a refused YouTube link's on SoundCloud."""
     extractor = bot.extractor
+    site = bot.queue_memory.settings.get(guild.id).search_site
+    if (music := music_link(query)) is not None:
+        tracks = await link_matches(
+            extractor, music, site=site, requester_id=member_id, limit=bot.settings.playlist_limit
+        )
+        what = f"the {music.service} {music.kind}"
+        return tracks, f"{'A match' if len(tracks) == 1 else 'Matches'} on {site} for {what}, not the original."
     try:
-        site = bot.queue_memory.settings.get(guild.id).search_site
         return await extractor.resolve_all(query, requester_id=member_id, site=site), None
     except BrentError as exc:
         link = unwrap_angle_brackets(query.strip())
@@ -76,15 +85,16 @@ async def _resolve(bot: BrentBot, guild: discord.Guild, member_id: int, query: s
             raise
         log.info("guild %s: YouTube refused a link (%s); looking for a SoundCloud match", guild.id, exc)
         title, artist = await link_title(extractor, link)
-        return [await soundcloud_match(extractor, title, artist, member_id)], title
+        match = await soundcloud_match(extractor, title, artist, member_id)
+        return [match], f"YouTube refused **{safe_text(title, 200)}**, so this is a match from SoundCloud."
 
 
 def queued_reply(queued: Queued) -> str | None:
     """What the member is told; None when the one track already ended while it was measured."""
     reply = _placed_reply(queued)
-    if reply is None or queued.stand_in_for is None:
+    if reply is None or queued.note is None:
         return reply
-    return f"YouTube refused **{safe_text(queued.stand_in_for, 200)}**, so this is a match from SoundCloud. {reply}"
+    return f"{queued.note} {reply}"
 
 
 def _placed_reply(queued: Queued) -> str | None:

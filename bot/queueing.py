@@ -38,7 +38,7 @@ class Queued:
     position: int  # 0 when the first one started at once, else its place in the queue
     saved: bool | None  # None without a store; False when the save could not be confirmed in time
     refusal: LimitReached | None = None  # every track was over the length cap once measured
-    stand_in_for: str | None = None  # the title YouTube refused, when these are another site's match
+    note: str | None = None  # said before the reply: these are matches (of a refused or another site's track)
 
 
 async def queue_for(
