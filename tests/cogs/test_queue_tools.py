@@ -25,6 +25,10 @@ from tests.cogs.conftest import reply_to
     ("\\searchsite", "Words are searched on youtube."),
     ("\\searchsite myspace", "There is no search site `myspace`. Pick youtube or soundcloud."),
     ("\\searchsite soundcloud", "can change the search site"),
+    ("\\autoplay", "Autoplay is off."),
+    ("\\autoplay maybe", "Autoplay is `maybe`? Say `autoplay on` or `autoplay off`."),
+    ("\\autoplay on", "can change autoplay"),
+    ("\\play spotify: daft punk", "Join a voice channel first."),
 ])
 async def test_wrong_uses_get_a_clear_reply(bot: BrentBot, command: str, expected: str) -> None:
     reply = await reply_to(command)

@@ -29,7 +29,7 @@ from audio.url_policy import UrlPolicy
 from bot.bot import BrentBot, create_bot
 from bot.settings import Settings
 from tests.audio.infodicts import load_info
-from tests.e2e.test_scenarios import PREFIX, Member, alice  # noqa: F401 (fixture)
+from tests.e2e.test_scenarios import DJ_ROLE, PREFIX, Member, alice  # noqa: F401 (fixture)
 from tests.fakediscord import FakeDiscord, pointed_at, running
 from tests.media import MediaServer, media_server
 
@@ -98,7 +98,7 @@ def _resolve(host: str) -> list[str]:
 
 @asynccontextmanager
 async def brent(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[BrentBot]:
-    settings = Settings(command_prefix=PREFIX, allow_private_network=True, data_dir=tmp_path)
+    settings = Settings(command_prefix=PREFIX, allow_private_network=True, data_dir=tmp_path, dj_role=DJ_ROLE)
     extractor = Extractor(policy=UrlPolicy(allow_private_network=True, resolver=_resolve), mode=ExecutorMode.THREAD)
     bot = create_bot(settings, extractor=extractor, connector=fake.connector(), guild_ready_timeout=0.1)
     with pointed_at(fake):
