@@ -1,4 +1,4 @@
-"""Where music comes from, per server: the default search site, autoplay (a related track when the
+"""Where music comes from, per server: the default search site, lyrics, autoplay (a related track when the
 queue runs dry), and a SoundCloud match for a track YouTube refuses once it is due to play (a refused
 link is matched in `play` itself)."""
 
@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands
 
-from audio.errors import ExtractionError
+from audio.errors import ExtractionError, PlayerError
 from audio.extractor.sites import PREFIXES, SEARCH_KEYS
+from bot.admission import member_cooldown
 from bot.autoplay import Autoplay
+from bot.lyrics import excerpt, find_lyrics
 from bot.permissions import require_dj
 from bot.refused_tracks import RefusedTracks
-from bot.text import code_span
+from bot.text import MESSAGE_LIMIT, code_span, describe, safe_text
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
@@ -36,6 +38,25 @@ class SourcesCog(commands.Cog, name="Sources"):
     async def cog_unload(self) -> None:
         for subscriber in self._subscribers:
             self.bot.player_events.unsubscribe(subscriber)
+
+    @commands.command(name="lyrics", aliases=["ly"])
+    @commands.guild_only()
+    @commands.dynamic_cooldown(member_cooldown("search_cooldown"), commands.BucketType.member)
+    async def lyrics(self, ctx: Ctx) -> None:
+        """The current track's lyrics from LRCLIB, synced ones around where it is now. Example: `lyrics`"""
+        assert ctx.guild is not None
+        player = self.bot.players.get(ctx.guild.id)
+        if player is None or player.current is None:
+            raise PlayerError("Nothing is playing.")
+        track = player.current
+        found = await find_lyrics(self.bot.extractor, track)
+        if found.instrumental and not found.synced and not found.plain:
+            await ctx.send(f"{describe(track)} is instrumental, says LRCLIB.")
+            return
+        kind = "synced" if found.synced else "plain"
+        head = f"Lyrics of **{safe_text(found.title, 100)}** by {safe_text(found.artist, 100)} (LRCLIB, {kind}):"
+        lines = excerpt(found, player.position, MESSAGE_LIMIT - len(head) - 20, lambda text: safe_text(text, 300))
+        await ctx.send("\n".join([head, *lines])[:MESSAGE_LIMIT])
 
     @commands.command(name="autoplay", aliases=["ap"], usage="[on|off]")
     @commands.guild_only()

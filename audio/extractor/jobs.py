@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yt_dlp
+from yt_dlp.networking.exceptions import HTTPError, RequestError
 from yt_dlp.utils import DownloadError, ExtractorError
 
 from audio.egress_proxy import ffmpeg_environment
@@ -28,7 +29,13 @@ from audio.extractor.info import (
     tracks_from_info,
     web_url,
 )
-from audio.extractor.messages import MSG_GENERIC, MSG_NOTHING, MSG_TOO_LARGE, error_from_ytdlp
+from audio.extractor.messages import (
+    MSG_GENERIC,
+    MSG_NOTHING,
+    MSG_TOO_LARGE,
+    MSG_UNREACHABLE,
+    error_from_ytdlp,
+)
 from audio.extractor.ytdl import worker_ytdl
 from audio.ffmpeg_args import AUDIO_DEMUXERS, PROTOCOL_WHITELIST, header_block
 from audio.track import Stream, Track
@@ -129,8 +136,15 @@ def _run(job: ExtractJob) -> JobResult:
 def _page(ydl: yt_dlp.YoutubeDL, job: ExtractJob) -> str:
     """A page's text through the egress gate (address rules; the caller chose the site)."""
     job.policy.check_media_url(job.text)
-    with ydl.urlopen(job.text) as response:
-        data = response.read(MAX_PAGE_BYTES + 1)
+    try:
+        with ydl.urlopen(job.text) as response:
+            data = response.read(MAX_PAGE_BYTES + 1)
+    except HTTPError as exc:
+        if exc.status == 404:
+            raise NothingFound(MSG_NOTHING, detail="page: 404") from None
+        raise ExtractionError(MSG_UNREACHABLE, detail=f"page: HTTP {exc.status}") from None
+    except RequestError as exc:
+        raise ExtractionError(MSG_UNREACHABLE, detail=f"page: {exc}") from None
     if len(data) > MAX_PAGE_BYTES:
         raise ExtractionError(MSG_TOO_LARGE, detail=f"page over {MAX_PAGE_BYTES} bytes")
     return str(data.decode("utf-8", errors="replace"))

@@ -25,6 +25,7 @@ from tests.cogs.conftest import reply_to
     ("\\searchsite", "Words are searched on youtube."),
     ("\\searchsite myspace", "There is no search site `myspace`. Pick youtube or soundcloud."),
     ("\\searchsite soundcloud", "can change the search site"),
+    ("\\lyrics", "Nothing is playing."),
     ("\\autoplay", "Autoplay is off."),
     ("\\autoplay maybe", "Autoplay is `maybe`? Say `autoplay on` or `autoplay off`."),
     ("\\autoplay on", "can change autoplay"),
