@@ -22,7 +22,6 @@ from audio.local_library import LocalLibrary
 from audio.options import PlayerOptions
 from audio.player import GuildPlayer
 from audio.queue import TrackQueue
-from audio.upstream_proxy import UpstreamProxy
 from audio.url_policy import UrlPolicy
 from audio.voice_clock import VoiceClocks
 from bot.admission import ExtractionSlots, Limits
@@ -271,8 +270,8 @@ def create_bot(
             mode=settings.extractor_mode,
             # One server at its lookup cap must leave a worker for the others.
             workers=max(default_workers(), settings.extractions_per_guild + 1),
-            library=LocalLibrary(settings.music_dir) if settings.music_dir is not None else None,
-            cookies=settings.ytdlp_cookies,
-            upstream=UpstreamProxy.parse(settings.ytdlp_proxy.reveal()) if settings.ytdlp_proxy else None,
+            library=LocalLibrary(sources.music_dir) if (sources := settings.sources).music_dir is not None else None,
+            cookies=sources.ytdlp_cookies,
+            upstream=sources.upstream,
         )
     return BrentBot(settings, extractor=extractor, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr, **bot_kwargs)

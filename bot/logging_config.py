@@ -111,6 +111,6 @@ def open_ffmpeg_log(settings: Settings, log_dir: Path = Path("logs")) -> FfmpegL
 
 def _secrets(settings: Settings) -> list[str]:
     found = [settings.token.reveal()] if settings.token is not None else []
-    if settings.ytdlp_proxy is not None:  # its password, if it has one
-        found += [p for p in [urllib.parse.urlsplit(settings.ytdlp_proxy.reveal()).password] if p]
+    if settings.sources.ytdlp_proxy is not None:  # its password, if it has one
+        found += [p for p in [urllib.parse.urlsplit(settings.sources.ytdlp_proxy).password] if p]
     return found

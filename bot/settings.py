@@ -26,9 +26,8 @@ from dotenv import dotenv_values
 
 from audio.executors import DEFAULT_EXECUTOR_MODE, ExecutorMode
 from audio.extractor.config import DEFAULT_PLAYLIST_LIMIT, DEFAULT_TIMEOUT
-from audio.extractor.cookies import CookieFileError, check_private
 from audio.track import Provider
-from audio.upstream_proxy import UpstreamProxy
+from bot.source_settings import SourceSettings, source_settings
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +121,7 @@ class Settings:
     max_guild_playlists: int = 50
     max_guild_playlist_tracks: int = 10_000
     ffmpeg_standby: int = 1  # ffmpeg processes kept started so a track's first second comes sooner; 0 = off
-    music_dir: Path | None = None  # the owner's music folder for `play local: words`; None: no library
-    ytdlp_cookies: Path | None = field(default=None, repr=False)  # YouTube cookies (chmod 600), never logged
-    ytdlp_proxy: Secret | None = None  # http://[user:password@]host:port every fetch leaves through
+    sources: SourceSettings = field(default_factory=SourceSettings)  # MUSIC_DIR, YTDLP_COOKIES, YTDLP_PROXY
     env_file: Path | None = None  # the file actually read, if any
 
 
@@ -227,9 +224,9 @@ def load_settings(
         opus_library=values.get("OPUS_LIBRARY", "").strip() or None,
         ffmpeg_path=values.get("FFMPEG_PATH", "").strip() or None,
         default_volume=_integer(values, "DEFAULT_VOLUME", DEFAULTS.default_volume, minimum=0, maximum=200),
-        music_dir=_music_dir(values),
-        ytdlp_cookies=_cookies_file(values),
-        ytdlp_proxy=_upstream_proxy(values),
+        sources=source_settings(
+            values.get("MUSIC_DIR", ""), values.get("YTDLP_COOKIES", ""), values.get("YTDLP_PROXY", ""), SettingsError
+        ),
         owner_ids=_owner_ids(values),
         play_cooldown=_rate(values, "PLAY_COOLDOWN", DEFAULTS.play_cooldown),
         search_cooldown=_rate(values, "SEARCH_COOLDOWN", DEFAULTS.search_cooldown),
@@ -347,39 +344,6 @@ def _providers(values: Mapping[str, str]) -> frozenset[Provider]:
             f"ALLOWED_PROVIDERS must be a comma list of {', '.join(known)} (got an unknown or empty entry)"
         )
     return frozenset(known[name] for name in names)
-
-
-def _cookies_file(values: Mapping[str, str]) -> Path | None:
-    raw = values.get("YTDLP_COOKIES", "").strip()
-    if not raw:
-        return None
-    path = Path(raw).expanduser()
-    try:
-        check_private(path)
-    except CookieFileError as exc:
-        raise SettingsError(f"YTDLP_COOKIES: {exc}") from None
-    return path
-
-
-def _upstream_proxy(values: Mapping[str, str]) -> Secret | None:
-    raw = values.get("YTDLP_PROXY", "").strip()
-    if not raw:
-        return None
-    try:
-        UpstreamProxy.parse(raw)
-    except ValueError as exc:
-        raise SettingsError(f"YTDLP_PROXY: {exc}") from None
-    return Secret(raw)
-
-
-def _music_dir(values: Mapping[str, str]) -> Path | None:
-    raw = values.get("MUSIC_DIR", "").strip()
-    if not raw:
-        return None
-    path = Path(raw).expanduser()
-    if not path.is_dir():
-        raise SettingsError(f"MUSIC_DIR must be an existing folder (got {raw!r})")
-    return path
 
 
 def _database_url(values: Mapping[str, str], data_dir: Path) -> str:

@@ -83,11 +83,13 @@ async def test_no_cookie_reaches_another_site_and_none_is_logged(
 
 def test_settings_refuse_a_readable_cookies_file_and_a_bad_proxy(cookie_file: Path) -> None:
     settings = load_settings(None, environ={"YTDLP_COOKIES": str(cookie_file)}, require_token=False)
-    assert settings.ytdlp_cookies == cookie_file and str(cookie_file) not in repr(settings)
+    assert settings.sources.ytdlp_cookies == cookie_file and str(cookie_file) not in repr(settings)
     cookie_file.chmod(0o644)
     with pytest.raises(SettingsError, match="YTDLP_COOKIES") as caught:
         load_settings(None, environ={"YTDLP_COOKIES": str(cookie_file)}, require_token=False)
     assert SECRET_VALUE not in str(caught.value)
+    with pytest.raises(SettingsError, match="MUSIC_DIR must be an existing folder"):
+        load_settings(None, environ={"MUSIC_DIR": str(cookie_file)}, require_token=False)
     for bad in ("socks5://h:1080", "http://no-port.example", "proxy.example:8080"):
         with pytest.raises(SettingsError, match="YTDLP_PROXY"):
             load_settings(None, environ={"YTDLP_PROXY": bad}, require_token=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.source_settings import SourceSettings
 from tests.audio.library_files import music_folder
 from tests.e2e.test_scenarios import Member, StartBrent, alice, start_brent  # noqa: F401 (fixtures)
 from tests.fakediscord import FakeDiscord
@@ -20,7 +21,7 @@ async def test_a_library_file_plays_and_seeks_and_nothing_outside_is_reachable(
     music = music_folder(tmp_path / "library")
     recorder = fake_discord.voice_log(alice.guild)
     # No private network: the library never needs it (the gate answers for the folder itself).
-    async with start_brent(music_dir=music, allow_private_network=False):
+    async with start_brent(sources=SourceSettings(music_dir=music), allow_private_network=False):
         await alice.join_voice()
         sent, reply = await alice.ask("play local: so what miles", "Playing")
         assert reply["content"] == "Playing **So What** (0:02)."
