@@ -79,8 +79,8 @@ def built_ytdls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[yt_dlp.Youtube
     built: list[yt_dlp.YoutubeDL] = []
 
     class Recorded(ytdl_module.GuardedYoutubeDL):
-        def __init__(self, params: dict[str, Any]) -> None:
-            super().__init__(params)
+        def __init__(self, params: dict[str, Any], **kwargs: Any) -> None:
+            super().__init__(params, **kwargs)
             built.append(self)
 
     monkeypatch.setattr(ytdl_module, "GuardedYoutubeDL", Recorded)
