@@ -176,6 +176,7 @@ class DaveCall:
             self._plain_until = time.perf_counter()
             if waiting is not None and not waiting.done():
                 waiting.set_result(False)
+            self._dirty.set()
             self._on_change()
 
     # --- listening -----------------------------------------------------------------------------------
@@ -268,7 +269,7 @@ class DaveCall:
         if bot_in:
             self._plain_until = math.inf
             if not await self._bot_ready(transition_id):
-                return True  # the bot refused it (op 31); its rejoin is the next round
+                return False  # the bot refused it (op 31): it is taken in again after RETRY_AFTER_INVALID
             self._send(OP_EXECUTE_TRANSITION, {"transition_id": transition_id})
             self._plain_until = time.perf_counter() + TRANSITION_GRACE
         self.epochs.append(DaveEpoch(
