@@ -83,6 +83,7 @@ class World:
         self.commands: dict[str, list[dict[str, Any]]] = {}  # application commands by guild id or "global"
         self.dispatch: Callable[[str, dict[str, Any], int], None] = lambda event, data, intent: None
         self.on_guild_added: Callable[[FakeGuild], None] = lambda guild: None
+        self.on_voice_change: Callable[[int, int, int | None], None] = lambda guild_id, user_id, channel_id: None
 
     def changed(self) -> None:
         self.notifier.notify()
@@ -170,6 +171,7 @@ class World:
             states[user.id] = VoiceMembership(channel_id, session_id)
         data = model.voice_state_payload(self.guilds[guild_id], user, channel_id, session_id)
         self.dispatch("VOICE_STATE_UPDATE", data, INTENT_GUILD_VOICE_STATES)
+        self.on_voice_change(guild_id, user.id, channel_id)
         self.changed()
         return data
 
