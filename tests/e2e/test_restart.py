@@ -26,7 +26,8 @@ from bot.persistence import CHECKPOINT_INTERVAL, Persistence, RestoreOutcome
 from bot.settings import Settings
 from bot.store import UNAVAILABLE_MESSAGE, GuildState, Store, open_store
 from bot.store.migrations import LATEST_VERSION
-from tests.e2e.test_scenarios import MADE_UP_TOKEN, MAIN_PY, PREFIX, Member, add_music_guild, clock_runs
+from tests.e2e.brent_rig import MADE_UP_TOKEN, MAIN_PY, PREFIX, Member, add_music_guild
+from tests.e2e.heard_clock import clock_runs
 from tests.fakediscord import FakeDiscord, pointed_at, running, wait_for_bot
 from tests.media import MediaServer, generate_clock, generate_tone, media_server
 from tests.store.conftest import postgres_schema

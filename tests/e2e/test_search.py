@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_scenarios import Member, StartBrent, alice, start_brent  # noqa: F401 (fixtures)
+from tests.e2e.brent_rig import Member, StartBrent
 from tests.fakediscord import FakeDiscord
 from tests.media import MediaServer
 
@@ -21,7 +21,7 @@ async def type_plain(member: Member, text: str):  # noqa: ANN201
 
 
 async def test_typing_a_number_plays_that_result(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
     recorder = fake_discord.voice_log(alice.guild)
@@ -44,7 +44,7 @@ async def test_typing_a_number_plays_that_result(
 
 
 async def test_cancel_and_timeout_leave_the_queue_unchanged(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     async with start_brent() as bot:
         bot.get_cog("Search").pick_timeout = 1.0  # type: ignore[union-attr]
