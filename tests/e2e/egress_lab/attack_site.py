@@ -17,19 +17,18 @@ from tests.e2e.egress_lab.namespace import (
     PUBLIC,
     PUBLIC_CLOSED_PORT,
 )
-from tests.e2e.egress_lab.servers import (
+from tests.e2e.egress_lab.public_site import (
     Audio,
     CutMidStream,
     Document,
     Drip,
-    HitLog,
     MediaClientRedirect,
     PublicSite,
     Redirect,
     Route,
-    internal_listener,
     public_site,
 )
+from tests.e2e.egress_lab.servers import HitLog, internal_listener
 from tests.media import generate_tone
 
 TONE_HZ = 440.0

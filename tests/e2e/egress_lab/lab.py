@@ -16,7 +16,8 @@ from tests.e2e.brent_rig import Member
 from tests.e2e.egress_lab.attack_site import FINAL_SECONDS, SECRET_HZ, TONE_SECONDS
 from tests.e2e.egress_lab.dns import LabDns
 from tests.e2e.egress_lab.evidence import EndWatcher, LogCapture, Marks
-from tests.e2e.egress_lab.servers import HitLog, PublicSite
+from tests.e2e.egress_lab.public_site import PublicSite
+from tests.e2e.egress_lab.servers import HitLog
 from tests.fakediscord import FakeDiscord, InjectedMessage, WaitTimeout, message_text
 from tests.fakediscord import wait_for_bot as wait_for_bot_state
 

@@ -43,7 +43,8 @@ from tests.e2e.egress_lab.namespace import (
     require_private_namespace,
     set_up_network,
 )
-from tests.e2e.egress_lab.servers import HitLog, PublicSite
+from tests.e2e.egress_lab.public_site import PublicSite
+from tests.e2e.egress_lab.servers import HitLog
 from tests.fakediscord import FakeDiscord, pointed_at, running
 
 SUMMARY_MARK = "EGRESS_LAB_SUMMARY "
