@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import Any
 
 import discord
 from discord.ext import commands
 
 from audio.errors import BrentError
+from bot.suggest import closest_commands
 from bot.text import MESSAGE_LIMIT, code_span, safe_text
 
 log = logging.getLogger(__name__)
@@ -53,8 +55,10 @@ def reply_for(ctx: commands.Context[Any], error: BaseException) -> str | None:
     error = unwrap(error)
     if isinstance(error, BrentError | CheckRefused):
         return safe_text(error.user_message, MESSAGE_LIMIT, markdown=False)
-    if isinstance(error, commands.CommandNotFound | UserBlocked):
+    if isinstance(error, UserBlocked):
         return None
+    if isinstance(error, commands.CommandNotFound):
+        return _unknown_reply(ctx)
     if isinstance(error, commands.UserInputError):
         return _input_reply(ctx, error)
     if isinstance(error, commands.CheckFailure):
@@ -96,7 +100,7 @@ async def handle_command_error(ctx: commands.Context[Any], error: BaseException)
 def _input_reply(ctx: commands.Context[Any], error: commands.UserInputError) -> str:
     usage = _usage(ctx)
     if isinstance(error, commands.MissingRequiredArgument | commands.MissingRequiredAttachment):
-        return f"Missing {code_span(error.param.name, 50)}.{usage}"
+        return f"Missing {code_span(usage_name(ctx.command, error.param), 50)}.{usage}"
     if isinstance(error, commands.TooManyArguments):
         return f"Too many arguments.{usage}"
     if isinstance(error, commands.BadArgument | commands.BadUnionArgument | commands.ArgumentParsingError):
@@ -104,6 +108,39 @@ def _input_reply(ctx: commands.Context[Any], error: commands.UserInputError) -> 
         text = getattr(error, "user_message", None) or str(error)
         return safe_text(text, 500, markdown=False, single_line=True) + usage
     return f"That command was not typed right.{usage}"
+
+
+def _unknown_reply(ctx: commands.Context[Any]) -> str | None:
+    """The closest command names, or nothing when none is close (a stray prefix is not a command)."""
+    typed = ctx.invoked_with or ""
+    if not typed:
+        return None
+    names = [
+        (spelling, command.name)
+        for command in ctx.bot.commands
+        if not command.hidden
+        for spelling in (command.name, *command.aliases)
+    ]
+    close = closest_commands(typed, names)
+    if not close:
+        return None
+    shown = ", ".join(code_span(f"{ctx.clean_prefix}{name}", 40) for name in close)
+    return f"There is no command {code_span(typed, 40)}. Did you mean {shown}?"
+
+
+_USAGE_TOKEN = re.compile(r"<[^>]*>|\[[^\]]*\]")
+
+
+def usage_name(command: commands.Command[Any, ..., Any] | None, param: commands.Parameter) -> str:
+    """The name the usage line gives a parameter (``<to>``), so a reply names it the same way."""
+    fallback = param.displayed_name or param.name
+    if command is None or not command.usage:
+        return fallback
+    tokens = _USAGE_TOKEN.findall(command.usage)
+    names = list(command.clean_params)
+    if len(tokens) != len(names) or param.name not in names:
+        return fallback
+    return tokens[names.index(param.name)]
 
 
 def _usage(ctx: commands.Context[Any]) -> str:

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 Ctx = commands.Context["BrentBot"]
 
 
-class AdminCog(commands.Cog, name="Admin"):
+class AdminCog(commands.Cog, name="Admin", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
 

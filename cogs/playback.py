@@ -34,7 +34,7 @@ def _log_connect_failure(task: asyncio.Future[GuildPlayer]) -> None:
         log.info("voice connection for a failed play did not complete: %s", task.exception())
 
 
-class PlaybackCog(commands.Cog, name="Playback"):
+class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
         self._votes: dict[int, SkipVote] = {}

@@ -21,7 +21,7 @@ from audio.errors import PlayerError
 from audio.track import Track
 from bot.admission import member_cooldown
 from bot.checks import member_voice_channel
-from bot.converters import Position
+from bot.converters import PlayOrder, Position
 from bot.queueing import queue_for
 from bot.store import (
     DatabaseUnavailable,
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Ctx = commands.Context["BrentBot"]
-IMPORT_SUFFIXES = (".json", ".m3u", ".m3u8")
+IMPORT_SUFFIXES = (".json", ".m3u", ".m3u8", ".txt")
 PAGE_SIZE = 10
 
 
@@ -74,7 +74,7 @@ def _subcommand(group: commands.Group[Any, ..., Any], **kwargs: Any) -> _Subcomm
     return cast(_Subcommand, group.command(**kwargs))
 
 
-class PlaylistsCog(commands.Cog, name="Playlists"):
+class PlaylistsCog(commands.Cog, name="Playlists", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
 
@@ -188,7 +188,7 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
 
     @_subcommand(playlist, name="play", aliases=["p"], usage="<name> [shuffle]")
     @commands.dynamic_cooldown(member_cooldown("play_cooldown"), commands.BucketType.member)
-    async def play(self, ctx: Ctx, name: str, mode: Literal["shuffle"] | None = None) -> None:
+    async def play(self, ctx: Ctx, name: str, mode: Annotated[str | None, PlayOrder] = None) -> None:
         """Add a playlist to the end of the queue, optionally shuffled. Examples: `pl play mix` · `pl p mix shuffle`"""
         assert ctx.guild is not None
         channel = member_voice_channel(ctx.author)
@@ -238,9 +238,12 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         upload = discord.File(io.BytesIO(text.encode("utf-8")), filename=_file_name(playlist.name, kind))
         await ctx.send(f"{_name(playlist)}: {_tracks_word(len(tracks))}.", file=upload)
 
-    @_subcommand(playlist, name="import", aliases=["im"], usage="[name] (attach a .json, .m3u or .m3u8 file)")
+    @_subcommand(playlist, name="import", aliases=["im"], usage="[name] (attach a .json, .m3u, .m3u8 or .txt file)")
     async def import_(self, ctx: Ctx, *, name: str | None = None) -> None:
-        """Make a playlist from an attached JSON or M3U file; the name defaults to the one in the file.
+        """Make a playlist from an attached file; the name defaults to the one in the file.
+
+        Reads BRENT's JSON and M3U exports, Red's and Vocard's playlist exports, and a plain list of
+        links (.txt, one a line, as JMusicBot and MusicBot keep them).
 
         Examples: `playlist import` (with mix.json attached) · `pl im road trip` (with trip.m3u attached)
         """
@@ -274,10 +277,10 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
     def _import_attachment(ctx: Ctx) -> discord.Attachment:
         attachments = ctx.message.attachments
         if len(attachments) != 1:
-            raise PlaylistImportError("Attach one .json, .m3u or .m3u8 file to the command.")
+            raise PlaylistImportError("Attach one .json, .m3u, .m3u8 or .txt file to the command.")
         attachment = attachments[0]
         if not attachment.filename.lower().endswith(IMPORT_SUFFIXES):
-            raise PlaylistImportError("Attach a .json, .m3u or .m3u8 file.")
+            raise PlaylistImportError("Attach a .json, .m3u, .m3u8 or .txt file.")
         if attachment.size > MAX_IMPORT_BYTES:
             raise PlaylistImportError(f"The file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB.")
         return attachment

@@ -9,7 +9,7 @@ from discord.ext import commands
 from audio.errors import QueueError
 from audio.player import GuildPlayer
 from bot.checks import require_listener
-from bot.converters import Position
+from bot.converters import Position, QueuePosition
 from bot.permissions import require_dj
 from bot.text import MESSAGE_LIMIT, describe, format_duration
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 Ctx = commands.Context["BrentBot"]
 
 
-class QueueCog(commands.Cog, name="Queue"):
+class QueueCog(commands.Cog, name="Queue", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
 
@@ -53,7 +53,7 @@ class QueueCog(commands.Cog, name="Queue"):
 
     @commands.command(name="remove", aliases=["rm", "delete"], usage="<n>")
     @commands.guild_only()
-    async def remove(self, ctx: Ctx, position: Annotated[int, Position]) -> None:
+    async def remove(self, ctx: Ctx, position: Annotated[int, QueuePosition]) -> None:
         """Remove entry n from the queue (others' entries need the DJ role). Example: `remove 3`"""
         player = self._player(ctx)
         entry = player.queue.get(position)
@@ -64,7 +64,9 @@ class QueueCog(commands.Cog, name="Queue"):
 
     @commands.command(name="move", aliases=["mv"], usage="<from> <to>")
     @commands.guild_only()
-    async def move(self, ctx: Ctx, source: Annotated[int, Position], target: Annotated[int, Position]) -> None:
+    async def move(
+        self, ctx: Ctx, source: Annotated[int, QueuePosition], target: Annotated[int, QueuePosition]
+    ) -> None:
         """Move an entry to another place in the queue (DJ). Example: `move 5 1`"""
         player = self._player(ctx)
         require_dj(ctx.author, self.bot.settings.dj_role, "reorder the queue")

@@ -53,7 +53,7 @@ class ResultMenu(discord.ui.View):
         await interaction.response.defer()
 
 
-class SearchCog(commands.Cog, name="Search"):
+class SearchCog(commands.Cog, name="Search", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
         self.pick_timeout = PICK_TIMEOUT

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import discord
 from discord.ext import commands
 
 from audio.events import PlayerEvent, TrackEnded, TrackStarted
 from bot.checks import VoiceLike, bot_voice_channel, listeners, member_voice_channel
+from bot.converters import VoiceChannelName
 from bot.idle import IdleTimer
 from bot.voice_connect import voice_comes_back
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class VoiceCog(commands.Cog, name="Voice"):
+class VoiceCog(commands.Cog, name="Voice", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
         self.idle = IdleTimer(bot.settings.idle_timeout, is_idle=self._is_idle, on_expire=self._leave_idle)
@@ -33,7 +34,9 @@ class VoiceCog(commands.Cog, name="Voice"):
 
     @commands.command(name="join", aliases=["j", "connect"], usage="[channel]")
     @commands.guild_only()
-    async def join(self, ctx: commands.Context[BrentBot], *, channel: discord.VoiceChannel | None = None) -> None:
+    async def join(
+        self, ctx: commands.Context[BrentBot], *, channel: Annotated[VoiceLike | None, VoiceChannelName] = None
+    ) -> None:
         """Join your voice channel, or the one you name.
 
         Examples: `join` · `join Music`
