@@ -38,7 +38,15 @@ class CheckRefused(commands.CheckFailure):
 
 
 class UserBlocked(commands.CheckFailure):
-    """The bot owner blocked this member; they get no reply at all."""
+    """The bot owner or the server blocked this member; they get no reply at all."""
+
+
+class NotListening(commands.CheckFailure):
+    """The server takes commands only in some text channels; the reply names them."""
+
+    def __init__(self, channel_ids: frozenset[int]) -> None:
+        super().__init__("not a command channel")
+        self.channel_ids = channel_ids
 
 
 def unwrap(error: BaseException) -> BaseException:
@@ -57,6 +65,9 @@ def reply_for(ctx: commands.Context[Any], error: BaseException) -> str | None:
         return safe_text(error.user_message, MESSAGE_LIMIT, markdown=False)
     if isinstance(error, UserBlocked):
         return None
+    if isinstance(error, NotListening):
+        shown = " ".join(f"<#{channel_id}>" for channel_id in sorted(error.channel_ids)[:10])
+        return f"I take commands only in {shown} here."
     if isinstance(error, commands.CommandNotFound):
         return _unknown_reply(ctx)
     if isinstance(error, commands.UserInputError):

@@ -10,6 +10,7 @@ import discord
 
 from audio.clocked_voice_client import ClockedVoiceClient
 from bot.checks import VoiceLike, VoiceRuleError, listeners
+from bot.text import safe_text
 
 if TYPE_CHECKING:
     from audio.player import GuildPlayer
@@ -50,6 +51,11 @@ class VoiceConnector:
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def connect(self, guild: discord.Guild, channel: VoiceLike) -> GuildPlayer:
+        allowed = self._bot.guild_settings.get(guild.id).voice_channel_id
+        if allowed is not None and channel.id != allowed:
+            named = guild.get_channel(allowed)
+            where = safe_text(named.name, 100) if named is not None else "the channel set with `settings voice`"
+            raise VoiceRuleError(f"I only join {where} in this server.")
         lock = self._locks.setdefault(guild.id, asyncio.Lock())
         async with lock:
             player = self._bot.player_for(guild)

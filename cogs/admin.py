@@ -1,4 +1,4 @@
-"""Owner tools: blocking abusive members from the bot, and a health summary."""
+"""Owner tools: blocking abusive members from the bot (kept in the store), and a health summary."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.store.settings_sql import EVERYWHERE
 from bot.text import safe_text
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class AdminCog(commands.Cog, name="Admin", command_attrs={"ignore_extra": False}
         if await self.bot.is_owner(user):
             await ctx.send("The owner can't be blocked.")
             return
-        self.bot.blocked_users.add(user.id)
+        await self.bot.guild_settings.set_blocked(self.bot.store, EVERYWHERE, user.id, True)
         log.info("owner blocked user %s", user.id)
         await ctx.send(f"Blocked {safe_text(user.name, 100)}.")
 
@@ -40,7 +41,7 @@ class AdminCog(commands.Cog, name="Admin", command_attrs={"ignore_extra": False}
         if user.id not in self.bot.blocked_users:
             await ctx.send(f"{safe_text(user.name, 100)} is not blocked.")
             return
-        self.bot.blocked_users.discard(user.id)
+        await self.bot.guild_settings.set_blocked(self.bot.store, EVERYWHERE, user.id, False)
         log.info("owner unblocked user %s", user.id)
         await ctx.send(f"Unblocked {safe_text(user.name, 100)}.")
 

@@ -69,7 +69,11 @@ class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": 
                 # Resolve while the voice connection is being made, not after it.
                 connecting = asyncio.ensure_future(self.bot.voice_connector.connect(ctx.guild, channel))
                 try:
-                    tracks = await self.bot.extractor.resolve_all(query, requester_id=ctx.author.id)
+                    tracks = await self.bot.extractor.resolve_all(
+                        query,
+                        requester_id=ctx.author.id,
+                        search_provider=self.bot.guild_settings.get(ctx.guild.id).search_provider,
+                    )
                 except BaseException:
                     # Cancelling a voice handshake half-way breaks discord.py's socket; let it finish
                     # (the idle timer leaves later if nothing gets played) and keep its error quiet.
@@ -119,7 +123,7 @@ class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": 
             raise PlayerError("Nothing is playing.")
         member = ctx.author
         if current.requester_id != member.id and not (
-            isinstance(member, discord.Member) and is_dj(member, self.bot.settings.dj_role)
+            isinstance(member, discord.Member) and is_dj(member, self.bot.dj_role(ctx.guild))
         ):
             vote = self._votes.setdefault(ctx.guild.id, SkipVote())
             tally = vote.cast(current, member.id, [m.id for m in listeners(channel)])
@@ -135,7 +139,7 @@ class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": 
     async def stop(self, ctx: Ctx) -> None:
         """Stop playing and clear the queue (DJ). Example: `stop`"""
         player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "stop the music")
+        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "stop the music")
         await player.stop()
         await ctx.send("Stopped and cleared the queue.")
 
@@ -195,7 +199,7 @@ class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": 
             await ctx.send(f"Volume is {player.volume if player else self.bot.settings.default_volume}%.")
             return
         player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "change the volume")
+        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "change the volume")
         player.set_volume(percent)
         await ctx.send(f"Volume set to {player.volume}%.")
 
@@ -204,7 +208,7 @@ class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": 
     async def loop(self, ctx: Ctx, mode: Annotated[LoopMode, LoopModeConverter]) -> None:
         """Repeat nothing, the current track, or the whole queue. Examples: `loop track` · `loop off`"""
         player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "change the loop mode")
+        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "change the loop mode")
         player.set_loop(mode)
         await ctx.send(f"Loop: {player.loop_mode.value}.")
 

@@ -144,7 +144,9 @@ class PlaylistsCog(commands.Cog, name="Playlists", command_attrs={"ignore_extra"
             tracks = [player.current]
         else:
             async with self.bot.extraction_slots.take(guild_id, ctx.author.id):
-                tracks = await self.bot.extractor.resolve_all(query, requester_id=None)
+                tracks = await self.bot.extractor.resolve_all(
+                    query, requester_id=None, search_provider=self.bot.guild_settings.get(guild_id).search_provider
+                )
                 # Saved with its length: nothing plays here, so waiting for ffprobe costs no latency.
                 tracks = [await self.bot.extractor.measure(track) for track in tracks]
         tracks = [track.requested_by(None) for track in tracks]

@@ -58,7 +58,7 @@ class QueueCog(commands.Cog, name="Queue", command_attrs={"ignore_extra": False}
         player = self._player(ctx)
         entry = player.queue.get(position)
         if entry.requester_id != ctx.author.id:
-            require_dj(ctx.author, self.bot.settings.dj_role, "remove other members' tracks")
+            require_dj(ctx.author, self.bot.dj_role(ctx.guild), "remove other members' tracks")
         track = player.queue.remove(position)
         await ctx.send(f"Removed {describe(track)}.")
 
@@ -69,7 +69,7 @@ class QueueCog(commands.Cog, name="Queue", command_attrs={"ignore_extra": False}
     ) -> None:
         """Move an entry to another place in the queue (DJ). Example: `move 5 1`"""
         player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "reorder the queue")
+        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "reorder the queue")
         track = player.queue.move(source, target)
         await ctx.send(f"Moved {describe(track)} to #{target}.")
 
@@ -88,7 +88,7 @@ class QueueCog(commands.Cog, name="Queue", command_attrs={"ignore_extra": False}
     async def clear(self, ctx: Ctx) -> None:
         """Empty the queue; the current track keeps playing (DJ). Example: `clear`"""
         player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "clear the queue")
+        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "clear the queue")
         removed = player.queue.clear()
         await ctx.send(f"Cleared {removed} tracks." if removed else "The queue was already empty.")
 

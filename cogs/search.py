@@ -70,7 +70,12 @@ class SearchCog(commands.Cog, name="Search", command_attrs={"ignore_extra": Fals
         assert ctx.guild is not None
         extractor = self.bot.extractor
         async with self.bot.extraction_slots.take(ctx.guild.id, ctx.author.id):
-            tracks = await extractor.search(words, RESULTS, requester_id=ctx.author.id)
+            tracks = await extractor.search(
+                words,
+                RESULTS,
+                requester_id=ctx.author.id,
+                search_provider=self.bot.guild_settings.get(ctx.guild.id).search_provider,
+            )
             # Words give site results with lengths; a direct-file link is measured before it is shown.
             tracks = list(await asyncio.gather(*(extractor.measure(t) for t in tracks)))
         lines = [f"`{i}.` {describe(t)}" for i, t in enumerate(tracks, 1)]

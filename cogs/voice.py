@@ -23,7 +23,12 @@ log = logging.getLogger(__name__)
 class VoiceCog(commands.Cog, name="Voice", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
-        self.idle = IdleTimer(bot.settings.idle_timeout, is_idle=self._is_idle, on_expire=self._leave_idle)
+        self.idle = IdleTimer(
+            bot.settings.idle_timeout,
+            is_idle=self._is_idle,
+            on_expire=self._leave_idle,
+            timeout_for=lambda guild_id: bot.guild_settings.get(guild_id).idle_timeout,
+        )
 
     async def cog_load(self) -> None:
         self.bot.player_events.subscribe(self._player_activity)
@@ -88,7 +93,7 @@ class VoiceCog(commands.Cog, name="Voice", command_attrs={"ignore_extra": False}
 
     def _is_idle(self, guild_id: int) -> bool:
         guild = self.bot.get_guild(guild_id)
-        if guild is None:
+        if guild is None or self.bot.guild_settings.get(guild_id).stay_in_voice:
             return False
         channel = bot_voice_channel(guild)
         if channel is None:
