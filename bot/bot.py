@@ -26,6 +26,8 @@ from audio.url_policy import UrlPolicy
 from audio.voice_clock import VoiceClocks
 from bot.admission import ExtractionSlots, Limits
 from bot.arrival_order import ArrivalOrder
+from bot.autocomplete import RecentTracks
+from bot.command_sync import sync_if_changed
 from bot.errors import NotListening, UserBlocked, handle_command_error
 from bot.guild_settings import GuildSettingsBook
 from bot.help import BrentHelp
@@ -71,6 +73,7 @@ class BrentBot(commands.Bot):
     arrival_order: ArrivalOrder
     blocked_users: set[int]  # the owner's block list (guild_settings.blocked[0]); servers have their own
     guild_settings: GuildSettingsBook
+    recent_tracks: RecentTracks  # for `play` suggestions
     store: Store | None  # None until start-up wiring opens one (see bot.store.open_store)
     ffmpeg: str
     ffmpeg_stderr: IO[bytes] | None
@@ -111,6 +114,8 @@ class BrentBot(commands.Bot):
         self.extraction_slots = ExtractionSlots(settings.extractions_per_guild)
         self.arrival_order = ArrivalOrder()
         self.guild_settings = GuildSettingsBook(settings)
+        self.recent_tracks = RecentTracks()
+        self.player_events.subscribe(self.recent_tracks)
         self.blocked_users = self.guild_settings.everywhere
         self.add_check(self._not_blocked)
         self.add_check(self._listens_here)
@@ -153,6 +158,8 @@ class BrentBot(commands.Bot):
                 log.exception("could not load extension %s; its commands are unavailable", name)
             else:
                 log.info("loaded extension %s", name)
+        if self.application_id is not None:  # logged in (bots built offline for tests register nothing)
+            await sync_if_changed(self.tree, self.store)
 
     async def _not_blocked(self, ctx: commands.Context[Any]) -> bool:
         """Blocked members (by the owner, or by the server) are ignored without a reply, so blocking
@@ -223,6 +230,7 @@ class BrentBot(commands.Bot):
         from bot.persistence import persistence_of
 
         self.text_channels.pop(guild.id, None)
+        self.recent_tracks.forget(guild.id)
         if (persistence := persistence_of(self)) is not None:
             persistence.forget(guild.id)
         await self.drop_player(guild.id)

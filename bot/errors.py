@@ -103,7 +103,8 @@ async def handle_command_error(ctx: commands.Context[Any], error: BaseException)
     if message is None:
         return
     try:
-        await ctx.send(message, allowed_mentions=NO_MENTIONS)
+        # A slash command's refusal is seen by whoever typed it only.
+        await ctx.send(message, allowed_mentions=NO_MENTIONS, ephemeral=ctx.interaction is not None)
     except discord.HTTPException as exc:
         log.warning("could not send the error reply in channel %s: %s", getattr(ctx.channel, "id", None), exc)
 

@@ -6,10 +6,12 @@ import logging
 from typing import TYPE_CHECKING
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
-from bot.setting_specs import parse_setting
+from bot.setting_specs import SPECS, parse_setting
 from bot.settings_view import settings_lines, shown_value
+from bot.slash import hybrid_command
 from bot.text import safe_text
 
 if TYPE_CHECKING:
@@ -18,14 +20,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Ctx = commands.Context["BrentBot"]
+SETTING_CHOICES = [app_commands.Choice(name=name, value=name) for name in SPECS]
 
 
 class SettingsCog(commands.Cog, name="Settings"):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
 
-    @commands.command(name="settings", aliases=["set", "config"], usage="[name] [value]")
+    @hybrid_command(name="settings", aliases=["set", "config"], usage="[name] [value]")
     @commands.guild_only()
+    @app_commands.describe(name="The setting to change; leave out to see them all", value="The new value, or default")
+    @app_commands.choices(name=SETTING_CHOICES)
     async def settings(self, ctx: Ctx, name: str | None = None, *, value: str | None = None) -> None:
         """Show this server's settings, or change one (Manage Server); `default` puts one back.
 
@@ -45,9 +50,10 @@ class SettingsCog(commands.Cog, name="Settings"):
         shown = shown_value(spec.name, current, ctx.guild, self.bot.settings.dj_role)
         await ctx.send(f"`{spec.name}` is now {shown}.")
 
-    @commands.command(name="blockhere", aliases=["bh"], usage="<member>")
+    @hybrid_command(name="blockhere", aliases=["bh"], usage="<member>")
     @commands.guild_only()
     @commands.has_guild_permissions(manage_guild=True)
+    @app_commands.describe(member="The member to block from music commands here")
     async def blockhere(self, ctx: Ctx, member: discord.Member) -> None:
         """Stop a member from using music commands in this server (Manage Server). Example: `blockhere @spammer`"""
         assert ctx.guild is not None
@@ -58,9 +64,10 @@ class SettingsCog(commands.Cog, name="Settings"):
         name = safe_text(member.display_name, 100)
         await ctx.send(f"Blocked {name} from music commands here." if changed else f"{name} is already blocked here.")
 
-    @commands.command(name="unblockhere", aliases=["ubh"], usage="<member>")
+    @hybrid_command(name="unblockhere", aliases=["ubh"], usage="<member>")
     @commands.guild_only()
     @commands.has_guild_permissions(manage_guild=True)
+    @app_commands.describe(member="The member to unblock here")
     async def unblockhere(self, ctx: Ctx, member: discord.Member) -> None:
         """Let a member blocked in this server use music commands again (Manage Server). Example: `unblockhere @someone`"""
         assert ctx.guild is not None

@@ -6,12 +6,14 @@ import logging
 from typing import TYPE_CHECKING, Annotated
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from audio.events import PlayerEvent, TrackEnded, TrackStarted
 from bot.checks import VoiceLike, bot_voice_channel, listeners, member_voice_channel
 from bot.converters import VoiceChannelName
 from bot.idle import IdleTimer
+from bot.slash import hybrid_command
 from bot.voice_connect import voice_comes_back
 
 if TYPE_CHECKING:
@@ -37,8 +39,9 @@ class VoiceCog(commands.Cog, name="Voice", command_attrs={"ignore_extra": False}
         self.bot.player_events.unsubscribe(self._player_activity)
         self.idle.close()
 
-    @commands.command(name="join", aliases=["j", "connect"], usage="[channel]")
+    @hybrid_command(name="join", aliases=["j", "connect"], usage="[channel]")
     @commands.guild_only()
+    @app_commands.describe(channel="A voice channel to join instead of yours")
     async def join(
         self, ctx: commands.Context[BrentBot], *, channel: Annotated[VoiceLike | None, VoiceChannelName] = None
     ) -> None:
@@ -55,7 +58,7 @@ class VoiceCog(commands.Cog, name="Voice", command_attrs={"ignore_extra": False}
         note = f" Resuming the queue ({len(player.queue) + 1} tracks)." if resumed else ""
         await ctx.send(f"Joined {target.mention}.{note}")
 
-    @commands.command(name="leave", aliases=["dc", "disconnect"])
+    @hybrid_command(name="leave", aliases=["dc", "disconnect"])
     @commands.guild_only()
     async def leave(self, ctx: commands.Context[BrentBot]) -> None:
         """Leave the voice channel. The queue is kept for next time.
