@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from audio.errors import BrentError
@@ -51,10 +52,13 @@ class NotListening(commands.CheckFailure):
 
 def unwrap(error: BaseException) -> BaseException:
     """The exception that actually happened, out of discord.py's invoke/conversion wrappers."""
-    while isinstance(error, (commands.CommandInvokeError, commands.ConversionError)) and error.original:
+    wrappers = (commands.CommandInvokeError, commands.ConversionError, app_commands.CommandInvokeError)
+    while isinstance(error, wrappers) and error.original:
         error = error.original
     if isinstance(error, commands.HybridCommandError) and error.original:
         return unwrap(error.original)
+    if isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:
+        return unwrap(error.__cause__)
     return error
 
 
