@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from audio.errors import StoreError
 from audio.events import PlayerEvents
 from audio.executors import default_workers
 from audio.extractor import Extractor
@@ -25,7 +26,10 @@ from audio.url_policy import UrlPolicy
 from audio.voice_clock import VoiceClocks
 from bot.admission import ExtractionSlots, Limits
 from bot.arrival_order import ArrivalOrder
-from bot.errors import UserBlocked, handle_command_error
+from bot.autocomplete import RecentTracks
+from bot.command_sync import sync_if_changed
+from bot.errors import NotListening, UserBlocked, handle_command_error
+from bot.guild_settings import GuildSettingsBook
 from bot.help import BrentHelp
 from bot.settings import Settings
 from bot.voice_connect import VoiceConnector
@@ -36,8 +40,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = (
-    "cogs.voice", "cogs.playback", "cogs.queue", "cogs.search", "cogs.admin", "cogs.playlists"
+    "cogs.voice", "cogs.playback", "cogs.queue", "cogs.search", "cogs.admin", "cogs.playlists", "cogs.settings"
 )
+
+
+async def _guild_prefix(bot: BrentBot, message: discord.Message) -> list[str]:
+    """The server's own prefix (or the bot-wide one), and a mention of the bot."""
+    guild_id = message.guild.id if message.guild is not None else None
+    return commands.when_mentioned_or(bot.guild_settings.get(guild_id).prefix)(bot, message)
 
 
 def bot_intents() -> discord.Intents:
@@ -61,7 +71,9 @@ class BrentBot(commands.Bot):
     limits: Limits
     extraction_slots: ExtractionSlots
     arrival_order: ArrivalOrder
-    blocked_users: set[int]
+    blocked_users: set[int]  # the owner's block list (guild_settings.blocked[0]); servers have their own
+    guild_settings: GuildSettingsBook
+    recent_tracks: RecentTracks  # for `play` suggestions
     store: Store | None  # None until start-up wiring opens one (see bot.store.open_store)
     ffmpeg: str
     ffmpeg_stderr: IO[bytes] | None
@@ -77,7 +89,7 @@ class BrentBot(commands.Bot):
         extensions: tuple[str, ...] = EXTENSIONS,
         **bot_kwargs: Any,
     ) -> None:
-        bot_kwargs.setdefault("command_prefix", commands.when_mentioned_or(settings.command_prefix))
+        bot_kwargs.setdefault("command_prefix", _guild_prefix)
         bot_kwargs.setdefault("intents", bot_intents())
         bot_kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
         bot_kwargs.setdefault("help_command", BrentHelp())
@@ -101,8 +113,12 @@ class BrentBot(commands.Bot):
         )
         self.extraction_slots = ExtractionSlots(settings.extractions_per_guild)
         self.arrival_order = ArrivalOrder()
-        self.blocked_users = set()
+        self.guild_settings = GuildSettingsBook(settings)
+        self.recent_tracks = RecentTracks()
+        self.player_events.subscribe(self.recent_tracks)
+        self.blocked_users = self.guild_settings.everywhere
         self.add_check(self._not_blocked)
+        self.add_check(self._listens_here)
         self.voice_connector = VoiceConnector(self)
         self._voice_clocks: VoiceClocks | None = None
         self.store = None
@@ -129,6 +145,11 @@ class BrentBot(commands.Bot):
         """Start the egress gate (a thread and a bind: off the loop, before any play can need it),
         then load each cog on its own: one broken cog is logged and the rest still load."""
         await asyncio.to_thread(self.extractor.egress.start)
+        if self.store is not None:
+            try:
+                await self.guild_settings.load(self.store)
+            except StoreError:
+                log.exception("reading the server settings failed; every server starts with the defaults")
         for name in self.extensions_to_load:
             try:
                 await self.load_extension(name)
@@ -137,12 +158,36 @@ class BrentBot(commands.Bot):
                 log.exception("could not load extension %s; its commands are unavailable", name)
             else:
                 log.info("loaded extension %s", name)
+        if self.application_id is not None:  # logged in (bots built offline for tests register nothing)
+            await sync_if_changed(self.tree, self.store)
 
     async def _not_blocked(self, ctx: commands.Context[Any]) -> bool:
-        """Blocked members are ignored without a reply, so blocking does not invite arguments."""
-        if ctx.author.id in self.blocked_users:
+        """Blocked members (by the owner, or by the server) are ignored without a reply, so blocking
+        does not invite arguments."""
+        if self.guild_settings.is_blocked(ctx.author.id, ctx.guild.id if ctx.guild else None):
             raise UserBlocked()
         return True
+
+    async def _listens_here(self, ctx: commands.Context[Any]) -> bool:
+        """A server may name the text channels the bot takes commands in; Manage Server works anywhere."""
+        if ctx.guild is None:
+            return True
+        allowed = self.guild_settings.get(ctx.guild.id).text_channel_ids
+        if not allowed or ctx.channel.id in allowed:
+            return True
+        if isinstance(ctx.author, discord.Member) and ctx.author.guild_permissions.manage_guild:
+            return True
+        raise NotListening(allowed)
+
+    def limits_for(self, guild_id: int) -> Limits:
+        """The server's own limits, never above the bot-wide ones."""
+        return self.guild_settings.get(guild_id).limits
+
+    def dj_role(self, guild: discord.Guild | None) -> str | None:
+        """The name of the server's DJ role, or the bot-wide one."""
+        role_id = self.guild_settings.get(guild.id).dj_role_id if guild else None
+        role = guild.get_role(role_id) if guild is not None and role_id is not None else None
+        return role.name if role is not None else self.settings.dj_role
 
     def player_for(self, guild: discord.Guild | discord.Object) -> GuildPlayer:
         """The guild's player, made on first use with the configured limits and the bot's event bus."""
@@ -154,7 +199,7 @@ class BrentBot(commands.Bot):
                 loop=asyncio.get_running_loop(),
                 queue=TrackQueue(max_length=self.settings.max_queue_length),
                 events=self.player_events,
-                volume=self.settings.default_volume,  # the configured default is not a change to report
+                volume=self.guild_settings.get(guild.id).volume,  # a default is not a change to report
                 options=PlayerOptions(
                     ffmpeg=self.ffmpeg,
                     ffmpeg_stderr=self.ffmpeg_stderr,
@@ -185,6 +230,7 @@ class BrentBot(commands.Bot):
         from bot.persistence import persistence_of
 
         self.text_channels.pop(guild.id, None)
+        self.recent_tracks.forget(guild.id)
         if (persistence := persistence_of(self)) is not None:
             persistence.forget(guild.id)
         await self.drop_player(guild.id)

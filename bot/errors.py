@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from audio.errors import BrentError
+from bot.suggest import closest_commands
 from bot.text import MESSAGE_LIMIT, code_span, safe_text
 
 log = logging.getLogger(__name__)
@@ -36,15 +39,26 @@ class CheckRefused(commands.CheckFailure):
 
 
 class UserBlocked(commands.CheckFailure):
-    """The bot owner blocked this member; they get no reply at all."""
+    """The bot owner or the server blocked this member; they get no reply at all."""
+
+
+class NotListening(commands.CheckFailure):
+    """The server takes commands only in some text channels; the reply names them."""
+
+    def __init__(self, channel_ids: frozenset[int]) -> None:
+        super().__init__("not a command channel")
+        self.channel_ids = channel_ids
 
 
 def unwrap(error: BaseException) -> BaseException:
     """The exception that actually happened, out of discord.py's invoke/conversion wrappers."""
-    while isinstance(error, (commands.CommandInvokeError, commands.ConversionError)) and error.original:
+    wrappers = (commands.CommandInvokeError, commands.ConversionError, app_commands.CommandInvokeError)
+    while isinstance(error, wrappers) and error.original:
         error = error.original
     if isinstance(error, commands.HybridCommandError) and error.original:
         return unwrap(error.original)
+    if isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:
+        return unwrap(error.__cause__)
     return error
 
 
@@ -53,8 +67,13 @@ def reply_for(ctx: commands.Context[Any], error: BaseException) -> str | None:
     error = unwrap(error)
     if isinstance(error, BrentError | CheckRefused):
         return safe_text(error.user_message, MESSAGE_LIMIT, markdown=False)
-    if isinstance(error, commands.CommandNotFound | UserBlocked):
+    if isinstance(error, UserBlocked):
         return None
+    if isinstance(error, NotListening):
+        shown = " ".join(f"<#{channel_id}>" for channel_id in sorted(error.channel_ids)[:10])
+        return f"I take commands only in {shown} here."
+    if isinstance(error, commands.CommandNotFound):
+        return _unknown_reply(ctx)
     if isinstance(error, commands.UserInputError):
         return _input_reply(ctx, error)
     if isinstance(error, commands.CheckFailure):
@@ -88,7 +107,8 @@ async def handle_command_error(ctx: commands.Context[Any], error: BaseException)
     if message is None:
         return
     try:
-        await ctx.send(message, allowed_mentions=NO_MENTIONS)
+        # A slash command's refusal is seen by whoever typed it only.
+        await ctx.send(message, allowed_mentions=NO_MENTIONS, ephemeral=ctx.interaction is not None)
     except discord.HTTPException as exc:
         log.warning("could not send the error reply in channel %s: %s", getattr(ctx.channel, "id", None), exc)
 
@@ -96,7 +116,7 @@ async def handle_command_error(ctx: commands.Context[Any], error: BaseException)
 def _input_reply(ctx: commands.Context[Any], error: commands.UserInputError) -> str:
     usage = _usage(ctx)
     if isinstance(error, commands.MissingRequiredArgument | commands.MissingRequiredAttachment):
-        return f"Missing {code_span(error.param.name, 50)}.{usage}"
+        return f"Missing {code_span(usage_name(ctx.command, error.param), 50)}.{usage}"
     if isinstance(error, commands.TooManyArguments):
         return f"Too many arguments.{usage}"
     if isinstance(error, commands.BadArgument | commands.BadUnionArgument | commands.ArgumentParsingError):
@@ -104,6 +124,39 @@ def _input_reply(ctx: commands.Context[Any], error: commands.UserInputError) -> 
         text = getattr(error, "user_message", None) or str(error)
         return safe_text(text, 500, markdown=False, single_line=True) + usage
     return f"That command was not typed right.{usage}"
+
+
+def _unknown_reply(ctx: commands.Context[Any]) -> str | None:
+    """The closest command names, or nothing when none is close (a stray prefix is not a command)."""
+    typed = ctx.invoked_with or ""
+    if not typed:
+        return None
+    names = [
+        (spelling, command.name)
+        for command in ctx.bot.commands
+        if not command.hidden
+        for spelling in (command.name, *command.aliases)
+    ]
+    close = closest_commands(typed, names)
+    if not close:
+        return None
+    shown = ", ".join(code_span(f"{ctx.clean_prefix}{name}", 40) for name in close)
+    return f"There is no command {code_span(typed, 40)}. Did you mean {shown}?"
+
+
+_USAGE_TOKEN = re.compile(r"<[^>]*>|\[[^\]]*\]")
+
+
+def usage_name(command: commands.Command[Any, ..., Any] | None, param: commands.Parameter) -> str:
+    """The name the usage line gives a parameter (``<to>``), so a reply names it the same way."""
+    fallback = param.displayed_name or param.name
+    if command is None or not command.usage:
+        return fallback
+    tokens = _USAGE_TOKEN.findall(command.usage)
+    names = list(command.clean_params)
+    if len(tokens) != len(names) or param.name not in names:
+        return fallback
+    return tokens[names.index(param.name)]
 
 
 def _usage(ctx: commands.Context[Any]) -> str:

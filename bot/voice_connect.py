@@ -10,6 +10,7 @@ import discord
 
 from audio.clocked_voice_client import ClockedVoiceClient
 from bot.checks import VoiceLike, VoiceRuleError, listeners
+from bot.text import safe_text
 from bot.voice_privacy import PrivacyWatches
 
 if TYPE_CHECKING:
@@ -52,6 +53,11 @@ class VoiceConnector:
         self.privacy = PrivacyWatches()  # logs a voice connection that is not end-to-end encrypted
 
     async def connect(self, guild: discord.Guild, channel: VoiceLike) -> GuildPlayer:
+        allowed = self._bot.guild_settings.get(guild.id).voice_channel_id
+        if allowed is not None and channel.id != allowed:
+            named = guild.get_channel(allowed)
+            where = safe_text(named.name, 100) if named is not None else "the channel set with `settings voice`"
+            raise VoiceRuleError(f"I only join {where} in this server.")
         lock = self._locks.setdefault(guild.id, asyncio.Lock())
         async with lock:
             player = self._bot.player_for(guild)

@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Annotated
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from audio.buffer import ObservedBuffer
@@ -15,16 +16,20 @@ from audio.events import EndReason, PlayerEvent, PlayLimitReached, TrackEnded
 from audio.player import GuildPlayer, LoopMode
 from audio.track import Track
 from bot.admission import member_cooldown
+from bot.autocomplete import play_suggestions
 from bot.checks import listeners, member_voice_channel, require_listener
 from bot.converters import DEFAULT_STEP, LoopModeConverter, Seconds, Timestamp, Volume
 from bot.permissions import SkipVote, is_dj, require_dj
 from bot.queueing import queue_for
+from bot.slash import hybrid_command
 from bot.text import describe, format_duration, progress_bar, safe_text
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
 
 log = logging.getLogger(__name__)
+
+LOOP_CHOICES = [app_commands.Choice(name=mode, value=mode) for mode in ("off", "track", "queue")]
 
 Ctx = commands.Context["BrentBot"]
 
@@ -34,7 +39,7 @@ def _log_connect_failure(task: asyncio.Future[GuildPlayer]) -> None:
         log.info("voice connection for a failed play did not complete: %s", task.exception())
 
 
-class PlaybackCog(commands.Cog, name="Playback"):
+class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
         self._votes: dict[int, SkipVote] = {}
@@ -52,9 +57,11 @@ class PlaybackCog(commands.Cog, name="Playback"):
         require_listener(ctx.author, ctx.guild)
         return self.bot.player_for(ctx.guild)
 
-    @commands.command(name="play", aliases=["p"], usage="<url or words>")
+    @hybrid_command(name="play", aliases=["p"], usage="<url or words>")
     @commands.guild_only()
     @commands.dynamic_cooldown(member_cooldown("play_cooldown"), commands.BucketType.member)
+    @app_commands.describe(query="A link, or words to search for")
+    @app_commands.autocomplete(query=play_suggestions)
     async def play(self, ctx: Ctx, *, query: str) -> None:
         """Play a link (YouTube, SoundCloud, Bandcamp, an audio file) or the first search hit.
 
@@ -62,6 +69,7 @@ class PlaybackCog(commands.Cog, name="Playback"):
         Examples: `play https://youtu.be/dQw4w9WgXcQ` · `play daft punk around the world`
         """
         assert ctx.guild is not None
+        await ctx.defer()  # a slash command gets 3 s to answer; a lookup may take longer
         channel = member_voice_channel(ctx.author)
         # Lookups run side by side; the queue still gets the tracks in the order the commands came.
         async with self.bot.arrival_order.turn(ctx.guild.id) as turn:
@@ -69,7 +77,11 @@ class PlaybackCog(commands.Cog, name="Playback"):
                 # Resolve while the voice connection is being made, not after it.
                 connecting = asyncio.ensure_future(self.bot.voice_connector.connect(ctx.guild, channel))
                 try:
-                    tracks = await self.bot.extractor.resolve_all(query, requester_id=ctx.author.id)
+                    tracks = await self.bot.extractor.resolve_all(
+                        query,
+                        requester_id=ctx.author.id,
+                        search_provider=self.bot.guild_settings.get(ctx.guild.id).search_provider,
+                    )
                 except BaseException:
                     # Cancelling a voice handshake half-way breaks discord.py's socket; let it finish
                     # (the idle timer leaves later if nothing gets played) and keep its error quiet.
@@ -93,21 +105,21 @@ class PlaybackCog(commands.Cog, name="Playback"):
         else:
             await ctx.send(f"Queued {describe(tracks[0])} at #{position}.")
 
-    @commands.command(name="pause", aliases=["pa"])
+    @hybrid_command(name="pause", aliases=["pa"])
     @commands.guild_only()
     async def pause(self, ctx: Ctx) -> None:
         """Pause the current track. Example: `pause`"""
         self._player(ctx).pause()
         await ctx.send("Paused.")
 
-    @commands.command(name="resume", aliases=["re", "unpause"])
+    @hybrid_command(name="resume", aliases=["re", "unpause"])
     @commands.guild_only()
     async def resume(self, ctx: Ctx) -> None:
         """Resume a paused track. Example: `resume`"""
         self._player(ctx).resume()
         await ctx.send("Resumed.")
 
-    @commands.command(name="skip", aliases=["s", "next"])
+    @hybrid_command(name="skip", aliases=["s", "next"])
     @commands.guild_only()
     async def skip(self, ctx: Ctx) -> None:
         """Skip the current track; without the DJ role it is a vote of the listeners. Example: `skip`"""
@@ -119,7 +131,7 @@ class PlaybackCog(commands.Cog, name="Playback"):
             raise PlayerError("Nothing is playing.")
         member = ctx.author
         if current.requester_id != member.id and not (
-            isinstance(member, discord.Member) and is_dj(member, self.bot.settings.dj_role)
+            isinstance(member, discord.Member) and is_dj(member, self.bot.dj_role(ctx.guild))
         ):
             vote = self._votes.setdefault(ctx.guild.id, SkipVote())
             tally = vote.cast(current, member.id, [m.id for m in listeners(channel)])
@@ -130,16 +142,16 @@ class PlaybackCog(commands.Cog, name="Playback"):
         self._votes.pop(ctx.guild.id, None)
         await ctx.send(f"Skipped {describe(skipped or current)}.")
 
-    @commands.command(name="stop", aliases=["st"])
+    @hybrid_command(name="stop", aliases=["st"])
     @commands.guild_only()
     async def stop(self, ctx: Ctx) -> None:
         """Stop playing and clear the queue (DJ). Example: `stop`"""
         player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "stop the music")
+        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "stop the music")
         await player.stop()
         await ctx.send("Stopped and cleared the queue.")
 
-    @commands.command(name="nowplaying", aliases=["np", "now"])
+    @hybrid_command(name="nowplaying", aliases=["np", "now"])
     @commands.guild_only()
     async def nowplaying(self, ctx: Ctx) -> None:
         """Show the current track with a progress bar. Example: `np`"""
@@ -155,24 +167,27 @@ class PlaybackCog(commands.Cog, name="Playback"):
             f"{format_duration(position)} / {format_duration(track.duration)}"
         )
 
-    @commands.command(name="rewind", aliases=["rw", "back"], usage="[seconds=10]")
+    @hybrid_command(name="rewind", aliases=["rw", "back"], usage="[seconds=10]")
     @commands.guild_only()
+    @app_commands.describe(seconds="How far back, like 10 or 1:30 (10 s if left out)")
     async def rewind(self, ctx: Ctx, seconds: Annotated[float, Seconds] = DEFAULT_STEP) -> None:
         """Jump back (10 s by default). Examples: `rewind` · `rewind 30`"""
         player = self._player(ctx)
         await player.rewind(seconds)
         await ctx.send(f"Rewound to {format_duration(player.position or 0.0)}.")
 
-    @commands.command(name="forward", aliases=["ff", "fwd"], usage="[seconds=10]")
+    @hybrid_command(name="forward", aliases=["ff", "fwd"], usage="[seconds=10]")
     @commands.guild_only()
+    @app_commands.describe(seconds="How far ahead, like 10 or 1:30 (10 s if left out)")
     async def forward(self, ctx: Ctx, seconds: Annotated[float, Seconds] = DEFAULT_STEP) -> None:
         """Jump ahead (10 s by default). Examples: `forward` · `forward 45`"""
         player = self._player(ctx)
         await player.forward(seconds)
         await ctx.send(self._moved_reply(player))
 
-    @commands.command(name="seek", aliases=["sk", "goto"], usage="<[h:]mm:ss | seconds>")
+    @hybrid_command(name="seek", aliases=["sk", "goto"], usage="<[h:]mm:ss | seconds>")
     @commands.guild_only()
+    @app_commands.describe(to="A time in the track, like 90, 1:30 or 1:02:03")
     async def seek(self, ctx: Ctx, to: Annotated[float, Timestamp]) -> None:
         """Jump to a time in the track. Examples: `seek 1:30` · `seek 90` · `seek 1:02:03`"""
         player = self._player(ctx)
@@ -185,8 +200,9 @@ class PlaybackCog(commands.Cog, name="Playback"):
             return "That was past the end; nothing left to play."
         return f"Now at {format_duration(player.position or 0.0)} in {describe(player.current)}."
 
-    @commands.command(name="volume", aliases=["vol", "v"], usage="<0-200>")
+    @hybrid_command(name="volume", aliases=["vol", "v"], usage="<0-200>")
     @commands.guild_only()
+    @app_commands.describe(percent="0 to 200; leave out to see the volume")
     async def volume(self, ctx: Ctx, percent: Annotated[int | None, Volume] = None) -> None:
         """Show or set the volume, 0-200 %. Examples: `volume` · `volume 50`"""
         assert ctx.guild is not None
@@ -195,16 +211,18 @@ class PlaybackCog(commands.Cog, name="Playback"):
             await ctx.send(f"Volume is {player.volume if player else self.bot.settings.default_volume}%.")
             return
         player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "change the volume")
+        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "change the volume")
         player.set_volume(percent)
         await ctx.send(f"Volume set to {player.volume}%.")
 
-    @commands.command(name="loop", aliases=["lp", "repeat"], usage="<off|track|queue>")
+    @hybrid_command(name="loop", aliases=["lp", "repeat"], usage="<off|track|queue>")
     @commands.guild_only()
+    @app_commands.describe(mode="What repeats")
+    @app_commands.choices(mode=LOOP_CHOICES)
     async def loop(self, ctx: Ctx, mode: Annotated[LoopMode, LoopModeConverter]) -> None:
         """Repeat nothing, the current track, or the whole queue. Examples: `loop track` · `loop off`"""
         player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "change the loop mode")
+        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "change the loop mode")
         player.set_loop(mode)
         await ctx.send(f"Loop: {player.loop_mode.value}.")
 

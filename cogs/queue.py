@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
+from discord import app_commands
 from discord.ext import commands
 
 from audio.errors import QueueError
 from audio.player import GuildPlayer
 from bot.checks import require_listener
-from bot.converters import Position
+from bot.converters import Position, QueuePosition
 from bot.permissions import require_dj
+from bot.slash import hybrid_command
 from bot.text import MESSAGE_LIMIT, describe, format_duration
 
 if TYPE_CHECKING:
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 Ctx = commands.Context["BrentBot"]
 
 
-class QueueCog(commands.Cog, name="Queue"):
+class QueueCog(commands.Cog, name="Queue", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
 
@@ -28,8 +30,9 @@ class QueueCog(commands.Cog, name="Queue"):
         require_listener(ctx.author, ctx.guild)
         return self.bot.player_for(ctx.guild)
 
-    @commands.command(name="queue", aliases=["q", "list"], usage="[page]")
+    @hybrid_command(name="queue", aliases=["q", "list"], usage="[page]")
     @commands.guild_only()
+    @app_commands.describe(page="Page number, 10 tracks a page")
     async def queue(self, ctx: Ctx, page: Annotated[int, Position] = 1) -> None:
         """List what is coming up, 10 per page. Examples: `queue` · `queue 2`"""
         assert ctx.guild is not None
@@ -51,27 +54,32 @@ class QueueCog(commands.Cog, name="Queue"):
             lines.append(f"`{listing.start + offset}.` {describe(track)}")
         await ctx.send("\n".join(lines)[:MESSAGE_LIMIT])
 
-    @commands.command(name="remove", aliases=["rm", "delete"], usage="<n>")
+    @hybrid_command(name="remove", aliases=["rm", "delete"], usage="<n>")
     @commands.guild_only()
-    async def remove(self, ctx: Ctx, position: Annotated[int, Position]) -> None:
+    @app_commands.describe(position="The entry's number in the queue")
+    async def remove(self, ctx: Ctx, position: Annotated[int, QueuePosition]) -> None:
         """Remove entry n from the queue (others' entries need the DJ role). Example: `remove 3`"""
         player = self._player(ctx)
         entry = player.queue.get(position)
         if entry.requester_id != ctx.author.id:
-            require_dj(ctx.author, self.bot.settings.dj_role, "remove other members' tracks")
+            require_dj(ctx.author, self.bot.dj_role(ctx.guild), "remove other members' tracks")
         track = player.queue.remove(position)
         await ctx.send(f"Removed {describe(track)}.")
 
-    @commands.command(name="move", aliases=["mv"], usage="<from> <to>")
+    @hybrid_command(name="move", aliases=["mv"], usage="<from> <to>")
     @commands.guild_only()
-    async def move(self, ctx: Ctx, source: Annotated[int, Position], target: Annotated[int, Position]) -> None:
+    @app_commands.rename(source="from", target="to")
+    @app_commands.describe(source="The entry's number now", target="The number it should get")
+    async def move(
+        self, ctx: Ctx, source: Annotated[int, QueuePosition], target: Annotated[int, QueuePosition]
+    ) -> None:
         """Move an entry to another place in the queue (DJ). Example: `move 5 1`"""
         player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "reorder the queue")
+        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "reorder the queue")
         track = player.queue.move(source, target)
         await ctx.send(f"Moved {describe(track)} to #{target}.")
 
-    @commands.command(name="shuffle", aliases=["sh", "mix"])
+    @hybrid_command(name="shuffle", aliases=["sh", "mix"])
     @commands.guild_only()
     async def shuffle(self, ctx: Ctx) -> None:
         """Shuffle the queue. Example: `shuffle`"""
@@ -81,12 +89,12 @@ class QueueCog(commands.Cog, name="Queue"):
         player.queue.shuffle()
         await ctx.send(f"Shuffled {len(player.queue)} tracks.")
 
-    @commands.command(name="clear", aliases=["cl", "empty"])
+    @hybrid_command(name="clear", aliases=["cl", "empty"])
     @commands.guild_only()
     async def clear(self, ctx: Ctx) -> None:
         """Empty the queue; the current track keeps playing (DJ). Example: `clear`"""
         player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "clear the queue")
+        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "clear the queue")
         removed = player.queue.clear()
         await ctx.send(f"Cleared {removed} tracks." if removed else "The queue was already empty.")
 

@@ -97,14 +97,21 @@ class Extractor:
         self._closed = False
         self._fresh_streams = FreshStreams()
 
-    async def resolve_all(self, text: str, *, requester_id: int | None = None) -> list[Track]:
-        """A playlist link's entries (at most ``playlist_limit``), or the one track."""
-        return await self._tracks(JobKind.RESOLVE_ALL, text, 1, self.playlist_limit, requester_id)
+    async def resolve_all(
+        self, text: str, *, requester_id: int | None = None, search_provider: str | None = None
+    ) -> list[Track]:
+        """A playlist link's entries (at most ``playlist_limit``), or the one track.
 
-    async def search(self, text: str, n: int = 5, *, requester_id: int | None = None) -> list[Track]:
+        ``search_provider`` (``ytsearch``, ``scsearch``) overrides the default site for words.
+        """
+        return await self._tracks(JobKind.RESOLVE_ALL, text, 1, self.playlist_limit, requester_id, search_provider)
+
+    async def search(
+        self, text: str, n: int = 5, *, requester_id: int | None = None, search_provider: str | None = None
+    ) -> list[Track]:
         """Up to ``n`` search hits; a link gives its track (or a playlist's first ``n``)."""
         n = max(1, min(n, MAX_SEARCH_RESULTS, self.playlist_limit))
-        return await self._tracks(JobKind.SEARCH, text, n, n, requester_id)
+        return await self._tracks(JobKind.SEARCH, text, n, n, requester_id, search_provider)
 
     async def stream(self, track: Track) -> Stream:
         """A fresh media URL for ``track``, checked by the policy before FFmpeg may touch it.
@@ -168,10 +175,11 @@ class Extractor:
             self.egress.close()
 
     async def _tracks(
-        self, kind: JobKind, text: str, n: int, limit: int, requester_id: int | None
+        self, kind: JobKind, text: str, n: int, limit: int, requester_id: int | None, search_provider: str | None
     ) -> list[Track]:
         """``n`` is how many hits to ask the search for, ``limit`` how many tracks to keep."""
-        query, is_link = lookup_query(text, search_provider=self.search_provider, hits=n)
+        site = search_provider or self.search_provider
+        query, is_link = lookup_query(text, search_provider=site, hits=n)
         job = ExtractJob(kind, query, is_link, self.policy, self._config, requester_id, limit)
         result = await self._submit(job, Priority.LOOKUP)
         if result.stream is not None and len(result.tracks) == 1:

@@ -1,6 +1,7 @@
 """The versioned schema: ordered steps per backend, applied at start-up, each exactly once.
 
-``schema_version`` holds one row with the version the database is at. Steps run inside one
+``schema_version`` holds one row with the version the database is at. Versions only grow; a
+number may be skipped (each step runs when the database is below it). Steps run inside one
 transaction with the version bump, so a crash mid-migration leaves the old version intact. A
 database at a higher version than this code knows is refused untouched (``SchemaTooNew``).
 """
@@ -114,6 +115,34 @@ MIGRATIONS: tuple[Migration, ...] = (
                 slot INTEGER NOT NULL,
                 {_PG_TRACK},
                 PRIMARY KEY (guild_id, slot))""",
+        ),
+    ),
+    Migration(
+        4,
+        "server settings, blocked members, bot values",
+        sqlite=(
+            """CREATE TABLE guild_settings (
+                guild_id INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (guild_id, name))""",
+            """CREATE TABLE blocked_users (
+                guild_id INTEGER NOT NULL,
+                user_id INTEGER NOT NULL,
+                PRIMARY KEY (guild_id, user_id))""",
+            "CREATE TABLE bot_values (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ),
+        postgresql=(
+            """CREATE TABLE guild_settings (
+                guild_id BIGINT NOT NULL,
+                name TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (guild_id, name))""",
+            """CREATE TABLE blocked_users (
+                guild_id BIGINT NOT NULL,
+                user_id BIGINT NOT NULL,
+                PRIMARY KEY (guild_id, user_id))""",
+            "CREATE TABLE bot_values (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
         ),
     ),
 )

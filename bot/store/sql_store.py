@@ -31,6 +31,7 @@ from bot.store.models import (
     StoreLimits,
 )
 from bot.store.playlist_rules import check_may_change, normalise_playlist_name, playlist_name_key
+from bot.store.settings_sql import SettingsSql
 from bot.store.state_rows import state_from_rows
 from bot.store.track_rows import TRACK_COLUMNS, track_from_row, track_values
 
@@ -76,7 +77,7 @@ def _sort_key(name: str) -> tuple[str, str]:
     return "".join(ch for ch in folded if not unicodedata.combining(ch)), name
 
 
-class SqlStore(Store):
+class SqlStore(SettingsSql, Store):
     """``Store`` on top of a ``Driver``; backends only differ in how they connect."""
 
     def __init__(self, driver: Driver, *, limits: StoreLimits | None = None) -> None:

@@ -106,7 +106,8 @@ class RestApi:
         self.world.rest_log.append(call)
         self.world.changed()
         auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bot ") or (self.require_token is not None and auth != f"Bot {self.require_token}"):
+        by_interaction_token = call.path.startswith(("/interactions/", "/webhooks/"))  # no bot token there
+        if not by_interaction_token and (not auth.startswith("Bot ") or (self.require_token is not None and auth != f"Bot {self.require_token}")):
             return error(401, "401: Unauthorized")
         for failure in self.failures:
             if failure.matches(call):

@@ -27,6 +27,7 @@ from aiohttp import web
 from tests.fakediscord import model
 from tests.fakediscord.dave_controls import DaveControls
 from tests.fakediscord.gateway import Gateway
+from tests.fakediscord.interaction_routes import InteractionRoutes
 from tests.fakediscord.model import FakeChannel, FakeGuild, FakeUser
 from tests.fakediscord.recorder import GapStats, VoiceRecorder
 from tests.fakediscord.rest import InjectedFailure, RestApi
@@ -154,9 +155,10 @@ class FakeDiscord(DaveControls):
         await self.voice.start_udp()
         self.gateway = Gateway(self.world, self.voice, require_token=self._require_token)
         self.rest = RestApi(self.world, gateway_url="", require_token=self._require_token)
+        self.interaction_routes = InteractionRoutes()
 
         app = web.Application(middlewares=[self.rest.middleware])
-        app.add_routes([web.get("/", self.gateway.handle), *self.rest.routes()])
+        app.add_routes([web.get("/", self.gateway.handle), *self.interaction_routes.routes(), *self.rest.routes()])
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
