@@ -114,7 +114,7 @@ class Launchd:
             return ServiceState(installed=True, running=False, detail="not loaded (stopped)")
         fields = dict(re.findall(r"^\s*([a-z ]+?) = (.+)$", printed.stdout, re.MULTILINE))
         pid = int(fields["pid"]) if fields.get("pid", "").isdigit() else None
-        detail = f"{fields.get('state', 'unknown')}, last exit code {fields.get('last exit code', 'none')}"
+        detail = f"launchd state {fields.get('state', 'unknown')}, last exit code {fields.get('last exit code', 'none')}"
         return ServiceState(installed=True, running=fields.get("state") == "running", pid=pid, detail=detail)
 
     def output_hint(self) -> str:
