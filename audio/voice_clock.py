@@ -313,6 +313,14 @@ class VoiceClock:
     def __len__(self) -> int:
         return len(self._players)
 
+    def lag(self, now: float) -> float:
+        """Seconds its most overdue packet is late (0 if none is), inf once the thread has ended;
+        lock-free for the health check, as a ``due`` read mid-pass is one pass old at most."""
+        if not self._thread.is_alive():
+            return math.inf
+        due = min((p.due for p in tuple(self._players)), default=math.inf)
+        return max(0.0, now - due)
+
     def add(self, player: ClockedPlayer) -> None:
         with self._cond:
             self._players.append(player)
@@ -373,6 +381,9 @@ class VoiceClocks:
     def pick(self) -> VoiceClock:
         with self._lock:
             return min(self._clocks, key=len)
+
+    def lag(self, now: float) -> float:  # the most of any clock's
+        return max(clock.lag(now) for clock in self._clocks)
 
     def close(self) -> None:
         """Stop every clock's thread (the bot's close, after every player has stopped)."""

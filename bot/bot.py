@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import discord
@@ -30,6 +31,8 @@ from bot.autocomplete import RecentTracks
 from bot.command_sync import sync_if_changed
 from bot.errors import NotListening, UserBlocked, handle_command_error
 from bot.guild_settings import GuildSettingsBook
+from bot.health.probe import probe
+from bot.health.server import HealthServer
 from bot.help import BrentHelp
 from bot.settings import Settings
 from bot.voice_connect import VoiceConnector
@@ -78,6 +81,7 @@ class BrentBot(commands.Bot):
     ffmpeg: str
     ffmpeg_stderr: IO[bytes] | None
     ffmpeg_standby: FfmpegStandby | None  # started at login (FFMPEG_STANDBY > 0), killed in close()
+    health_socket: Path | None  # where `main.py --health` asks (main.py sets it; test bots serve none)
 
     def __init__(
         self,
@@ -87,6 +91,7 @@ class BrentBot(commands.Bot):
         ffmpeg: str = "ffmpeg",
         ffmpeg_stderr: IO[bytes] | None = None,
         extensions: tuple[str, ...] = EXTENSIONS,
+        health_socket: Path | None = None,
         **bot_kwargs: Any,
     ) -> None:
         bot_kwargs.setdefault("command_prefix", _guild_prefix)
@@ -123,6 +128,8 @@ class BrentBot(commands.Bot):
         self._voice_clocks: VoiceClocks | None = None
         self.store = None
         self.ffmpeg_standby = None
+        self.health_socket = health_socket
+        self._health_server: HealthServer | None = None
         self._extractor_closed = False
         self._closing = False
 
@@ -150,6 +157,8 @@ class BrentBot(commands.Bot):
                 await self.guild_settings.load(self.store)
             except StoreError:
                 log.exception("reading the server settings failed; every server starts with the defaults")
+        if self.health_socket is not None and not self._closing:
+            self._health_server = await HealthServer.open(self.health_socket, lambda: probe(self))
         for name in self.extensions_to_load:
             try:
                 await self.load_extension(name)
@@ -213,6 +222,11 @@ class BrentBot(commands.Bot):
         return player
 
     @property
+    def running_voice_clocks(self) -> VoiceClocks | None:
+        """The clocks if the first play has started them (the health check must not start them)."""
+        return self._voice_clocks
+
+    @property
     def voice_clocks(self) -> VoiceClocks:
         """The threads that send every guild's voice packets; started at the first play."""
         if self._voice_clocks is None:
@@ -247,6 +261,9 @@ class BrentBot(commands.Bot):
         from bot.persistence import persistence_of
 
         self._closing = True
+        health, self._health_server = self._health_server, None
+        if health is not None:  # from now on `--health` says "not running"
+            await health.close()
         # Final position snapshots and pending state writes go out while the players and store are open.
         if (persistence := persistence_of(self)) is not None:
             try:
