@@ -247,6 +247,18 @@ class ShardedBrentBot(BrentBot, commands.AutoShardedBot):
         kwargs.setdefault("shard_count", settings.shards.count)
         kwargs.setdefault("shard_ids", list(settings.shards.ids))
         super().__init__(settings, **kwargs)
+        self._set_up = False
+
+    async def _async_setup_hook(self) -> None:
+        await super()._async_setup_hook()
+        self._set_up = True
+
+    async def close(self) -> None:
+        """discord.py's sharded close needs the queue that logging in creates; a bot closed before it
+        ever logged in (a stop during start-up, tests) creates it here first."""
+        if not self._set_up:
+            await self._async_setup_hook()
+        await super().close()
 
 
 def create_bot(
