@@ -46,7 +46,10 @@ def test_shard_settings_are_parsed(values: dict[str, str], expected: Shards | No
         ({"SHARD_COUNT": "-2"}, "SHARD_COUNT must be a whole number from 1"),
         ({"SHARD_COUNT": "１"}, "SHARD_COUNT must be a whole number from 1"),  # a full-width digit
         ({"SHARD_COUNT": "100000"}, "SHARD_COUNT must be a whole number from 1 to 10000"),
-        ({"SHARD_COUNT": "2", "SHARD_IDS": "2"}, "SHARD_IDS must be shard numbers from 0 to 1 (SHARD_COUNT is 2)"),
+        (
+            {"SHARD_COUNT": "2", "SHARD_IDS": "2"},
+            "SHARD_IDS must be shard numbers from 0 to 1 (SHARD_COUNT is 2)",
+        ),
         ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, "SHARD_IDS must be shard numbers from 0 to 3"),
         ({"SHARD_COUNT": "4", "SHARD_IDS": "0;1"}, "SHARD_IDS must be shard numbers or ranges"),
         ({"SHARD_COUNT": "4", "SHARD_IDS": "-1"}, "SHARD_IDS must be shard numbers or ranges"),

@@ -59,21 +59,23 @@ def sessions_by_shard(fake: FakeDiscord) -> dict[int, list[GatewaySession]]:
 
 def voice_requests(fake: FakeDiscord, guild: FakeGuild) -> list[tuple[float, list[int] | None]]:
     """(when, shard of the session it came on) of every op 4 the bot sent for ``guild``."""
-    return [
-        (op.at, op.shard) for op in fake.gateway_log
-        if op.op == 4 and int(op.d["guild_id"]) == guild.id
-    ]
+    return [(op.at, op.shard) for op in fake.gateway_log if op.op == 4 and int(op.d["guild_id"]) == guild.id]
 
 
 # --- the fake's sharding, with discord.py's own AutoShardedBot ------------------------------------
 
 
-def message_bot(fake: FakeDiscord, heard: list[int | None], **shard_options: object) -> commands.AutoShardedBot:
+def message_bot(
+    fake: FakeDiscord, heard: list[int | None], **shard_options: object
+) -> commands.AutoShardedBot:
     """discord.py's AutoShardedBot (not BRENT's), noting the guild of every message it receives."""
     intents = discord.Intents.default()
     intents.message_content = True
     bot = commands.AutoShardedBot(
-        command_prefix="!", intents=intents, connector=fake.connector(), guild_ready_timeout=0.1,
+        command_prefix="!",
+        intents=intents,
+        connector=fake.connector(),
+        guild_ready_timeout=0.1,
         **shard_options,  # type: ignore[arg-type]
     )
 
@@ -98,7 +100,9 @@ async def test_each_shard_session_gets_only_its_guilds_and_their_events(fake_dis
             await wait_for_bot(lambda: all(heard), 10, "each bot's message")
             # Added while connected: GUILD_CREATE only on the shard that holds it.
             late = fake_discord.add_guild("Late Guild", guild_id=guild_id_on_shard(1))
-            await wait_for_bot(lambda: bots[1].get_guild(late.id) is not None, 10, "the late guild on shard 1")
+            await wait_for_bot(
+                lambda: bots[1].get_guild(late.id) is not None, 10, "the late guild on shard 1"
+            )
             assert heard == [[guilds[0].id], [guilds[1].id]]
             assert bots[0].get_guild(late.id) is None
     sessions = sessions_by_shard(fake_discord)
@@ -171,8 +175,11 @@ async def test_two_processes_each_serve_their_shard_and_a_killed_one_resumes_onl
             for recorder, command in zip(recorders, started, strict=True):
                 await recorder.wait_for_audio(3.0, timeout=30, after=command.sent_at)
             for guild, command in zip(guilds, started, strict=True):
-                answers = [m for m in fake_discord.bot_messages(guild.text_channel, after=command)
-                           if m["content"].startswith("Playing")]
+                answers = [
+                    m
+                    for m in fake_discord.bot_messages(guild.text_channel, after=command)
+                    if m["content"].startswith("Playing")
+                ]
                 assert len(answers) == 1, answers  # one process answered, not both
             for shard_id, guild in enumerate(guilds):
                 requests = voice_requests(fake_discord, guild)
@@ -188,12 +195,17 @@ async def test_two_processes_each_serve_their_shard_and_a_killed_one_resumes_onl
 
             async with brent_process(fake_discord, workdirs[0], "restarted") as restarted:
                 await fake_discord.wait_until(
-                    lambda: len(sessions_by_shard(fake_discord).get(0, [])) == 2, 40, "shard 0 identified again"
+                    lambda: len(sessions_by_shard(fake_discord).get(0, [])) == 2,
+                    40,
+                    "shard 0 identified again",
                 )
                 # ...and the killed one's guild comes back by itself, near where it was.
                 await recorders[0].wait_for_audio(3.0, timeout=40, after=killed_at)
                 resumed = heard_seconds(clock_runs(recorders[0].pcm(after=killed_at)))
-                assert resumed and last_heard - CHECKPOINT_INTERVAL - 1 <= resumed[0] <= last_heard, (last_heard, resumed)
+                assert resumed and last_heard - CHECKPOINT_INTERVAL - 1 <= resumed[0] <= last_heard, (
+                    last_heard,
+                    resumed,
+                )
                 await recorders[1].wait_for_audio(8.0, timeout=20, after=killed_at)
                 after_restart = heard_seconds(clock_runs(recorders[1].pcm(after=killed_at)))
                 assert after_restart == list(range(after_restart[0], after_restart[0] + len(after_restart)))
