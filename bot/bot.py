@@ -301,6 +301,29 @@ class BrentBot(commands.Bot):
             await asyncio.to_thread(clocks.close)
 
 
+class ShardedBrentBot(BrentBot, commands.AutoShardedBot):
+    """BrentBot over the gateway shards ``SHARD_COUNT``/``SHARD_IDS`` name; other processes run the rest."""
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        if settings.shards is None:
+            raise ValueError("ShardedBrentBot needs settings.shards (SHARD_COUNT)")
+        kwargs.setdefault("shard_count", settings.shards.count)
+        kwargs.setdefault("shard_ids", list(settings.shards.ids))
+        super().__init__(settings, **kwargs)
+        self._set_up = False
+
+    async def _async_setup_hook(self) -> None:
+        await super()._async_setup_hook()
+        self._set_up = True
+
+    async def close(self) -> None:
+        """discord.py's sharded close needs the queue that logging in creates; a bot closed before it
+        ever logged in (a stop during start-up, tests) creates it here first."""
+        if not self._set_up:
+            await self._async_setup_hook()
+        await super().close()
+
+
 def create_bot(
     settings: Settings,
     *,
@@ -313,6 +336,7 @@ def create_bot(
 
     Extra keyword arguments go to ``commands.Bot`` (e.g. ``connector=``, which the caller must
     create inside its running loop). ``extractor`` defaults to one configured from ``settings``.
+    With ``settings.shards`` the bot is a :class:`ShardedBrentBot` (an ``AutoShardedBot``).
     """
     if extractor is None:
         extractor = Extractor(
@@ -326,4 +350,5 @@ def create_bot(
             # One server at its lookup cap must leave a worker for the others.
             workers=max(default_workers(), settings.extractions_per_guild + 1),
         )
-    return BrentBot(settings, extractor=extractor, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr, **bot_kwargs)
+    bot_class = BrentBot if settings.shards is None else ShardedBrentBot
+    return bot_class(settings, extractor=extractor, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr, **bot_kwargs)

@@ -27,6 +27,7 @@ from dotenv import dotenv_values
 from audio.executors import DEFAULT_EXECUTOR_MODE, ExecutorMode
 from audio.extractor.config import DEFAULT_PLAYLIST_LIMIT, DEFAULT_TIMEOUT
 from audio.track import Provider
+from bot.sharding import Shards, parse_shards
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ class Settings:
     max_guild_playlists: int = 50
     max_guild_playlist_tracks: int = 10_000
     ffmpeg_standby: int = 1  # ffmpeg processes kept started so a track's first second comes sooner; 0 = off
+    shards: Shards | None = None  # None: one process, every guild (SHARD_COUNT unset); see bot/sharding.py
     env_file: Path | None = None  # the file actually read, if any
 
 
@@ -197,6 +199,10 @@ def load_settings(
             token = None
 
     data_dir = Path(values.get("DATA_DIR", str(DEFAULTS.data_dir))).expanduser()
+    try:
+        shards = parse_shards(values.get("SHARD_COUNT", ""), values.get("SHARD_IDS", ""))
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     return Settings(
         token=token,
         command_prefix=_prefix(values),
@@ -245,6 +251,7 @@ def load_settings(
             maximum=1_000_000,
         ),
         ffmpeg_standby=_integer(values, "FFMPEG_STANDBY", DEFAULTS.ffmpeg_standby, minimum=0, maximum=4),
+        shards=shards,
         env_file=env_file if env_file is not None and env_file.is_file() else None,
     )
 

@@ -13,6 +13,8 @@ import math
 import time
 from typing import TYPE_CHECKING
 
+from discord.ext import commands
+
 from bot.health.report import HealthReport
 
 if TYPE_CHECKING:
@@ -47,8 +49,13 @@ async def probe(bot: BrentBot) -> HealthReport:
 def gateway_problem(bot: BrentBot) -> str | None:
     if bot.is_closed():
         return "shutting down"
+    if not bot.is_ready():
+        return "not connected to the Discord gateway yet (logging in)"
+    if isinstance(bot, commands.AutoShardedBot):  # one websocket per shard this process holds
+        down = sorted(shard_id for shard_id, shard in bot.shards.items() if shard.is_closed())
+        return f"shard(s) {', '.join(map(str, down))} disconnected from the Discord gateway" if down else None
     ws = bot.ws
-    if not bot.is_ready() or ws is None:
+    if ws is None:
         return "not connected to the Discord gateway yet (logging in)"
     if not ws.open:
         return "disconnected from the Discord gateway (reconnecting)"

@@ -3,14 +3,16 @@
 A :class:`Member` types commands in a fake guild; ``add_music_guild`` makes the usual guild; the
 ``start_brent`` fixture (tests/e2e/conftest.py) runs ``create_bot`` with every cog under these
 settings; :data:`MAIN_PY` and :data:`MADE_UP_TOKEN` are for the tests that start the shipped entry
-point as a process; ``player_ffmpeg`` tells the players' ffmpeg processes from the standby's.
+point as a process (``brent_process`` in a folder ``write_credentials`` filled); ``player_ffmpeg`` tells the players' ffmpeg processes from the standby's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +86,30 @@ def player_ffmpeg(bot: BrentBot) -> list[psutil.Process]:
     children = ffmpeg_children()  # first: a standby taken after this counts as the player's
     waiting = bot.ffmpeg_standby.pids if bot.ffmpeg_standby is not None else frozenset()
     return [child for child in children if child.pid not in waiting]
+
+
+def write_credentials(workdir: Path, database_url: str | None = None) -> None:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "credentials.env").write_text(
+        f"CLIENT_TOKEN={MADE_UP_TOKEN}\nCOMMAND_PREFIX={PREFIX}\nALLOW_PRIVATE_NETWORK=1\n"
+        f"DATA_DIR={workdir / 'data'}\nLOG_LEVEL=INFO\n"
+        + (f"DATABASE_URL={database_url}\n" if database_url else "")
+    )
+    (workdir / "credentials.env").chmod(0o600)
+
+
+@asynccontextmanager
+async def brent_process(fake: FakeDiscord, workdir: Path, name: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``python main.py`` in ``workdir``; whatever the test did to it, it is gone afterwards."""
+    env = fake.subprocess_env()
+    env.pop("CLIENT_TOKEN", None)
+    with (workdir / f"{name}.out").open("wb") as out, (workdir / f"{name}.err").open("wb") as err:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(MAIN_PY), cwd=workdir, env=env, stdout=out, stderr=err
+        )
+        try:
+            yield proc
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()

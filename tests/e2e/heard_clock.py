@@ -36,3 +36,8 @@ def clock_runs(pcm: np.ndarray) -> list[tuple[float, int]]:
 
 def run_start(runs: list[tuple[float, int]], second: int) -> float:
     return next(t for t, k in runs if k == second)
+
+
+def heard_seconds(pcm_runs: list[tuple[float, int]], length: int = 60) -> list[int]:
+    """The clock's seconds heard, in order (a clock of ``length`` seconds; other pitches dropped)."""
+    return [k for _, k in pcm_runs if 0 <= k < length]

@@ -22,9 +22,17 @@ import psutil
 import pytest
 
 from bot.store import open_store
-from tests.e2e.brent_rig import MADE_UP_TOKEN, MAIN_PY, Member, StartBrent, add_music_guild, player_ffmpeg
+from tests.e2e.brent_rig import (
+    MADE_UP_TOKEN,
+    MAIN_PY,
+    Member,
+    StartBrent,
+    add_music_guild,
+    brent_process,
+    player_ffmpeg,
+    write_credentials,
+)
 from tests.e2e.heard_clock import clock_runs
-from tests.e2e.test_restart import brent_process, write_credentials
 from tests.fakediscord import FakeDiscord, FakeGuild, wait_for_bot
 from tests.fakediscord.waiting import WaitTimeout
 from tests.media import MediaServer, generate_clock, generate_tone, media_server

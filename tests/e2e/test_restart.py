@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import sys
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -26,8 +24,15 @@ from bot.persistence import CHECKPOINT_INTERVAL, Persistence, RestoreOutcome
 from bot.settings import Settings
 from bot.store import UNAVAILABLE_MESSAGE, GuildState, Store, open_store
 from bot.store.migrations import LATEST_VERSION
-from tests.e2e.brent_rig import MADE_UP_TOKEN, MAIN_PY, PREFIX, Member, add_music_guild
-from tests.e2e.heard_clock import clock_runs
+from tests.e2e.brent_rig import (
+    MADE_UP_TOKEN,
+    PREFIX,
+    Member,
+    add_music_guild,
+    brent_process,
+    write_credentials,
+)
+from tests.e2e.heard_clock import clock_runs, heard_seconds
 from tests.fakediscord import FakeDiscord, pointed_at, running, wait_for_bot
 from tests.media import MediaServer, generate_clock, generate_tone, media_server
 from tests.store.conftest import postgres_schema
@@ -60,37 +65,6 @@ async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str | No
         return
     async with postgres_schema() as url:
         yield url
-
-
-def write_credentials(workdir: Path, database_url: str | None = None) -> None:
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "credentials.env").write_text(
-        f"CLIENT_TOKEN={MADE_UP_TOKEN}\nCOMMAND_PREFIX={PREFIX}\nALLOW_PRIVATE_NETWORK=1\n"
-        f"DATA_DIR={workdir / 'data'}\nLOG_LEVEL=INFO\n"
-        + (f"DATABASE_URL={database_url}\n" if database_url else "")
-    )
-    (workdir / "credentials.env").chmod(0o600)
-
-
-@asynccontextmanager
-async def brent_process(fake: FakeDiscord, workdir: Path, name: str) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``python main.py`` in ``workdir``; whatever the test did to it, it is gone afterwards."""
-    env = fake.subprocess_env()
-    env.pop("CLIENT_TOKEN", None)
-    with (workdir / f"{name}.out").open("wb") as out, (workdir / f"{name}.err").open("wb") as err:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(MAIN_PY), cwd=workdir, env=env, stdout=out, stderr=err
-        )
-        try:
-            yield proc
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-
-
-def heard_seconds(pcm_runs: list[tuple[float, int]]) -> list[int]:
-    return [k for _, k in pcm_runs if 0 <= k < CLOCK_SECONDS]
 
 
 async def test_kill_9_then_restart_rejoins_and_resumes_queue_and_position(

@@ -59,6 +59,7 @@ class RestApi:
         self.world = world
         self.gateway_url = gateway_url
         self.require_token = require_token
+        self.recommended_shards = 1  # what GET /gateway/bot tells an AutoShardedBot without a shard count
         self.unhandled: list[RestCall] = []
         self.failures: list[InjectedFailure] = []
 
@@ -160,7 +161,7 @@ class RestApi:
     async def get_gateway(self, request: web.Request) -> web.Response:
         return json_response({
             "url": self.gateway_url,
-            "shards": 1,
+            "shards": self.recommended_shards,
             "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1},
         })
 

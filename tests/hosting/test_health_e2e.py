@@ -18,6 +18,7 @@ import pytest
 
 from tests.bot.test_main_e2e import FAKE_TOKEN, PROJECT, bot_env
 from tests.fakediscord import FakeDiscord
+from tests.hosting.health_cli import health
 from tests.media import MediaServer, generate_tone, media_server
 from tests.store.conftest import postgres_schema
 
@@ -38,29 +39,6 @@ def write_env(tmp_path: Path, *extra: str) -> Path:
     env_file.write_text("\n".join(lines) + "\n")
     env_file.chmod(0o600)
     return env_file
-
-
-async def health(tmp_path: Path, env_file: Path) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(PROJECT / "main.py"),
-        "--health",
-        "--env-file",
-        str(env_file),
-        cwd=tmp_path,
-        env=bot_env_without_fake(tmp_path),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=30)
-    assert not err, err.decode()
-    assert process.returncode is not None
-    return process.returncode, out.decode()
-
-
-def bot_env_without_fake(tmp_path: Path) -> dict[str, str]:
-    """--health needs neither the token nor Discord: a bare environment proves it."""
-    return {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 async def health_until(
