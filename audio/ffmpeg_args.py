@@ -87,10 +87,13 @@ def ffmpeg_input_args(stream: Stream, *, start: float, rw_timeout: float = DEFAU
     return args
 
 
-def ffmpeg_output_args(blocksize: int) -> list[str]:
-    """Raw PCM in the one format discord.py's Opus encoder accepts, on stdout."""
+def ffmpeg_output_args(blocksize: int, *, graph: str | None = None) -> list[str]:
+    """Raw PCM in the one format discord.py's Opus encoder accepts, on stdout; ``graph`` is an
+    :meth:`audio.filters.Filters.graph` (one argv item, numbers only we formatted)."""
+    effects = ["-af", graph] if graph else []
     return [
         "-vn",
+        *effects,
         "-f", "s16le",
         "-ar", "48000",
         "-ac", "2",

@@ -14,6 +14,7 @@ from audio import recovery
 from audio.buffer import MAX_VOLUME, ObservedBuffer, checked_volume
 from audio.errors import PlayerError
 from audio.events import EndReason, PlayLimitReached, StateChanged, TrackEnded
+from audio.filters import Filters
 from audio.loop_mode import LoopMode
 from audio.sources import StreamResolver, VoiceTarget
 from audio.track import Track
@@ -130,6 +131,24 @@ class GuildPlayer(ObservedBuffer):
         if self._turn is not None and self._turn.volume is not None:
             self._turn.volume.volume = self._volume / 100
         self._emit(StateChanged(self))
+
+    async def set_filters(self, filters: Filters) -> bool:
+        """Play with ``filters`` from now on: the current track within a moment and without a gap
+        (audio/deck.py), every source after it from its start. True when the current track takes
+        them now; False when nothing plays or it takes them no more (live, or about to end)."""
+        if self._sources.filters == filters:
+            return self._turn is not None and self._turn.source is not None
+        self._sources.filters = filters
+        self._next.drop_ffmpeg()  # a pre-started next ffmpeg has the old effects
+        self._refresh_next()
+        self._emit(StateChanged(self))
+        turn = self._turn
+        if turn is None:
+            return False
+        async with turn.seek_lock:
+            if turn is not self._turn:
+                return False
+            return await turn.refilter(self._sources, still_current=lambda: self._is_current(turn))
 
     def set_loop(self, mode: LoopMode) -> None:
         self._loop_mode = LoopMode(mode)

@@ -21,6 +21,7 @@ import discord
 
 from audio.deck import Deck
 from audio.errors import BrentError, PlayerError
+from audio.filters import NO_FILTERS, Filters
 from audio.options import PlayerOptions
 from audio.timed_audio import TimedAudio
 from audio.track import Stream, Track
@@ -68,6 +69,7 @@ class PlayHooks:
     ended_cleanly: Callable[[TimedAudio], bool]  # the deck asks, on the voice thread, before a hand-over
     on_switch: Callable[[TimedAudio, TimedAudio, Track], None]  # (ended, next, its track), on the loop
     on_end: Callable[[Deck, Exception | None], None]  # the voice play is over, on the loop
+    on_cue: Callable[[TimedAudio, TimedAudio], None]  # (replaced, cued): a cued source took over, on the loop
 
 
 def call_on_loop(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args: Any) -> None:
@@ -129,6 +131,9 @@ class Tasks:
 class Sources:
     """Spawns a player's TimedAudio sources with its options and accounts for each until it is gone.
 
+    ``filters`` are the player's effects: every source spawned from then on has them (the current
+    track's through a cue, the next one's when it is started).
+
     It also remembers when the last voice play it started was over: the next one waits for its
     closing silence, because a VoiceTarget with a thread per play (discord.py's AudioPlayer) would
     interleave the two (the shared voice clock keeps one connection's packets in order by itself).
@@ -150,6 +155,7 @@ class Sources:
         self._cleanups: set[asyncio.Task[None]] = set()  # never cancelled: they kill ffmpeg
         self._closed = False
         self._last_play: asyncio.Event | None = None
+        self.filters: Filters = NO_FILTERS
 
     def play_limit(self, track: Track, stream: Stream) -> float | None:
         """Where a source of ``track`` must stop: only a track with no end of its own has a cap."""
@@ -178,6 +184,7 @@ class Sources:
                 standby=options.standby,
                 env=options.ffmpeg_env,
                 play_limit=play_limit,
+                filters=self.filters,
             )
         except discord.ClientException as exc:
             raise playback_error(exc) from exc
@@ -217,7 +224,8 @@ class Sources:
         """Start a voice play of ``source`` in a deck of its own (see audio/deck.py)."""
         hooks, loop = self._hooks, self._loop
         on_switch = functools.partial(call_on_loop, loop, hooks.on_switch)
-        deck = Deck(source, ended_cleanly=hooks.ended_cleanly, on_switch=on_switch)
+        on_cue = functools.partial(call_on_loop, loop, hooks.on_cue)
+        deck = Deck(source, ended_cleanly=hooks.ended_cleanly, on_switch=on_switch, on_cue=on_cue)
         mixed = discord.PCMVolumeTransformer(deck, volume=volume / 100)
         done = asyncio.Event()
 

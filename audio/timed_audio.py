@@ -30,6 +30,7 @@ import discord
 
 from audio.errors import PlayerError
 from audio.ffmpeg_args import DEFAULT_RW_TIMEOUT, ffmpeg_input_args, ffmpeg_output_args
+from audio.filters import NO_FILTERS, Filters
 from audio.track import Stream
 
 if TYPE_CHECKING:
@@ -69,6 +70,9 @@ class TimedAudio(discord.FFmpegPCMAudio):
         Seconds into the track (absolute, like :attr:`position`) after which :meth:`read` returns
         b"" and :attr:`limit_reached` is set; None plays to the stream's own end. A ``start`` at or
         past it ends at once.
+    filters:
+        Effects (``-af``); the position stays in track time when they change the tempo. A source
+        with effects never takes a standby process (its output arguments have none).
 
     Raises
     ------
@@ -91,6 +95,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         standby: FfmpegStandby | None = None,
         env: Mapping[str, str] | None = None,
         play_limit: float | None = None,
+        filters: Filters = NO_FILTERS,
     ) -> None:
         # Set before spawning: __del__ -> cleanup() may run on a half-built object.
         self._state_lock = threading.Lock()
@@ -108,6 +113,8 @@ class TimedAudio(discord.FFmpegPCMAudio):
             raise PlayerError("That is not a time I can seek to.", detail=f"non-finite start {start!r}")
         self.stream = stream
         self.start = max(0.0, float(start))
+        self.filters = filters
+        self._frame_span = FRAME_SECONDS * filters.tempo  # seconds of track per frame handed out
         self.frames_read = 0
         self._play_limit: float | None = None
         self._frames_allowed: int | None = None
@@ -118,10 +125,10 @@ class TimedAudio(discord.FFmpegPCMAudio):
         self._rw_timeout = rw_timeout
         self._env = dict(env) if env is not None else None
         # -ss is exact and the concat demuxer's inpoint is not, so only a start from 0 may use one.
-        self._standby = standby if self.start == 0 else None
+        self._standby = standby if self.start == 0 and not filters.active else None
         self.from_standby = False
         args = ffmpeg_input_args(stream, start=self.start, rw_timeout=rw_timeout)
-        args += ffmpeg_output_args(self.BLOCKSIZE)
+        args += ffmpeg_output_args(self.BLOCKSIZE, graph=filters.graph())
         # FFmpegPCMAudio.__init__ would shlex-split option strings; FFmpegAudio takes our list as is.
         discord.FFmpegAudio.__init__(
             self, stream.url, executable=executable, args=args, stdin=subprocess.DEVNULL, stderr=stderr,
@@ -137,7 +144,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
     @property
     def position(self) -> float:
         """Seconds into the track of the audio handed out so far."""
-        return self.start + self.frames_read * FRAME_SECONDS
+        return self.start + self.frames_read * self._frame_span
 
     @property
     def play_limit(self) -> float | None:
@@ -153,7 +160,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
             if not math.isfinite(seconds) or seconds < 0:
                 raise ValueError(f"play limit must be a finite number of seconds >= 0, not {seconds!r}")
             # A whole number of frames, never past the limit (the epsilon absorbs float error).
-            self._frames_allowed = max(0, math.floor((seconds - self.start) / FRAME_SECONDS + 1e-6))
+            self._frames_allowed = max(0, math.floor((seconds - self.start) / self._frame_span + 1e-6))
         self._play_limit = None if seconds is None else float(seconds)
 
     @property
@@ -193,8 +200,9 @@ class TimedAudio(discord.FFmpegPCMAudio):
         """
         return getattr(self, "_current_error", None)
 
-    def at(self, offset: float) -> TimedAudio:
-        """A new source on the same stream starting at ``offset`` seconds (this one is untouched)."""
+    def at(self, offset: float, *, filters: Filters | None = None) -> TimedAudio:
+        """A new source on the same stream starting at ``offset`` seconds (this one is untouched),
+        with these or other ``filters``."""
         return TimedAudio(
             self.stream,
             start=offset,
@@ -203,7 +211,22 @@ class TimedAudio(discord.FFmpegPCMAudio):
             rw_timeout=self._rw_timeout,
             env=self._env,
             play_limit=self._play_limit,
+            filters=self.filters if filters is None else filters,
         )
+
+    def catch_up(self, position: float) -> bool:
+        """Drop the frames before ``position`` that are already here, without waiting for more; for
+        a source that takes over from another one mid-track (the deck's cue). True once it got
+        there (or its output is over), False while ffmpeg has not decoded that far yet."""
+        while self.position + self._frame_span / 2 < position:
+            if not self.frame_ready():
+                return False
+            with self._read_lock:
+                if len(self._pending) < FRAME_BYTES:
+                    return True  # ready only because the output is over
+                del self._pending[:FRAME_BYTES]
+                self.frames_read += 1
+        return True
 
     def _spawn_process(self, args: Any, **subprocess_kwargs: Any) -> subprocess.Popen[bytes]:
         """A standby process when one fits (same ffmpeg, same stderr sink); otherwise a fresh spawn."""

@@ -116,6 +116,12 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (guild_id, slot))""",
         ),
     ),
+    Migration(
+        3,
+        "audio filters in the player state",
+        sqlite=("ALTER TABLE guild_state ADD COLUMN filters TEXT NOT NULL DEFAULT ''",),
+        postgresql=("ALTER TABLE guild_state ADD COLUMN filters TEXT NOT NULL DEFAULT ''",),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
