@@ -32,6 +32,7 @@ from audio.options import PlayerOptions
 from audio.queue import TrackQueue
 from audio.sources import PlayHooks, Sources, StreamResolver, Tasks, VoiceTarget, call_on_loop, playback_error
 from audio.timed_audio import TimedAudio
+from audio.timed_opus import TimedOpus
 from audio.track import Track
 from audio.turn import Begun, Due, Turn
 
@@ -75,7 +76,7 @@ class ObservedBuffer:
         )
         self._turn: Turn | None = None
         self._loop_mode = LoopMode.OFF
-        self._volume = checked_volume(volume)
+        self._volume = self._sources.volume = checked_volume(volume)
         self._held: tuple[Track, float] | None = None  # what detach() interrupted, and where
 
     @property
@@ -196,6 +197,8 @@ class ObservedBuffer:
             self.guild_id, turn.track, verdict, turn.recoveries, self.options.recovery_attempts
         )
         self._drop(turn)
+        if isinstance(turn.source, TimedOpus) and turn.source.framing_refused:
+            self._sources.refuse_copy(turn.track)  # the restart plays it as PCM
         match verdict:
             case recovery.Ended(reason, failure):
                 self._advance(turn, reason, failure)

@@ -16,6 +16,7 @@ heard twice.
 
 from __future__ import annotations
 
+import audioop  # discord.player's own (audioop-lts from Python 3.13 on)
 import logging
 import threading
 import time
@@ -72,6 +73,7 @@ class Deck(discord.AudioSource):
         self._ended_cleanly = ended_cleanly
         self._on_switch = on_switch
         self._on_cue = on_cue
+        self._opus = False  # the last frame read was an Opus packet (a TimedOpus source)
 
     @property
     def source(self) -> TimedAudio:
@@ -97,12 +99,19 @@ class Deck(discord.AudioSource):
     def read(self) -> bytes:
         source = self._current()
         data = source.read()
-        if data:
-            return data
-        following = self._hand_over(source)
-        if following is None:
-            return b""
-        return following.read()
+        if not data:
+            following = self._hand_over(source)
+            if following is None:
+                return b""
+            source, data = following, following.read()
+        self._opus = source.is_opus()
+        return data
+
+    def is_opus(self) -> bool:
+        """Is the frame :meth:`read` just returned an Opus packet? The voice client asks right
+        after each read (discord's AudioPlayer and the ClockedPlayer alike), and then sends it
+        without encoding; a deck goes from PCM to Opus sources and back between reads."""
+        return self._opus
 
     def _current(self) -> TimedAudio:
         """The source to read now: the cued one, once the current one reached its start and it has
@@ -199,3 +208,16 @@ class Deck(discord.AudioSource):
             if spare is not None:
                 spare.cleanup()
         self._source.cleanup()
+
+
+class DeckVolume(discord.PCMVolumeTransformer[Deck]):
+    """The volume of a deck's PCM frames; its Opus frames pass untouched (they only play at 100 %)."""
+
+    def is_opus(self) -> bool:
+        return self.original.is_opus()
+
+    def read(self) -> bytes:
+        data = self.original.read()
+        if not data or self.original.is_opus():
+            return data
+        return audioop.mul(data, 2, min(self.volume, 2.0))

@@ -101,3 +101,18 @@ def ffmpeg_output_args(blocksize: int, *, graph: str | None = None) -> list[str]
         "-blocksize", str(blocksize),
         "pipe:1",
     ]  # fmt: skip
+
+
+def opus_copy_args() -> list[str]:
+    """The stream's own Opus packets, copied into Ogg on stdout: one packet a page, each page
+    written at once (the muxer's default gathers a second of packets per page)."""
+    return [
+        "-vn",
+        "-map", "0:a:0",
+        "-c:a", "copy",
+        "-f", "ogg",
+        "-page_duration", "20000",
+        "-flush_packets", "1",
+        "-loglevel", "warning",
+        "pipe:1",
+    ]  # fmt: skip

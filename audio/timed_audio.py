@@ -84,6 +84,8 @@ class TimedAudio(discord.FFmpegPCMAudio):
         ffmpeg could not be started (not found).
     """
 
+    SILENCE = SILENCE_FRAME  # what a retired source gives a read in flight
+
     def __init__(
         self,
         stream: Stream,
@@ -127,8 +129,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         # -ss is exact and the concat demuxer's inpoint is not, so only a start from 0 may use one.
         self._standby = standby if self.start == 0 and not filters.active else None
         self.from_standby = False
-        args = ffmpeg_input_args(stream, start=self.start, rw_timeout=rw_timeout)
-        args += ffmpeg_output_args(self.BLOCKSIZE, graph=filters.graph())
+        args = ffmpeg_input_args(stream, start=self.start, rw_timeout=rw_timeout) + self._output_args()
         # FFmpegPCMAudio.__init__ would shlex-split option strings; FFmpegAudio takes our list as is.
         discord.FFmpegAudio.__init__(
             self, stream.url, executable=executable, args=args, stdin=subprocess.DEVNULL, stderr=stderr,
@@ -180,7 +181,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         """The output is over (the limit, or no whole frame left and the pipe closed): :meth:`read` returns b""."""
         if self._closed:
             return False
-        return self._at_limit() or (self._eof and len(self._pending) < FRAME_BYTES)
+        return self._at_limit() or (self._eof and self._frames_buffered() == 0)
 
     @property
     def pid(self) -> int | None:
@@ -222,11 +223,24 @@ class TimedAudio(discord.FFmpegPCMAudio):
             if not self.frame_ready():
                 return False
             with self._read_lock:
-                if len(self._pending) < FRAME_BYTES:
+                if not self._frames_buffered():
                     return True  # ready only because the output is over
-                del self._pending[:FRAME_BYTES]
+                self._pop_frame()
                 self.frames_read += 1
         return True
+
+    def _output_args(self) -> list[str]:
+        return ffmpeg_output_args(self.BLOCKSIZE, graph=self.filters.graph())
+
+    def _frames_buffered(self) -> int:
+        """Whole frames read from the pipe and not handed out yet (under ``_read_lock``, or a hint)."""
+        return len(self._pending) // FRAME_BYTES
+
+    def _pop_frame(self) -> bytes:
+        """Under ``_read_lock``: the next whole frame, which :meth:`_frames_buffered` said is there."""
+        data = bytes(self._pending[:FRAME_BYTES])
+        del self._pending[:FRAME_BYTES]
+        return data
 
     def _spawn_process(self, args: Any, **subprocess_kwargs: Any) -> subprocess.Popen[bytes]:
         """A standby process when one fits (same ffmpeg, same stderr sink); otherwise a fresh spawn."""
@@ -248,22 +262,20 @@ class TimedAudio(discord.FFmpegPCMAudio):
 
     def read(self) -> bytes:
         if self._closed:
-            return SILENCE_FRAME if self._retired else b""
+            return self.SILENCE if self._retired else b""
         with self._read_lock:
             if self._at_limit():
                 return b""  # ffmpeg is still running; cleanup() kills it
             try:
-                while len(self._pending) < FRAME_BYTES and not self._eof:
+                while not self._frames_buffered() and not self._eof:
                     self._take_from_pipe()
             except (AttributeError, ValueError, OSError):
                 self._end_seen()  # the pipe was torn down by cleanup() on another thread
-            if len(self._pending) >= FRAME_BYTES:
-                data = bytes(self._pending[:FRAME_BYTES])
-                del self._pending[:FRAME_BYTES]
+            if self._frames_buffered():
                 self.frames_read += 1
-                return data
+                return self._pop_frame()
             if self._closed:
-                return SILENCE_FRAME if self._retired else b""
+                return self.SILENCE if self._retired else b""
             self._wait_for_exit()
             self._check_process_returncode()
             return b""
@@ -275,7 +287,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         Without ``select.poll`` (Windows has none) it cannot tell and says yes: reads then block as
         discord.py's own player's do.
         """
-        if self._closed or len(self._pending) >= 2 * FRAME_BYTES or not _CAN_POLL or self._at_limit():
+        if self._closed or self._frames_buffered() >= 2 or not _CAN_POLL or self._at_limit():
             return True
         # With one frame left, look ahead: an end seen a frame early gives ffmpeg that long to exit,
         # so the hand-over to the next track does not wait a packet slot for its return code.
@@ -292,7 +304,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
                         self._take_from_pipe()  # readable: this read does not block
                     except (AttributeError, ValueError, OSError):
                         self._end_seen()
-            if len(self._pending) >= FRAME_BYTES:
+            if self._frames_buffered():
                 return True
             if not self._eof:
                 return False

@@ -17,9 +17,7 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import discord
-
-from audio.deck import Deck
+from audio.deck import Deck, DeckVolume
 from audio.next_up import NextUp
 from audio.options import PlayerOptions
 from audio.recovery import StallWatch
@@ -65,7 +63,7 @@ class Turn:
     source: TimedAudio | None = None
     cued: TimedAudio | None = None  # with other effects, waiting in the deck to take over from source
     deck: Deck | None = None  # shared with the turns it handed over to
-    volume: discord.PCMVolumeTransformer[Deck] | None = None
+    volume: DeckVolume | None = None
     timer: asyncio.Task[None] | None = None
     stall: StallWatch | None = None  # None once the stall watch is over (or off)
     prestart: bool = True  # the next track's ffmpeg is still to be started near the end
@@ -146,9 +144,10 @@ class Turn:
         self.rewatch()
         return True
 
-    async def refilter(self, sources: Sources, *, still_current: Callable[[], bool]) -> bool:
-        """Cue a source with the sources' current effects, started :data:`CUE_LEAD` seconds of
-        output ahead, so the deck goes over to it without a gap.
+    async def recue(self, sources: Sources, *, still_current: Callable[[], bool]) -> bool:
+        """Cue a source as the sources would start it now (other effects; PCM instead of copied
+        Opus or back), started :data:`CUE_LEAD` seconds of output ahead, so the deck goes over to
+        it without a gap.
 
         False when nothing plays, the track is live or ends before the lead is over (the next
         track starts with the new effects anyway), or it ended meanwhile.
@@ -156,7 +155,7 @@ class Turn:
         source, deck = self.source, self.deck
         if source is None or deck is None or source.stream.is_live:
             return False  # -ss cannot reach a position in a live stream: the effects wait for the next
-        if source.filters == sources.filters:
+        if sources.fits(self.track, source):
             await self._drop_cue(sources)  # back to what plays
             return True
         target = source.position + CUE_LEAD * source.filters.tempo
