@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = (
-    "cogs.voice", "cogs.playback", "cogs.queue", "cogs.search", "cogs.admin", "cogs.playlists", "cogs.settings"
+    "cogs.voice", "cogs.playback", "cogs.filters", "cogs.queue", "cogs.search", "cogs.admin", "cogs.playlists",
+    "cogs.settings",
 )
 
 

@@ -157,6 +157,7 @@ class Restorer:
         player = self._bot.player_for(guild)
         player.set_volume(state.volume)
         player.set_loop(LoopMode(state.loop_mode))
+        await player.set_filters(state.filters)
         text_channel_id = state.text_channel_id
         if text_channel_id is not None and guild.get_channel(text_channel_id) is None:
             text_channel_id = None

@@ -118,6 +118,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        3,
+        "audio filters in the player state",
+        sqlite=("ALTER TABLE guild_state ADD COLUMN filters TEXT NOT NULL DEFAULT ''",),
+        postgresql=("ALTER TABLE guild_state ADD COLUMN filters TEXT NOT NULL DEFAULT ''",),
+    ),
+    Migration(
         4,
         "server settings, blocked members, bot values",
         sqlite=(

@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from audio.filters import NO_FILTERS, Filters
 from audio.player import MAX_VOLUME
 from audio.track import Track
 
@@ -85,6 +86,7 @@ class GuildState:
     position: float = 0.0
     paused: bool = False
     queue: tuple[Track, ...] = field(default_factory=tuple)
+    filters: Filters = NO_FILTERS
 
     def __post_init__(self) -> None:
         if self.loop_mode not in LOOP_MODES:

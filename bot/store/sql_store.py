@@ -313,11 +313,11 @@ class SqlStore(SettingsSql, Store):
         async with self._state_lock(state.guild_id), self._driver.transaction() as tx:
             await tx.execute(
                 "INSERT INTO guild_state (guild_id, voice_channel_id, text_channel_id, loop_mode, volume, "
-                "position, paused, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "position, paused, updated_at, filters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET voice_channel_id = excluded.voice_channel_id, "
                 "text_channel_id = excluded.text_channel_id, loop_mode = excluded.loop_mode, "
                 "volume = excluded.volume, position = excluded.position, paused = excluded.paused, "
-                "updated_at = excluded.updated_at",
+                "updated_at = excluded.updated_at, filters = excluded.filters",
                 state.guild_id,
                 state.voice_channel_id,
                 state.text_channel_id,
@@ -326,6 +326,7 @@ class SqlStore(SettingsSql, Store):
                 float(state.position),
                 state.paused,
                 time.time(),
+                state.filters.to_text(),
             )
             await tx.execute("DELETE FROM queue_entries WHERE guild_id = ?", state.guild_id)
             if entries:
@@ -346,7 +347,7 @@ class SqlStore(SettingsSql, Store):
     async def _load(self, tx: Transaction, guild_id: int | None) -> list[GuildState]:
         where, args = ("WHERE guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
         rows = await tx.fetch(
-            "SELECT guild_id, voice_channel_id, text_channel_id, loop_mode, volume, position, paused "
+            "SELECT guild_id, voice_channel_id, text_channel_id, loop_mode, volume, position, paused, filters "
             f"FROM guild_state {where} ORDER BY guild_id",
             *args,
         )
