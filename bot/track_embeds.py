@@ -79,13 +79,10 @@ def now_playing_embed(now: NowPlaying) -> discord.Embed:
     embed.add_field(name="Length", value="unknown" if track.duration is None else format_duration(track.duration))
     embed.add_field(name="Asked by", value=f"<@{track.requester_id}>" if track.requester_id else "the bot")
     embed.add_field(name="Volume", value=f"{now.volume}%")
-    held = " · on hold" if now.paused else ""
+    held = " · paused" if now.paused else ""
     bar = progress_bar(now.position, track.duration)
-    embed.add_field(
-        name="Position",
-        value=f"`{bar}` {format_duration(now.position)} / {format_duration(track.duration)}{held}",
-        inline=False,
-    )
+    of = "" if track.duration is None else f" / {format_duration(track.duration)}"
+    embed.add_field(name="Position", value=f"`{bar}` {format_duration(now.position)}{of}{held}", inline=False)
     embed.add_field(name="Next", value=_next_line(now), inline=False)
     embed.set_footer(text=f"Loop {now.loop.value} · {now.waiting} in the queue")
     return embed

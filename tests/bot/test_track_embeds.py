@@ -57,7 +57,7 @@ def test_now_playing_shows_title_link_uploader_length_asker_thumbnail_position_a
 
 def test_paused_loop_track_and_an_empty_queue_say_so() -> None:
     embed = now_playing_embed(playing(paused=True, loop=LoopMode.TRACK, next_up=SONG, waiting=0))
-    assert fields(embed)["Position"].endswith("· on hold")
+    assert fields(embed)["Position"].endswith("· paused")
     assert fields(embed)["Next"] == "This one again (loop track)."
     assert fields(now_playing_embed(playing(next_up=None, waiting=0)))["Next"] == "Nothing after this one."
 

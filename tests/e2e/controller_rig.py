@@ -29,6 +29,11 @@ def is_controller(message: dict[str, Any]) -> bool:
     return any("Finished:" in (e.get("description") or "") for e in message.get("embeds") or [])
 
 
+def is_reply(message: dict[str, Any]) -> bool:
+    """Any bot message but the controller."""
+    return not is_controller(message)
+
+
 def controllers(fake: FakeDiscord, channel: FakeChannel) -> list[dict[str, Any]]:
     return [m for m in fake.bot_messages(channel) if is_controller(m)]
 

@@ -58,7 +58,7 @@ async def test_a_track_start_posts_one_controller_and_pause_edits_it(
         paused = await wait_for_edit(
             fake_discord, panel, lambda m: buttons(m)[PAUSE]["label"] == "Resume", "the controller to show Resume"
         )
-        assert "on hold" in field(paused, "Position")
+        assert "paused" in field(paused, "Position")
 
         resumed = await slash.click(alice.guild, alice.user, panel, PAUSE)
         await slash.wait_for_answer(resumed, lambda a: a["type"] == 6)

@@ -46,7 +46,7 @@ async def test_the_old_controllers_pause_works_after_a_restart(
         answer = await slash.wait_for_answer(pressed, lambda a: True, timeout=20)
         assert answer["type"] == 6, answer  # answered by the new process, not "this interaction failed"
         quiet = await recorder.wait_for_silence(timeout=10, after=pressed.sent_at)
-        _, reply = await alice.ask("np", "on hold", timeout=20)
+        _, reply = await alice.ask("np", "paused", timeout=20)
         assert "clock60" in reply["embeds"][0]["title"]
         assert recorder.audio_packets(after=quiet.arrival) == []  # it stayed paused all along
         second.terminate()
