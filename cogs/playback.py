@@ -107,7 +107,7 @@ class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": 
         elif position == 0:
             current = player.current
             if current is None or current.page_url != tracks[0].page_url:
-                return  # it already ended while being measured; the announcer said why if it failed
+                return  # it already ended while being measured; the end notice said why if it failed
             await ctx.send(f"Playing {describe(tracks[0])}.")
         else:
             await ctx.send(f"Queued {describe(tracks[0])} at #{position}.")
