@@ -34,6 +34,7 @@ from bot.guild_settings import GuildSettingsBook
 from bot.health.probe import probe
 from bot.health.server import HealthServer
 from bot.help import BrentHelp
+from bot.player_controls import PlayerControls
 from bot.settings import Settings
 from bot.voice_connect import VoiceConnector
 
@@ -78,6 +79,7 @@ class BrentBot(commands.Bot):
     blocked_users: set[int]  # the owner's block list (guild_settings.blocked[0]); servers have their own
     guild_settings: GuildSettingsBook
     recent_tracks: RecentTracks  # for `play` suggestions
+    controls: PlayerControls  # what playback commands and controller buttons do, with their checks
     store: Store | None  # None until start-up wiring opens one (see bot.store.open_store)
     ffmpeg: str
     ffmpeg_stderr: IO[bytes] | None
@@ -126,6 +128,7 @@ class BrentBot(commands.Bot):
         self.add_check(self._not_blocked)
         self.add_check(self._listens_here)
         self.voice_connector = VoiceConnector(self)
+        self.controls = PlayerControls(self)
         self._voice_clocks: VoiceClocks | None = None
         self.store = None
         self.ffmpeg_standby = None
@@ -174,19 +177,31 @@ class BrentBot(commands.Bot):
     async def _not_blocked(self, ctx: commands.Context[Any]) -> bool:
         """Blocked members (by the owner, or by the server) are ignored without a reply, so blocking
         does not invite arguments."""
-        if self.guild_settings.is_blocked(ctx.author.id, ctx.guild.id if ctx.guild else None):
-            raise UserBlocked()
+        self._require_not_blocked(ctx.author, ctx.guild)
         return True
 
     async def _listens_here(self, ctx: commands.Context[Any]) -> bool:
+        self._require_command_channel(ctx.author, ctx.guild, ctx.channel.id)
+        return True
+
+    def check_member_here(self, member: discord.abc.User, guild: discord.Guild, channel_id: int | None) -> None:
+        """The bot-wide rules a command passes before its own checks, for a button press."""
+        self._require_not_blocked(member, guild)
+        self._require_command_channel(member, guild, channel_id)
+
+    def _require_not_blocked(self, member: discord.abc.User, guild: discord.Guild | None) -> None:
+        if self.guild_settings.is_blocked(member.id, guild.id if guild else None):
+            raise UserBlocked()
+
+    def _require_command_channel(self, member: discord.abc.User, guild: discord.Guild | None, channel_id: int | None) -> None:
         """A server may name the text channels the bot takes commands in; Manage Server works anywhere."""
-        if ctx.guild is None:
-            return True
-        allowed = self.guild_settings.get(ctx.guild.id).text_channel_ids
-        if not allowed or ctx.channel.id in allowed:
-            return True
-        if isinstance(ctx.author, discord.Member) and ctx.author.guild_permissions.manage_guild:
-            return True
+        if guild is None:
+            return
+        allowed = self.guild_settings.get(guild.id).text_channel_ids
+        if not allowed or channel_id in allowed:
+            return
+        if isinstance(member, discord.Member) and member.guild_permissions.manage_guild:
+            return
         raise NotListening(allowed)
 
     def limits_for(self, guild_id: int) -> Limits:

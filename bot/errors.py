@@ -62,16 +62,24 @@ def unwrap(error: BaseException) -> BaseException:
     return error
 
 
-def reply_for(ctx: commands.Context[Any], error: BaseException) -> str | None:
-    """The message to send for ``error`` (None: say nothing); unexpected errors give the apology."""
-    error = unwrap(error)
+RULE_ERRORS = (BrentError, CheckRefused, UserBlocked, NotListening)
+
+
+def _rule_reply(error: BaseException) -> str | None:
+    """The reply to a refusal that needs no command to explain it (buttons get these too)."""
     if isinstance(error, BrentError | CheckRefused):
         return safe_text(error.user_message, MESSAGE_LIMIT, markdown=False)
-    if isinstance(error, UserBlocked):
-        return None
     if isinstance(error, NotListening):
         shown = " ".join(f"<#{channel_id}>" for channel_id in sorted(error.channel_ids)[:10])
         return f"I take commands only in {shown} here."
+    return None  # UserBlocked: no reply at all
+
+
+def reply_for(ctx: commands.Context[Any], error: BaseException) -> str | None:
+    """The message to send for ``error`` (None: say nothing); unexpected errors give the apology."""
+    error = unwrap(error)
+    if isinstance(error, RULE_ERRORS):
+        return _rule_reply(error)
     if isinstance(error, commands.CommandNotFound):
         return _unknown_reply(ctx)
     if isinstance(error, commands.UserInputError):
@@ -111,6 +119,30 @@ async def handle_command_error(ctx: commands.Context[Any], error: BaseException)
         await ctx.send(message, allowed_mentions=NO_MENTIONS, ephemeral=ctx.interaction is not None)
     except discord.HTTPException as exc:
         log.warning("could not send the error reply in channel %s: %s", getattr(ctx.channel, "id", None), exc)
+
+
+async def handle_component_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    """A button's refusal: the reply its command would get, seen only by whoever pressed it.
+
+    A blocked member's press is acknowledged without a word; anything unexpected is logged and
+    answered with the apology, as for a command.
+    """
+    message = _rule_reply(error) if isinstance(error, RULE_ERRORS) else APOLOGY
+    if message == APOLOGY:
+        log.error(
+            "button %r failed in guild %s (member %s)",
+            dict(interaction.data or {}).get("custom_id"), interaction.guild_id, interaction.user.id,
+            exc_info=(type(error), error, error.__traceback__),
+        )
+    else:
+        log.debug("button refused: %s", error)
+    try:
+        if message is None:
+            await interaction.response.defer()
+        else:
+            await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as exc:
+        log.warning("could not answer a button in channel %s: %s", interaction.channel_id, exc)
 
 
 def _input_reply(ctx: commands.Context[Any], error: commands.UserInputError) -> str:

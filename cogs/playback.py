@@ -17,12 +17,14 @@ from audio.player import GuildPlayer, LoopMode
 from audio.track import Track
 from bot.admission import member_cooldown
 from bot.autocomplete import play_suggestions
-from bot.checks import listeners, member_voice_channel, require_listener
+from bot.checks import member_voice_channel
+from bot.controller import Controllers
+from bot.controller_view import ControllerView
 from bot.converters import DEFAULT_STEP, LoopModeConverter, Seconds, Timestamp, Volume
-from bot.permissions import SkipVote, is_dj, require_dj
 from bot.queueing import queue_for
 from bot.slash import hybrid_command
-from bot.text import describe, format_duration, progress_bar, safe_text
+from bot.text import describe, format_duration, safe_text
+from bot.track_embeds import NowPlaying, now_playing_embed
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
@@ -42,20 +44,25 @@ def _log_connect_failure(task: asyncio.Future[GuildPlayer]) -> None:
 class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
-        self._votes: dict[int, SkipVote] = {}
-        self._announcer = NowPlayingAnnouncer(bot)
+        self._notices = TrackEndNotices(bot)
+        self.controllers = Controllers(bot)
+        self._buttons = ControllerView(bot)
 
     async def cog_load(self) -> None:
-        self.bot.player_events.subscribe(self._announcer)
+        self.bot.player_events.subscribe(self._notices)
+        self.bot.player_events.subscribe(self.controllers)
+        self.bot.add_view(self._buttons)  # persistent: answers controllers posted before a restart too
 
     async def cog_unload(self) -> None:
-        # A reloaded cog subscribes a new announcer; the old one must not post beside it.
-        self.bot.player_events.unsubscribe(self._announcer)
+        # A reloaded cog subscribes new ones; the old ones must not post beside them.
+        self.bot.player_events.unsubscribe(self._notices)
+        self.bot.player_events.unsubscribe(self.controllers)
+        self._buttons.stop()
+        await self.controllers.close()
 
     def _player(self, ctx: Ctx) -> GuildPlayer:
         assert ctx.guild is not None
-        require_listener(ctx.author, ctx.guild)
-        return self.bot.player_for(ctx.guild)
+        return self.bot.controls.player(ctx.guild, ctx.author)
 
     @hybrid_command(name="play", aliases=["p"], usage="<url or words>")
     @commands.guild_only()
@@ -100,7 +107,7 @@ class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": 
         elif position == 0:
             current = player.current
             if current is None or current.page_url != tracks[0].page_url:
-                return  # it already ended while being measured; the announcer said why if it failed
+                return  # it already ended while being measured; the end notice said why if it failed
             await ctx.send(f"Playing {describe(tracks[0])}.")
         else:
             await ctx.send(f"Queued {describe(tracks[0])} at #{position}.")
@@ -109,47 +116,29 @@ class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": 
     @commands.guild_only()
     async def pause(self, ctx: Ctx) -> None:
         """Pause the current track. Example: `pause`"""
-        self._player(ctx).pause()
-        await ctx.send("Paused.")
+        assert ctx.guild is not None
+        await ctx.send(self.bot.controls.pause(ctx.guild, ctx.author).text)
 
     @hybrid_command(name="resume", aliases=["re", "unpause"])
     @commands.guild_only()
     async def resume(self, ctx: Ctx) -> None:
         """Resume a paused track. Example: `resume`"""
-        self._player(ctx).resume()
-        await ctx.send("Resumed.")
+        assert ctx.guild is not None
+        await ctx.send(self.bot.controls.resume(ctx.guild, ctx.author).text)
 
     @hybrid_command(name="skip", aliases=["s", "next"])
     @commands.guild_only()
     async def skip(self, ctx: Ctx) -> None:
         """Skip the current track; without the DJ role it is a vote of the listeners. Example: `skip`"""
         assert ctx.guild is not None
-        channel = require_listener(ctx.author, ctx.guild)
-        player = self.bot.player_for(ctx.guild)
-        current = player.current
-        if current is None:
-            raise PlayerError("Nothing is playing.")
-        member = ctx.author
-        if current.requester_id != member.id and not (
-            isinstance(member, discord.Member) and is_dj(member, self.bot.dj_role(ctx.guild))
-        ):
-            vote = self._votes.setdefault(ctx.guild.id, SkipVote())
-            tally = vote.cast(current, member.id, [m.id for m in listeners(channel)])
-            if not tally.passed:
-                await ctx.send(f"Vote to skip {describe(current)}: {tally.votes}/{tally.needed}.")
-                return
-        skipped = player.skip()
-        self._votes.pop(ctx.guild.id, None)
-        await ctx.send(f"Skipped {describe(skipped or current)}.")
+        await ctx.send(self.bot.controls.skip(ctx.guild, ctx.author).text)
 
     @hybrid_command(name="stop", aliases=["st"])
     @commands.guild_only()
     async def stop(self, ctx: Ctx) -> None:
         """Stop playing and clear the queue (DJ). Example: `stop`"""
-        player = self._player(ctx)
-        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "stop the music")
-        await player.stop()
-        await ctx.send("Stopped and cleared the queue.")
+        assert ctx.guild is not None
+        await ctx.send((await self.bot.controls.stop(ctx.guild, ctx.author)).text)
 
     @hybrid_command(name="nowplaying", aliases=["np", "now"])
     @commands.guild_only()
@@ -159,13 +148,7 @@ class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": 
         player = self.bot.players.get(ctx.guild.id)
         if player is None or player.current is None:
             raise PlayerError("Nothing is playing.")
-        track, position = player.current, player.position or 0.0
-        bar = progress_bar(position, track.duration)
-        state = " (paused)" if player.is_paused else ""
-        await ctx.send(
-            f"Now playing {describe(track)}{state}\n`{bar}` "
-            f"{format_duration(position)} / {format_duration(track.duration)}"
-        )
+        await ctx.send(embed=now_playing_embed(NowPlaying.of(player)))
 
     @hybrid_command(name="rewind", aliases=["rw", "back"], usage="[seconds=10]")
     @commands.guild_only()
@@ -210,10 +193,7 @@ class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": 
             player = self.bot.players.get(ctx.guild.id)
             await ctx.send(f"Volume is {player.volume if player else self.bot.settings.default_volume}%.")
             return
-        player = self._player(ctx)
-        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "change the volume")
-        player.set_volume(percent)
-        await ctx.send(f"Volume set to {player.volume}%.")
+        await ctx.send(self.bot.controls.set_volume(ctx.guild, ctx.author, percent).text)
 
     @hybrid_command(name="loop", aliases=["lp", "repeat"], usage="<off|track|queue>")
     @commands.guild_only()
@@ -221,11 +201,8 @@ class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": 
     @app_commands.choices(mode=LOOP_CHOICES)
     async def loop(self, ctx: Ctx, mode: Annotated[LoopMode, LoopModeConverter]) -> None:
         """Repeat nothing, the current track, or the whole queue. Examples: `loop track` · `loop off`"""
-        player = self._player(ctx)
-        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "change the loop mode")
-        player.set_loop(mode)
-        await ctx.send(f"Loop: {player.loop_mode.value}.")
-
+        assert ctx.guild is not None
+        await ctx.send(self.bot.controls.set_loop(ctx.guild, ctx.author, mode).text)
 
 def time_limit_notice(track: Track, cause: Exception | None) -> str:
     """Why a track stopped on its own before any end of it: the cap it hit, and for what kind of track."""
@@ -237,7 +214,7 @@ def time_limit_notice(track: Track, cause: Exception | None) -> str:
     return f"Stopped **{title}** at {cap}: {kind} play for at most {cap} here."
 
 
-class NowPlayingAnnouncer:
+class TrackEndNotices:
     """Tells the channel the music was requested from which track failed and which hit a time cap."""
 
     def __init__(self, bot: BrentBot) -> None:

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 from discord import app_commands
 from discord.ext import commands
 
-from audio.errors import QueueError
 from audio.player import GuildPlayer
 from bot.checks import require_listener
 from bot.converters import Position, QueuePosition
 from bot.permissions import require_dj
+from bot.queue_pages import QueuePageButton, queue_page
 from bot.slash import hybrid_command
-from bot.text import MESSAGE_LIMIT, describe, format_duration
+from bot.text import describe
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
@@ -24,6 +24,12 @@ Ctx = commands.Context["BrentBot"]
 class QueueCog(commands.Cog, name="Queue", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(QueuePageButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(QueuePageButton)
 
     def _player(self, ctx: Ctx) -> GuildPlayer:
         assert ctx.guild is not None
@@ -36,23 +42,8 @@ class QueueCog(commands.Cog, name="Queue", command_attrs={"ignore_extra": False}
     async def queue(self, ctx: Ctx, page: Annotated[int, Position] = 1) -> None:
         """List what is coming up, 10 per page. Examples: `queue` · `queue 2`"""
         assert ctx.guild is not None
-        player = self.bot.players.get(ctx.guild.id)
-        lines: list[str] = []
-        if player is not None and player.current is not None:
-            lines.append(f"Now: {describe(player.current)}")
-        if player is None or len(player.queue) == 0:
-            lines.append("The queue is empty.")
-            await ctx.send("\n".join(lines))
-            return
-        listing = player.queue.page(page)
-        total = sum(t.duration or 0.0 for t in player.queue)
-        lines.append(
-            f"Up next ({listing.total} tracks, {format_duration(total)}), "
-            f"page {listing.number}/{listing.pages}:"
-        )
-        for offset, track in enumerate(listing.tracks):
-            lines.append(f"`{listing.start + offset}.` {describe(track)}")
-        await ctx.send("\n".join(lines)[:MESSAGE_LIMIT])
+        embed, pages = queue_page(self.bot, ctx.guild.id, page)
+        await ctx.send(embed=embed, view=pages)
 
     @hybrid_command(name="remove", aliases=["rm", "delete"], usage="<n>")
     @commands.guild_only()
@@ -83,11 +74,8 @@ class QueueCog(commands.Cog, name="Queue", command_attrs={"ignore_extra": False}
     @commands.guild_only()
     async def shuffle(self, ctx: Ctx) -> None:
         """Shuffle the queue. Example: `shuffle`"""
-        player = self._player(ctx)
-        if len(player.queue) < 2:
-            raise QueueError("There is nothing to shuffle.")
-        player.queue.shuffle()
-        await ctx.send(f"Shuffled {len(player.queue)} tracks.")
+        assert ctx.guild is not None
+        await ctx.send(self.bot.controls.shuffle(ctx.guild, ctx.author).text)
 
     @hybrid_command(name="clear", aliases=["cl", "empty"])
     @commands.guild_only()

@@ -17,6 +17,7 @@ from bot.queueing import queue_for
 from bot.search_pick import PICK_TIMEOUT, Pick, PickOutcome, PickWaiter, parse_reply
 from bot.slash import hybrid_command
 from bot.text import describe, format_duration, safe_text
+from bot.track_embeds import search_embed
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
@@ -82,11 +83,9 @@ class SearchCog(commands.Cog, name="Search", command_attrs={"ignore_extra": Fals
             )
             # Words give site results with lengths; a direct-file link is measured before it is shown.
             tracks = list(await asyncio.gather(*(extractor.measure(t) for t in tracks)))
-        lines = [f"`{i}.` {describe(t)}" for i, t in enumerate(tracks, 1)]
-        lines.append(f"Reply with 1-{len(tracks)} or `cancel` within {self.pick_timeout:.0f} s.")
         waiter = PickWaiter()
         menu = ResultMenu(tracks, ctx.author.id, waiter, self.pick_timeout)
-        prompt = await ctx.send("\n".join(lines), view=menu)
+        prompt = await ctx.send(embed=search_embed(tracks, self.pick_timeout), view=menu)
 
         def typed(message: discord.Message) -> bool:
             if message.author.id != ctx.author.id or message.channel.id != ctx.channel.id:

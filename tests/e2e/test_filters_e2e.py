@@ -18,7 +18,7 @@ from tests.e2e.effects_rig import (
     missed_slots,
     music_guild,
 )
-from tests.fakediscord import FakeDiscord, wait_for_bot
+from tests.fakediscord import FakeDiscord, message_text, wait_for_bot
 from tests.media import MediaServer, generate_tone, media_server
 
 pytestmark = pytest.mark.e2e
@@ -85,7 +85,7 @@ async def test_speed_1_5_moves_the_track_a_second_and_a_half_per_second(
     assert first is not None and last is not None
     assert (last - first) / (last_at - first_at) == pytest.approx(1.5, abs=0.1)
     assert recorder.dominant_frequency(0.2, 0.9, after=changed.sent_at + 1.0) == pytest.approx(440, abs=2)
-    assert "0:0" in np_reply["content"] or "0:1" in np_reply["content"]  # the reported position is track time
+    assert "0:0" in message_text(np_reply) or "0:1" in message_text(np_reply)  # the reported position is track time
 
 
 async def test_bass_boost_raises_the_low_band_of_what_is_heard(

@@ -33,7 +33,7 @@ from tests.e2e.brent_rig import (
     write_credentials,
 )
 from tests.e2e.heard_clock import clock_runs, heard_seconds
-from tests.fakediscord import FakeDiscord, pointed_at, running, wait_for_bot
+from tests.fakediscord import FakeDiscord, message_text, pointed_at, running, wait_for_bot
 from tests.media import MediaServer, generate_clock, generate_tone, media_server
 from tests.store.conftest import postgres_schema
 
@@ -103,8 +103,9 @@ async def test_kill_9_then_restart_rejoins_and_resumes_queue_and_position(
         assert last_heard - CHECKPOINT_INTERVAL - 1 <= resumed_at <= last_heard, (before, after)
         assert after == list(range(resumed_at, resumed_at + len(after))), after
         _, queue_reply = await alice.ask("queue", "Up next", timeout=20)
-        assert "clock60" in queue_reply["content"] and "next500" in queue_reply["content"]
-        assert queue_reply["content"].count("`1.`") == 1 and "`2.`" not in queue_reply["content"]
+        listed = message_text(queue_reply)
+        assert "clock60" in listed and "next500" in listed
+        assert listed.count("`1.`") == 1 and "`2.`" not in listed
         second.terminate()
         assert await asyncio.wait_for(second.wait(), 20) == 0
     logs = "".join((workdir / f"{n}.{s}").read_text(errors="replace") for n in ("first", "second") for s in ("out", "err"))
@@ -275,7 +276,7 @@ async def test_restore_rejoins_where_people_are_defers_where_nobody_is_and_forge
         await fake_discord.wait_for_bot_voice(paused, paused.voice_channel, timeout=20)
         np_member = Member(fake_discord, paused, paused.member("alice"))
         _, reply = await np_member.ask("np", "paused", timeout=20)
-        assert "0:05" in reply["content"] or "0:06" in reply["content"]
+        assert "0:05" in message_text(reply) or "0:06" in message_text(reply)
         assert paused_player.is_paused
 
         # Nobody was in Empty Guild's channel: the saved state is kept as it was, untouched...
@@ -293,12 +294,12 @@ async def test_restore_rejoins_where_people_are_defers_where_nobody_is_and_forge
         await empty_log.wait_for_audio(1.5, timeout=20, after=joined)
         assert heard_seconds(clock_runs(empty_log.pcm(after=joined)))[0] in (30, 31)
         _, listing = await bob.ask("queue", "Up next", timeout=20)
-        assert "Now: **clock60**" in listing["content"] and "`1.` **next500**" in listing["content"]
+        assert "Now: **clock60**" in message_text(listing) and "`1.` **next500**" in message_text(listing)
 
         # The channel is gone: the queue waits in memory (as after leave), the interrupted track first.
         someone = Member(fake_discord, moved, moved.member("alice"))
         _, waiting = await someone.ask("queue", "Up next", timeout=20)
-        assert "`1.` **clock60**" in waiting["content"] and "`2.` **next500**" in waiting["content"]
+        assert "`1.` **clock60**" in message_text(waiting) and "`2.` **next500**" in message_text(waiting)
 
         await persistence.writer.flush()
         assert await reopened.load_state(gone_id) is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.brent_rig import Member, StartBrent
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import FakeDiscord, message_text
 from tests.media import MediaServer
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +28,7 @@ async def test_typing_a_number_plays_that_result(
     async with start_brent() as bot:
         await alice.join_voice()
         _, listing = await alice.ask(f"search {e2e_media.url('tone660.mp3')}", "Reply with 1-1")
-        assert "`1.`" in listing["content"] and "tone660" in listing["content"]
+        assert "`1.`" in message_text(listing) and "tone660" in message_text(listing)
         await type_plain(bob, "1")  # only the member who searched may pick: this is ignored...
         cancel = await type_plain(alice, "cancel")  # ...so alice's cancel is what ends the search
         await fake_discord.wait_for_message(alice.guild.text_channel, "Search cancelled.", 10, after=cancel)

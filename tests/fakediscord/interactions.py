@@ -80,10 +80,14 @@ class SlashMembers:
         return list(answer["data"].get("choices", []))
 
     async def click(self, guild: FakeGuild, member: FakeUser, message: dict[str, Any], custom_id: str) -> Interaction:
-        """A member presses the button ``custom_id`` on a bot message."""
+        """A member presses the button ``custom_id`` on a bot message (as it is now, edits included)."""
         channel = self.fake.world.channels[int(message["channel_id"])]
+        current = dict(self.fake.world.messages[int(message["id"])])
+        shown = [c for row in current.get("components") or [] for c in row.get("components") or []]
+        button = next((c for c in shown if c.get("custom_id") == custom_id), None)
+        assert button is not None and not button.get("disabled"), f"no enabled button {custom_id!r} on that message: {shown!r}"
         data = {"custom_id": custom_id, "component_type": 2}
-        return await self._send(guild, member, channel, 3, data, message=message)
+        return await self._send(guild, member, channel, 3, data, message=current)
 
     async def wait_for_answer(self, sent: Interaction, expect: Any = None, timeout: float = 15.0) -> dict[str, Any]:
         """The first answer to ``sent`` whose text holds ``expect`` (a str) or that ``expect`` accepts."""
@@ -113,6 +117,7 @@ class SlashMembers:
         }
         if message is not None:
             payload["message"] = message
+            sent.original_id = int(message["id"])  # a component's @original is the message it is on
 
         def act() -> None:
             world.dispatch("INTERACTION_CREATE", payload, 0)
@@ -133,9 +138,8 @@ class SlashMembers:
             sent.original_id = int(message["id"])
         elif kind == 4:
             message = _ephemeral_message(self.fake, sent, data)
-        elif kind == 7:
-            original = self.fake.world.messages[int(body.get("message_id") or 0)] if body.get("message_id") else None
-            message = await self._update(int(original["id"]) if original else _message_of(sent), data)
+        elif kind == 7:  # update the message the pressed component is on
+            message = await self._update(_message_of(sent), data)
         self._answer(sent, {"type": kind, "data": data, "ephemeral": ephemeral, "message": message})
         interaction = {"id": str(sent.id), "type": sent.kind, "response_message_loading": kind == 5,
                        "response_message_ephemeral": ephemeral or bool(int(data.get("flags") or 0) & EPHEMERAL)}

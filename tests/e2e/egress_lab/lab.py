@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.bot import BrentBot
 from tests.e2e.brent_rig import Member
+from tests.e2e.controller_rig import is_controller, is_reply
 from tests.e2e.egress_lab.attack_site import FINAL_SECONDS, SECRET_HZ, TONE_SECONDS
 from tests.e2e.egress_lab.dns import LabDns
 from tests.e2e.egress_lab.evidence import EndWatcher, LogCapture, Marks
@@ -74,13 +75,13 @@ class Lab:
 
     def replies_after(self, sent: InjectedMessage) -> list[str]:
         channel = self.alice.guild.text_channel
-        return [message_text(m) for m in self.fake.bot_messages(channel, after=sent)]
+        return [message_text(m) for m in self.fake.bot_messages(channel, after=sent) if not is_controller(m)]
 
     async def command_reply(self, sent: InjectedMessage, timeout: float = ATTACK_TIMEOUT) -> str:
         """The first answer after the command. Attacks run one at a time (each waits for the player
         to be idle), so a "Skipped" line here is this track's: it failed while being measured,
-        before a "Playing" reply, and the announcer's line is the answer."""
-        reply = await self.fake.wait_for_message(self.alice.guild.text_channel, "", timeout, after=sent)
+        before a "Playing" reply, and the notice is the answer. The now-playing controller is no answer."""
+        reply = await self.fake.wait_for_message(self.alice.guild.text_channel, is_reply, timeout, after=sent)
         return message_text(reply)
 
     async def idle(self, timeout: float = ATTACK_TIMEOUT) -> None:
@@ -226,8 +227,8 @@ class Lab:
             await self.bob.say(f"play {urls[1]}")
             try:
                 budget = 2 * EXTRACT_TIMEOUT + 10
-                reply = await self.fake.wait_for_message(channel, None, budget, after=first)
-                await self.fake.wait_for_message(channel, None, budget, after=int(reply["id"]))
+                reply = await self.fake.wait_for_message(channel, is_reply, budget, after=first)
+                await self.fake.wait_for_message(channel, is_reply, budget, after=int(reply["id"]))
                 await self.idle()
             except WaitTimeout as exc:
                 entry["error"] = f"timed out: {exc}"
