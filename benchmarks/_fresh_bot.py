@@ -47,6 +47,7 @@ class FirstPlay:
     entry: Entry
     latency_ms: float
     ready_s: float  # process start to IDENTIFY (when Discord shows the bot online)
+    load: float  # the machine's 1-minute load average when the command was sent
     log_text: str  # the bot's own log of the run, for the hops
 
 
@@ -91,8 +92,9 @@ async def started(fake: FakeDiscord, kind: str, workdir: Path) -> AsyncIterator[
 
 
 def bot_log(workdir: Path) -> str:
-    parts = [workdir / "stderr.log", workdir / "logs" / "brent.log"]
-    return "\n".join(p.read_text(errors="replace") for p in parts if p.exists())
+    """BRENT's logs/brent.log (its console copy on stderr is the same); the baseline's stderr."""
+    path = workdir / "logs" / "brent.log"
+    return (path if path.exists() else workdir / "stderr.log").read_text(errors="replace")
 
 
 async def first_play(kind: str, entry: Entry, media: Media, tag: str) -> FirstPlay:
@@ -117,7 +119,8 @@ async def first_play(kind: str, entry: Entry, media: Media, tag: str) -> FirstPl
                 first = recorder.first_audio_after(sent.sent_at)
                 assert first is not None
                 latency_ms = (first.arrival - sent.sent_at) * 1000
-        return FirstPlay(entry, latency_ms, ready_s, bot_log(workdir))
+                load = os.getloadavg()[0]
+        return FirstPlay(entry, latency_ms, ready_s, load, bot_log(workdir))
 
 
 async def first_plays(kind: str, media: Media, runs: int) -> dict[Entry, list[FirstPlay]]:
@@ -127,6 +130,6 @@ async def first_plays(kind: str, media: Media, runs: int) -> dict[Entry, list[Fi
         for entry in Entry:
             play = await first_play(kind, entry, media, f"{kind}-{entry.name}-{i}")
             out[entry].append(play)
-            log.info("%s, %s, fresh process %d: %.1f ms (ready after %.2f s)", kind, entry.value, i + 1,
-                     play.latency_ms, play.ready_s)
+            log.info("%s, %s, fresh process %d: %.1f ms (online after %.2f s, load %.1f)", kind, entry.value,
+                     i + 1, play.latency_ms, play.ready_s, play.load)
     return out
