@@ -273,7 +273,8 @@ class WorkerPoolExecutor(concurrent.futures.Executor):
                 worker.conn.send((self._warm, (), {}))
             except (OSError, ValueError) as exc:
                 failed[worker] = exc
-        deadline = time.monotonic() + self._job_timeout
+        # They share the cores, so together they get what one after the other would have had.
+        deadline = time.monotonic() + self._job_timeout * len(cold)
         for worker in cold:
             if worker in failed:
                 continue
