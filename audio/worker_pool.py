@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 WORKER_NICENESS = 10
 PARENT_CHECK_INTERVAL = 1.0
+THREAD_START_TIMEOUT = 5.0
 _STOP = None
 
 
@@ -189,6 +190,7 @@ class WorkerPoolExecutor(concurrent.futures.Executor):
                     self._idle.put(worker)
                 raise
         failed = self._warm_up(*launched)
+        self._start_waiting_threads()
         for worker in launched:
             if worker in failed:
                 with self._lock:
@@ -197,6 +199,17 @@ class WorkerPoolExecutor(concurrent.futures.Executor):
                 self._idle.put(worker)
         if failed:
             raise RuntimeError(f"{len(failed)} lookup worker(s) did not warm up: {next(iter(failed.values()))!r}")
+
+    def _start_waiting_threads(self) -> None:
+        """Start every thread that waits for a call now (a first call would start its own: a
+        millisecond or two): each holds until all are running, so none can serve two of these."""
+        if self._closed:
+            return
+        everyone = threading.Barrier(self._size)
+        started = [self._threads.submit(everyone.wait, THREAD_START_TIMEOUT) for _ in range(self._size)]
+        for future in started:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                future.result()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
         if self._closed:

@@ -119,6 +119,7 @@ def test_start_workers_warms_every_worker_at_the_same_time(make_pool: MakePool, 
     pool.start_workers(functools.partial(pool_jobs.rendezvous, str(tmp_path), 3))
     assert len(pool.pids) == 3
     assert marked(tmp_path, "arrived") == pool.pids
+    assert len(pool._threads._threads) == 3  # the threads that wait for calls run before the first call
 
 
 def test_warm_ups_past_the_deadline_retire_their_workers_and_say_so(make_pool: MakePool, tmp_path: Path) -> None:
