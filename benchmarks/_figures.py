@@ -49,7 +49,8 @@ class Spread:
         """min / median / p95 / max, one decimal: the form of every per-run figure in the doc."""
         if self.n == 0:
             return "n/a"
-        return f"{self.low:.1f} / {self.p50:.1f} / {self.p95:.1f} / {self.high:.1f} {unit} (n={self.n})"
+        unit = f" {unit}" if unit else ""
+        return f"{self.low:.1f} / {self.p50:.1f} / {self.p95:.1f} / {self.high:.1f}{unit} (n={self.n})"
 
 
 def ratio(value: float, baseline: float) -> str:
