@@ -279,7 +279,7 @@ def findings(baseline: PathResult, brent: PathResult, modes: list[PathResult], b
         f" {Spread.of(brent.join_ms).high:.0f} ms; baseline {Spread.of(baseline.in_voice_ms).p50:.0f} /"
         f" {Spread.of(baseline.join_ms).p50:.0f} ms median).* Each figure is the first `play` of a process started for"
         " it, so whatever a bot builds lazily would land on it. BRENT builds all of it before it identifies"
-        " (`BrentBot.setup_hook`): the lookup workers start and warm together (an interpreter, the yt-dlp import, a"
+        " (`BrentBot.login`): the lookup workers start and warm together (an interpreter, the yt-dlp import, a"
         " YoutubeDL, the allowed extractors' patterns and modules, one request through the egress gate each), the"
         " standby ffmpeg starts first and has loaded by then, and the voice clocks run. That is why it comes online"
         f" later than the baseline ({Spread.of(brent.online_s).p50:.1f} s vs {Spread.of(baseline.online_s).p50:.1f} s"

@@ -66,7 +66,7 @@ class BrentBot(commands.Bot):
     store: Store | None  # None until start-up wiring opens one (see bot.store.open_store)
     ffmpeg: str
     ffmpeg_stderr: IO[bytes] | None
-    ffmpeg_standby: FfmpegStandby | None  # started in setup_hook (FFMPEG_STANDBY > 0), killed in close()
+    ffmpeg_standby: FfmpegStandby | None  # started at login (FFMPEG_STANDBY > 0), killed in close()
 
     def __init__(
         self,
@@ -111,17 +111,27 @@ class BrentBot(commands.Bot):
         self._extractor_closed = False
         self._closing = False
 
-    async def setup_hook(self) -> None:
-        """Build, before the bot identifies (when Discord shows it online), everything a first
-        ``play`` would otherwise build on its way to the first packet; load each cog on its own:
-        one broken cog is logged and the rest still load.
+    async def login(self, token: str) -> None:
+        """Log in (which runs setup_hook) while everything a first ``play`` would otherwise build
+        on its way to the first packet is built; returns when both are done, so before the bot
+        identifies (when Discord shows it online).
 
-        In order: the egress gate (a thread and a bind, off the loop), which the standby ffmpeg
-        and the lookup workers need; then, at once, the standby ffmpeg, the lookup workers' start
-        and warm-up (an interpreter, yt-dlp, one request through the gate each), the voice clocks
-        and the cogs. Not at construction: bots built for tests often never log in, nor close.
+        Built here: the standby ffmpeg, the lookup workers' start and warm-up (an interpreter,
+        yt-dlp, a YoutubeDL, one request through the egress gate each) and the voice clocks. Not in
+        setup_hook or at construction: bots built for tests (dpytest, persistence) run setup_hook
+        without logging in and often are never closed, and their ffmpeg and workers would outlive them.
         """
-        await asyncio.to_thread(self.extractor.egress.start)
+        await asyncio.to_thread(self.extractor.egress.start)  # the standby and the workers use it
+        warming = asyncio.create_task(self._warm_up(), name="brent-warm-up")
+        try:
+            await super().login(token)
+        except BaseException:
+            warming.cancel()
+            await asyncio.gather(warming, return_exceptions=True)
+            raise
+        await warming
+
+    async def _warm_up(self) -> None:
         if self.ffmpeg_standby is None and not self._closing and self.settings.ffmpeg_standby > 0:
             self.ffmpeg_standby = FfmpegStandby(
                 self.ffmpeg,
@@ -129,8 +139,19 @@ class BrentBot(commands.Bot):
                 size=self.settings.ffmpeg_standby,
                 env=self.extractor.egress.ffmpeg_environment(),
             )
-        warming = asyncio.create_task(self.extractor.warm_up(), name="brent-extractor-warm-up")
         _ = self.voice_clocks
+        try:
+            await self.extractor.warm_up()
+        except Exception as exc:  # the bot still plays: a lookup starts a worker when it needs one
+            log.warning("starting the extractor's workers failed; lookups will start them: %s", exc)
+        if self.ffmpeg_standby is not None:
+            await asyncio.to_thread(self.ffmpeg_standby.wait_ready, STANDBY_START_TIMEOUT)
+        log.info("warmed up: lookup workers, standby ffmpeg and voice clocks are ready")
+
+    async def setup_hook(self) -> None:
+        """Start the egress gate (a thread and a bind: off the loop, before any play can need it),
+        then load each cog on its own: one broken cog is logged and the rest still load."""
+        await asyncio.to_thread(self.extractor.egress.start)
         for name in self.extensions_to_load:
             try:
                 await self.load_extension(name)
@@ -139,13 +160,6 @@ class BrentBot(commands.Bot):
                 log.exception("could not load extension %s; its commands are unavailable", name)
             else:
                 log.info("loaded extension %s", name)
-        try:
-            await warming
-        except Exception as exc:  # the bot still plays: a lookup starts a worker when it needs one
-            log.warning("starting the extractor's workers failed; lookups will start them: %s", exc)
-        if self.ffmpeg_standby is not None:
-            await asyncio.to_thread(self.ffmpeg_standby.wait_ready, STANDBY_START_TIMEOUT)
-        log.info("warmed up: lookup workers, standby ffmpeg and voice clocks are ready")
 
     async def _not_blocked(self, ctx: commands.Context[Any]) -> bool:
         """Blocked members are ignored without a reply, so blocking does not invite arguments."""
@@ -178,7 +192,7 @@ class BrentBot(commands.Bot):
 
     @property
     def voice_clocks(self) -> VoiceClocks:
-        """The threads that send every guild's voice packets; started in setup_hook (or at first use)."""
+        """The threads that send every guild's voice packets; started at login (or at first use)."""
         if self._voice_clocks is None:
             self._voice_clocks = VoiceClocks()
         return self._voice_clocks
