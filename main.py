@@ -158,9 +158,6 @@ async def serve(settings: Settings, *, ffmpeg: str, ffmpeg_stderr: IO[bytes] | N
             if persistence is not None:
                 await bot.add_cog(persistence)
             try:
-                # yt-dlp workers start while the bot logs in, not inside the first lookup's timeout.
-                warming = asyncio.create_task(bot.extractor.warm_up(), name="brent-extractor-warm-up")
-                warming.add_done_callback(_log_warm_up_failure)
                 # Everything built so far lives as long as the process; a full garbage collection
                 # (every voice thread waits for it) then skips it, which keeps those pauses short.
                 gc.collect()
@@ -185,11 +182,6 @@ async def serve(settings: Settings, *, ffmpeg: str, ffmpeg_stderr: IO[bytes] | N
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
-
-
-def _log_warm_up_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("starting the extractor's workers failed; lookups will start them: %s", task.exception())
 
 
 async def open_configured_store(settings: Settings) -> Store | None:

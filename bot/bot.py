@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+STANDBY_START_TIMEOUT = 10.0  # seconds; past it the first plays start a fresh ffmpeg
 EXTENSIONS: tuple[str, ...] = (
     "cogs.voice", "cogs.playback", "cogs.filters", "cogs.queue", "cogs.search", "cogs.admin", "cogs.playlists",
     "cogs.settings",
@@ -138,12 +139,26 @@ class BrentBot(commands.Bot):
         self._closing = False
 
     async def login(self, token: str) -> None:
-        """Log in, then start the standby ffmpeg processes.
+        """Log in (which runs setup_hook) while everything a first ``play`` would otherwise build
+        on its way to the first packet is built; returns when both are done, so before the bot
+        identifies (when Discord shows it online).
 
-        Not at construction: bots built for tests (dpytest, persistence) never log in and often are
-        never closed, and a waiting ffmpeg per such bot would outlive them.
+        Built here: the standby ffmpeg, the lookup workers' start and warm-up (an interpreter,
+        yt-dlp, a YoutubeDL, one request through the egress gate each) and the voice clocks. Not in
+        setup_hook or at construction: bots built for tests (dpytest, persistence) run setup_hook
+        without logging in and often are never closed, and their ffmpeg and workers would outlive them.
         """
-        await super().login(token)
+        await asyncio.to_thread(self.extractor.egress.start)  # the standby and the workers use it
+        warming = asyncio.create_task(self._warm_up(), name="brent-warm-up")
+        try:
+            await super().login(token)
+        except BaseException:
+            warming.cancel()
+            await asyncio.gather(warming, return_exceptions=True)
+            raise
+        await warming
+
+    async def _warm_up(self) -> None:
         if self.ffmpeg_standby is None and not self._closing and self.settings.ffmpeg_standby > 0:
             self.ffmpeg_standby = FfmpegStandby(
                 self.ffmpeg,
@@ -151,6 +166,14 @@ class BrentBot(commands.Bot):
                 size=self.settings.ffmpeg_standby,
                 env=self.extractor.egress.ffmpeg_environment(),
             )
+        _ = self.voice_clocks
+        try:
+            await self.extractor.warm_up()
+        except Exception as exc:  # the bot still plays: a lookup starts a worker when it needs one
+            log.warning("starting the extractor's workers failed; lookups will start them: %s", exc)
+        if self.ffmpeg_standby is not None:
+            await asyncio.to_thread(self.ffmpeg_standby.wait_ready, STANDBY_START_TIMEOUT)
+        log.info("warmed up: lookup workers, standby ffmpeg and voice clocks are ready")
 
     async def setup_hook(self) -> None:
         """Start the egress gate (a thread and a bind: off the loop, before any play can need it),
@@ -244,7 +267,7 @@ class BrentBot(commands.Bot):
 
     @property
     def voice_clocks(self) -> VoiceClocks:
-        """The threads that send every guild's voice packets; started at the first play."""
+        """The threads that send every guild's voice packets; started at login (or at first use)."""
         if self._voice_clocks is None:
             self._voice_clocks = VoiceClocks()
         return self._voice_clocks
