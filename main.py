@@ -1,4 +1,5 @@
-"""Run BRENT: ``python main.py`` (``--check`` to verify the machine, ``--env-file`` for another config).
+"""Run BRENT: ``python main.py`` (``--check`` to verify the machine, ``--health`` to ask the running bot,
+``--env-file`` for another config).
 
 Everything that can be checked offline (settings, token shape, libopus, ffmpeg) is checked before the
 first network call, so a misconfigured bot stops at once with the fix instead of a traceback.
@@ -62,6 +63,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "format without connecting, then exit"
     )
     parser.add_argument(
+        "--health", action="store_true", help="ask the running BRENT whether it is connected, its voice clocks "
+        "run and its store answers; exit 0 only if so"
+    )
+    parser.add_argument(
         "--env-file", type=Path, default=DEFAULT_ENV_FILE, metavar="PATH",
         help=f"settings file to read (default: {DEFAULT_ENV_FILE}); the environment overrides it",
     )
@@ -74,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.doctor import report, run_checks
 
         return report(run_checks(args.env_file), sys.stdout)
+    if args.health:
+        from bot.health import client
+
+        return client.run(args.env_file)
 
     try:
         settings = load_settings(args.env_file)
@@ -132,6 +141,7 @@ async def serve(settings: Settings, *, ffmpeg: str, ffmpeg_stderr: IO[bytes] | N
     state writer (Persistence.close), then players, extractor and store (BrentBot.close).
     """
     from bot.bot import create_bot
+    from bot.health.report import socket_path
     from bot.persistence import Persistence
 
     assert settings.token is not None, "load_settings(require_token=True) guarantees a token"
@@ -139,7 +149,8 @@ async def serve(settings: Settings, *, ffmpeg: str, ffmpeg_stderr: IO[bytes] | N
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     installed = _install_signal_handlers(loop, stop)
-    bot = create_bot(settings, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr)
+    health_socket = None if sys.platform == "win32" else socket_path(settings.data_dir)
+    bot = create_bot(settings, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr, health_socket=health_socket)
     bot.store = store
     persistence = Persistence(bot, store) if store is not None else None
     try:
@@ -147,9 +158,6 @@ async def serve(settings: Settings, *, ffmpeg: str, ffmpeg_stderr: IO[bytes] | N
             if persistence is not None:
                 await bot.add_cog(persistence)
             try:
-                # yt-dlp workers start while the bot logs in, not inside the first lookup's timeout.
-                warming = asyncio.create_task(bot.extractor.warm_up(), name="brent-extractor-warm-up")
-                warming.add_done_callback(_log_warm_up_failure)
                 # Everything built so far lives as long as the process; a full garbage collection
                 # (every voice thread waits for it) then skips it, which keeps those pauses short.
                 gc.collect()
@@ -174,11 +182,6 @@ async def serve(settings: Settings, *, ffmpeg: str, ffmpeg_stderr: IO[bytes] | N
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
-
-
-def _log_warm_up_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("starting the extractor's workers failed; lookups will start them: %s", task.exception())
 
 
 async def open_configured_store(settings: Settings) -> Store | None:

@@ -25,12 +25,14 @@ from audio import recovery
 from audio.deck import Deck
 from audio.errors import BrentError, LimitReached, PlayerError
 from audio.events import EndReason, PlayerEvent, PlayerEvents, StateChanged, TrackEnded, TrackStarted
+from audio.filters import Filters
 from audio.loop_mode import LoopMode, following, pull_next, took
 from audio.next_up import NextUp
 from audio.options import PlayerOptions
 from audio.queue import TrackQueue
 from audio.sources import PlayHooks, Sources, StreamResolver, Tasks, VoiceTarget, call_on_loop, playback_error
 from audio.timed_audio import TimedAudio
+from audio.timed_opus import TimedOpus
 from audio.track import Track
 from audio.turn import Begun, Due, Turn
 
@@ -66,7 +68,7 @@ class ObservedBuffer:
         self.queue.on_change = self._queue_changed
         self.options = options if options is not None else PlayerOptions()
         self._tasks = Tasks(loop)
-        hooks = PlayHooks(self._ended_cleanly, self._handed_over, self._source_ended)
+        hooks = PlayHooks(self._ended_cleanly, self._handed_over, self._source_ended, self._cue_taken)
         self._sources = Sources(loop, self.options, extractor, hooks)
         self._next = NextUp(self._sources, self._tasks, guild_id=guild_id, on_ready=self._arm_next)
         self._events = (events if events is not None else PlayerEvents()).outbox(
@@ -74,7 +76,7 @@ class ObservedBuffer:
         )
         self._turn: Turn | None = None
         self._loop_mode = LoopMode.OFF
-        self._volume = checked_volume(volume)
+        self._volume = self._sources.volume = checked_volume(volume)
         self._held: tuple[Track, float] | None = None  # what detach() interrupted, and where
 
     @property
@@ -100,6 +102,10 @@ class ObservedBuffer:
     @property
     def volume(self) -> int:
         return self._volume
+
+    @property
+    def filters(self) -> Filters:
+        return self._sources.filters
 
     @property
     def closed(self) -> bool:
@@ -171,7 +177,7 @@ class ObservedBuffer:
     def _ended_cleanly(self, source: TimedAudio) -> bool:
         """For the deck, on the voice thread: did ``source`` finish, so the armed next may follow?"""
         turn = self._turn
-        if turn is None or source is not turn.source:
+        if turn is None or (source is not turn.source and source is not turn.cued):
             return False
         return recovery.finished(
             turn.track.duration, source, recoveries=turn.recoveries, options=self.options
@@ -191,6 +197,8 @@ class ObservedBuffer:
             self.guild_id, turn.track, verdict, turn.recoveries, self.options.recovery_attempts
         )
         self._drop(turn)
+        if isinstance(turn.source, TimedOpus) and turn.source.framing_refused:
+            self._sources.refuse_copy(turn.track)  # the restart plays it as PCM
         match verdict:
             case recovery.Ended(reason, failure):
                 self._advance(turn, reason, failure)
@@ -210,12 +218,21 @@ class ObservedBuffer:
         if turn.timer is not None:
             turn.timer.cancel()
         self._sources.discard_later(ended)
+        if turn.cued is not None:
+            self._sources.discard_later(turn.cued)  # the deck dropped it: too late for this track
         self._next.handed_over()
         self._emit(TrackEnded(self, turn.track, EndReason.FINISHED))
         took(self.queue, turn.track, track, self._loop_mode)
         source.play_limit = self._sources.play_limit(track, source.stream)  # it may have been measured since
         self._turn = nxt = Turn(track, source=source, deck=turn.deck, volume=turn.volume)
         self._now_playing(nxt, start=0.0, resumed=False)
+
+    def _cue_taken(self, replaced: TimedAudio, cued: TimedAudio) -> None:
+        """The deck went over to the source with the new effects (see :meth:`Turn.refilter`)."""
+        turn = self._turn
+        if turn is not None and not self.closed and (old := turn.cue_taken(replaced, cued)) is not None:
+            self._sources.discard_later(old)
+            turn.rewatch()
 
     async def _resume_after_reconnect(self, turn: Turn) -> None:
         wait = self.options.reconnect_wait

@@ -40,6 +40,10 @@ class PlayerError(BrentError):
     """A playback operation was impossible: nothing playing, not connected, bad seek."""
 
 
+class FilterError(BrentError):
+    """An audio filter name or value outside what :mod:`audio.filters` offers."""
+
+
 class LimitReached(BrentError):
     """A configured limit (queue cap, per-user cap, duration, cooldown) refused the request."""
 

@@ -87,14 +87,32 @@ def ffmpeg_input_args(stream: Stream, *, start: float, rw_timeout: float = DEFAU
     return args
 
 
-def ffmpeg_output_args(blocksize: int) -> list[str]:
-    """Raw PCM in the one format discord.py's Opus encoder accepts, on stdout."""
+def ffmpeg_output_args(blocksize: int, *, graph: str | None = None) -> list[str]:
+    """Raw PCM in the one format discord.py's Opus encoder accepts, on stdout; ``graph`` is an
+    :meth:`audio.filters.Filters.graph` (one argv item, numbers only we formatted)."""
+    effects = ["-af", graph] if graph else []
     return [
         "-vn",
+        *effects,
         "-f", "s16le",
         "-ar", "48000",
         "-ac", "2",
         "-loglevel", "warning",
         "-blocksize", str(blocksize),
+        "pipe:1",
+    ]  # fmt: skip
+
+
+def opus_copy_args() -> list[str]:
+    """The stream's own Opus packets, copied into Ogg on stdout: one packet a page, each page
+    written at once (the muxer's default gathers a second of packets per page)."""
+    return [
+        "-vn",
+        "-map", "0:a:0",
+        "-c:a", "copy",
+        "-f", "ogg",
+        "-page_duration", "20000",
+        "-flush_packets", "1",
+        "-loglevel", "warning",
         "pipe:1",
     ]  # fmt: skip

@@ -49,6 +49,9 @@ class PlayerOptions:
     reconnect_wait:
         A source cut off while the voice connection is down waits this long for the reconnect
         and then resumes at its position; otherwise the player detaches (queue kept).
+    opus_passthrough:
+        An Opus stream at 100 % and without filters has its packets copied to Discord instead of
+        being decoded and encoded again (audio/timed_opus.py).
     max_live_duration, max_unknown_duration:
         Seconds a live stream, and any other track whose length is unknown, may play before it
         ends with TIME_LIMIT (None: no cap). A track of known length was held to the length cap
@@ -68,3 +71,4 @@ class PlayerOptions:
     reconnect_wait: float = RECONNECT_WAIT
     max_live_duration: float | None = None
     max_unknown_duration: float | None = None
+    opus_passthrough: bool = True

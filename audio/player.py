@@ -14,6 +14,7 @@ from audio import recovery
 from audio.buffer import MAX_VOLUME, ObservedBuffer, checked_volume
 from audio.errors import PlayerError
 from audio.events import EndReason, PlayLimitReached, StateChanged, TrackEnded
+from audio.filters import Filters
 from audio.loop_mode import LoopMode
 from audio.sources import StreamResolver, VoiceTarget
 from audio.track import Track
@@ -125,11 +126,43 @@ class GuildPlayer(ObservedBuffer):
         await self.seek(self._require_position() + seconds)
 
     def set_volume(self, percent: int) -> None:
-        """Change the volume live (0-200 %), without restarting ffmpeg."""
+        """Change the volume live (0-200 %); a PCM source goes on as it is. Copied Opus packets
+        only play at 100 %: going from or to 100 % changes the kind of source without a gap."""
         self._volume = checked_volume(percent)
+        at_full = self._sources.volume == 100
+        self._sources.volume = self._volume
         if self._turn is not None and self._turn.volume is not None:
             self._turn.volume.volume = self._volume / 100
+        if at_full != (self._volume == 100):
+            self._next.drop_ffmpeg()  # a pre-started next ffmpeg may be the wrong kind now
+            self._refresh_next()
+            if self._turn is not None and self._turn.source is not None:
+                self._tasks.spawn(self._recue_now(), name=f"recue-{self.guild_id}")
         self._emit(StateChanged(self))
+
+    async def set_filters(self, filters: Filters) -> bool:
+        """Play with ``filters`` from now on: the current track within a moment and without a gap
+        (audio/deck.py), every source after it from its start. True when the current track takes
+        them now; False when nothing plays or it takes them no more (live, or about to end)."""
+        if self._sources.filters != filters:
+            self._sources.filters = filters
+            self._next.drop_ffmpeg()  # a pre-started next ffmpeg has the old effects
+            self._refresh_next()
+            self._emit(StateChanged(self))
+        return await self._recue()
+
+    async def _recue_now(self) -> None:
+        await self._recue()
+
+    async def _recue(self) -> bool:
+        """The current track goes over to a source as it would start now (see Turn.recue)."""
+        turn = self._turn
+        if turn is None:
+            return False
+        async with turn.seek_lock:
+            if turn is not self._turn:
+                return False
+            return await turn.recue(self._sources, still_current=lambda: self._is_current(turn))
 
     def set_loop(self, mode: LoopMode) -> None:
         self._loop_mode = LoopMode(mode)

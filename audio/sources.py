@@ -19,10 +19,12 @@ from typing import Any, Protocol
 
 import discord
 
-from audio.deck import Deck
+from audio.deck import Deck, DeckVolume
 from audio.errors import BrentError, PlayerError
+from audio.filters import NO_FILTERS, Filters
 from audio.options import PlayerOptions
 from audio.timed_audio import TimedAudio
+from audio.timed_opus import TimedOpus
 from audio.track import Stream, Track
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ class PlayHooks:
     ended_cleanly: Callable[[TimedAudio], bool]  # the deck asks, on the voice thread, before a hand-over
     on_switch: Callable[[TimedAudio, TimedAudio, Track], None]  # (ended, next, its track), on the loop
     on_end: Callable[[Deck, Exception | None], None]  # the voice play is over, on the loop
+    on_cue: Callable[[TimedAudio, TimedAudio], None]  # (replaced, cued): a cued source took over, on the loop
 
 
 def call_on_loop(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args: Any) -> None:
@@ -129,6 +132,10 @@ class Tasks:
 class Sources:
     """Spawns a player's TimedAudio sources with its options and accounts for each until it is gone.
 
+    ``filters`` are the player's effects: every source spawned from then on has them (the current
+    track's through a cue, the next one's when it is started). With none, at ``volume`` 100 and an
+    Opus stream, a source copies the stream's packets (:class:`~audio.timed_opus.TimedOpus`).
+
     It also remembers when the last voice play it started was over: the next one waits for its
     closing silence, because a VoiceTarget with a thread per play (discord.py's AudioPlayer) would
     interleave the two (the shared voice clock keeps one connection's packets in order by itself).
@@ -150,6 +157,9 @@ class Sources:
         self._cleanups: set[asyncio.Task[None]] = set()  # never cancelled: they kill ffmpeg
         self._closed = False
         self._last_play: asyncio.Event | None = None
+        self.filters: Filters = NO_FILTERS
+        self.volume = 100
+        self._copy_refused: set[str] = set()  # page URLs whose Opus packets could not be copied
 
     def play_limit(self, track: Track, stream: Stream) -> float | None:
         """Where a source of ``track`` must stop: only a track with no end of its own has a cap."""
@@ -163,13 +173,34 @@ class Sources:
         """A source on a newly resolved stream (URLs expire; a broken one is not asked for again)."""
         return await self.spawn(track, await self.resolver.stream(track), start)
 
-    async def spawn(self, track: Track, stream: Stream, start: float) -> TimedAudio:
-        return await asyncio.to_thread(self._spawn_blocking, stream, start, self.play_limit(track, stream))
+    def copies(self, track: Track, stream: Stream) -> bool:
+        """Would a source of ``track`` started now copy the stream's Opus packets?"""
+        return (
+            self._options.opus_passthrough
+            and stream.opus
+            and self.volume == 100
+            and not self.filters.active
+            and track.page_url not in self._copy_refused
+        )
 
-    def _spawn_blocking(self, stream: Stream, start: float, play_limit: float | None) -> TimedAudio:
+    def fits(self, track: Track, source: TimedAudio) -> bool:
+        """Is ``source`` what a source of ``track`` started now would be (effects, copy or not)?"""
+        return source.filters == self.filters and isinstance(source, TimedOpus) == self.copies(track, source.stream)
+
+    def refuse_copy(self, track: Track) -> None:
+        """``track``'s packets turned out not to fit the 20 ms grid: from now on it plays as PCM."""
+        self._copy_refused.add(track.page_url)
+
+    async def spawn(self, track: Track, stream: Stream, start: float) -> TimedAudio:
+        kind = TimedOpus if self.copies(track, stream) else TimedAudio
+        return await asyncio.to_thread(self._spawn_blocking, kind, stream, start, self.play_limit(track, stream))
+
+    def _spawn_blocking(
+        self, kind: type[TimedAudio], stream: Stream, start: float, play_limit: float | None
+    ) -> TimedAudio:
         options = self._options
         try:
-            source = TimedAudio(
+            source = kind(
                 stream,
                 start=start,
                 executable=options.ffmpeg,
@@ -178,6 +209,7 @@ class Sources:
                 standby=options.standby,
                 env=options.ffmpeg_env,
                 play_limit=play_limit,
+                filters=self.filters,
             )
         except discord.ClientException as exc:
             raise playback_error(exc) from exc
@@ -213,12 +245,13 @@ class Sources:
 
     def play(
         self, voice: VoiceTarget, source: TimedAudio, *, volume: int, paused: bool
-    ) -> tuple[Deck, discord.PCMVolumeTransformer[Deck]]:
+    ) -> tuple[Deck, DeckVolume]:
         """Start a voice play of ``source`` in a deck of its own (see audio/deck.py)."""
         hooks, loop = self._hooks, self._loop
         on_switch = functools.partial(call_on_loop, loop, hooks.on_switch)
-        deck = Deck(source, ended_cleanly=hooks.ended_cleanly, on_switch=on_switch)
-        mixed = discord.PCMVolumeTransformer(deck, volume=volume / 100)
+        on_cue = functools.partial(call_on_loop, loop, hooks.on_cue)
+        deck = Deck(source, ended_cleanly=hooks.ended_cleanly, on_switch=on_switch, on_cue=on_cue)
+        mixed = DeckVolume(deck, volume=volume / 100)
         done = asyncio.Event()
 
         def ended(error: Exception | None) -> None:

@@ -30,6 +30,7 @@ import discord
 
 from audio.errors import PlayerError
 from audio.ffmpeg_args import DEFAULT_RW_TIMEOUT, ffmpeg_input_args, ffmpeg_output_args
+from audio.filters import NO_FILTERS, Filters
 from audio.track import Stream
 
 if TYPE_CHECKING:
@@ -69,6 +70,9 @@ class TimedAudio(discord.FFmpegPCMAudio):
         Seconds into the track (absolute, like :attr:`position`) after which :meth:`read` returns
         b"" and :attr:`limit_reached` is set; None plays to the stream's own end. A ``start`` at or
         past it ends at once.
+    filters:
+        Effects (``-af``); the position stays in track time when they change the tempo. A source
+        with effects never takes a standby process (its output arguments have none).
 
     Raises
     ------
@@ -79,6 +83,8 @@ class TimedAudio(discord.FFmpegPCMAudio):
     discord.ClientException
         ffmpeg could not be started (not found).
     """
+
+    SILENCE = SILENCE_FRAME  # what a retired source gives a read in flight
 
     def __init__(
         self,
@@ -91,6 +97,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         standby: FfmpegStandby | None = None,
         env: Mapping[str, str] | None = None,
         play_limit: float | None = None,
+        filters: Filters = NO_FILTERS,
     ) -> None:
         # Set before spawning: __del__ -> cleanup() may run on a half-built object.
         self._state_lock = threading.Lock()
@@ -108,6 +115,8 @@ class TimedAudio(discord.FFmpegPCMAudio):
             raise PlayerError("That is not a time I can seek to.", detail=f"non-finite start {start!r}")
         self.stream = stream
         self.start = max(0.0, float(start))
+        self.filters = filters
+        self._frame_span = FRAME_SECONDS * filters.tempo  # seconds of track per frame handed out
         self.frames_read = 0
         self._play_limit: float | None = None
         self._frames_allowed: int | None = None
@@ -118,10 +127,9 @@ class TimedAudio(discord.FFmpegPCMAudio):
         self._rw_timeout = rw_timeout
         self._env = dict(env) if env is not None else None
         # -ss is exact and the concat demuxer's inpoint is not, so only a start from 0 may use one.
-        self._standby = standby if self.start == 0 else None
+        self._standby = standby if self.start == 0 and not filters.active else None
         self.from_standby = False
-        args = ffmpeg_input_args(stream, start=self.start, rw_timeout=rw_timeout)
-        args += ffmpeg_output_args(self.BLOCKSIZE)
+        args = ffmpeg_input_args(stream, start=self.start, rw_timeout=rw_timeout) + self._output_args()
         # FFmpegPCMAudio.__init__ would shlex-split option strings; FFmpegAudio takes our list as is.
         discord.FFmpegAudio.__init__(
             self, stream.url, executable=executable, args=args, stdin=subprocess.DEVNULL, stderr=stderr,
@@ -137,7 +145,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
     @property
     def position(self) -> float:
         """Seconds into the track of the audio handed out so far."""
-        return self.start + self.frames_read * FRAME_SECONDS
+        return self.start + self.frames_read * self._frame_span
 
     @property
     def play_limit(self) -> float | None:
@@ -153,7 +161,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
             if not math.isfinite(seconds) or seconds < 0:
                 raise ValueError(f"play limit must be a finite number of seconds >= 0, not {seconds!r}")
             # A whole number of frames, never past the limit (the epsilon absorbs float error).
-            self._frames_allowed = max(0, math.floor((seconds - self.start) / FRAME_SECONDS + 1e-6))
+            self._frames_allowed = max(0, math.floor((seconds - self.start) / self._frame_span + 1e-6))
         self._play_limit = None if seconds is None else float(seconds)
 
     @property
@@ -173,7 +181,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         """The output is over (the limit, or no whole frame left and the pipe closed): :meth:`read` returns b""."""
         if self._closed:
             return False
-        return self._at_limit() or (self._eof and len(self._pending) < FRAME_BYTES)
+        return self._at_limit() or (self._eof and self._frames_buffered() == 0)
 
     @property
     def pid(self) -> int | None:
@@ -193,8 +201,9 @@ class TimedAudio(discord.FFmpegPCMAudio):
         """
         return getattr(self, "_current_error", None)
 
-    def at(self, offset: float) -> TimedAudio:
-        """A new source on the same stream starting at ``offset`` seconds (this one is untouched)."""
+    def at(self, offset: float, *, filters: Filters | None = None) -> TimedAudio:
+        """A new source on the same stream starting at ``offset`` seconds (this one is untouched),
+        with these or other ``filters``."""
         return TimedAudio(
             self.stream,
             start=offset,
@@ -203,7 +212,35 @@ class TimedAudio(discord.FFmpegPCMAudio):
             rw_timeout=self._rw_timeout,
             env=self._env,
             play_limit=self._play_limit,
+            filters=self.filters if filters is None else filters,
         )
+
+    def catch_up(self, position: float) -> bool:
+        """Drop the frames before ``position`` that are already here, without waiting for more; for
+        a source that takes over from another one mid-track (the deck's cue). True once it got
+        there (or its output is over), False while ffmpeg has not decoded that far yet."""
+        while self.position + self._frame_span / 2 < position:
+            if not self.frame_ready():
+                return False
+            with self._read_lock:
+                if not self._frames_buffered():
+                    return True  # ready only because the output is over
+                self._pop_frame()
+                self.frames_read += 1
+        return True
+
+    def _output_args(self) -> list[str]:
+        return ffmpeg_output_args(self.BLOCKSIZE, graph=self.filters.graph())
+
+    def _frames_buffered(self) -> int:
+        """Whole frames read from the pipe and not handed out yet (under ``_read_lock``, or a hint)."""
+        return len(self._pending) // FRAME_BYTES
+
+    def _pop_frame(self) -> bytes:
+        """Under ``_read_lock``: the next whole frame, which :meth:`_frames_buffered` said is there."""
+        data = bytes(self._pending[:FRAME_BYTES])
+        del self._pending[:FRAME_BYTES]
+        return data
 
     def _spawn_process(self, args: Any, **subprocess_kwargs: Any) -> subprocess.Popen[bytes]:
         """A standby process when one fits (same ffmpeg, same stderr sink); otherwise a fresh spawn."""
@@ -225,22 +262,20 @@ class TimedAudio(discord.FFmpegPCMAudio):
 
     def read(self) -> bytes:
         if self._closed:
-            return SILENCE_FRAME if self._retired else b""
+            return self.SILENCE if self._retired else b""
         with self._read_lock:
             if self._at_limit():
                 return b""  # ffmpeg is still running; cleanup() kills it
             try:
-                while len(self._pending) < FRAME_BYTES and not self._eof:
+                while not self._frames_buffered() and not self._eof:
                     self._take_from_pipe()
             except (AttributeError, ValueError, OSError):
                 self._end_seen()  # the pipe was torn down by cleanup() on another thread
-            if len(self._pending) >= FRAME_BYTES:
-                data = bytes(self._pending[:FRAME_BYTES])
-                del self._pending[:FRAME_BYTES]
+            if self._frames_buffered():
                 self.frames_read += 1
-                return data
+                return self._pop_frame()
             if self._closed:
-                return SILENCE_FRAME if self._retired else b""
+                return self.SILENCE if self._retired else b""
             self._wait_for_exit()
             self._check_process_returncode()
             return b""
@@ -252,7 +287,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
         Without ``select.poll`` (Windows has none) it cannot tell and says yes: reads then block as
         discord.py's own player's do.
         """
-        if self._closed or len(self._pending) >= 2 * FRAME_BYTES or not _CAN_POLL or self._at_limit():
+        if self._closed or self._frames_buffered() >= 2 or not _CAN_POLL or self._at_limit():
             return True
         # With one frame left, look ahead: an end seen a frame early gives ffmpeg that long to exit,
         # so the hand-over to the next track does not wait a packet slot for its return code.
@@ -269,7 +304,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
                         self._take_from_pipe()  # readable: this read does not block
                     except (AttributeError, ValueError, OSError):
                         self._end_seen()
-            if len(self._pending) >= FRAME_BYTES:
+            if self._frames_buffered():
                 return True
             if not self._eof:
                 return False

@@ -50,3 +50,4 @@ class Stream:
     expires_at: float | None = None  # unix time, when the provider tells us
     is_live: bool = False
     manifest: bool = False  # an HLS/DASH playlist from a streaming site, not one audio file
+    opus: bool = False  # its audio is Opus (48 kHz, as Opus always is): the packets can go to Discord as they are

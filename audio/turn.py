@@ -17,9 +17,7 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import discord
-
-from audio.deck import Deck
+from audio.deck import Deck, DeckVolume
 from audio.next_up import NextUp
 from audio.options import PlayerOptions
 from audio.recovery import StallWatch
@@ -28,6 +26,9 @@ from audio.timed_audio import TimedAudio
 from audio.track import Track
 
 PRESTART_RECHECK = 5.0  # a pause stops the countdown to the pre-start: look again this often
+# New effects start this many seconds (of output) after the command: the new ffmpeg starts that far
+# ahead of the position and the deck goes over to it when the old one gets there (audio/deck.py).
+CUE_LEAD = 0.5
 
 
 class Output(Protocol):
@@ -60,8 +61,9 @@ class Turn:
     resume_at: float | None = None  # a restart after a break goes on here (and this is its position)
     pause_pending: bool = False  # paused while restarting: the new source starts paused
     source: TimedAudio | None = None
+    cued: TimedAudio | None = None  # with other effects, waiting in the deck to take over from source
     deck: Deck | None = None  # shared with the turns it handed over to
-    volume: discord.PCMVolumeTransformer[Deck] | None = None
+    volume: DeckVolume | None = None
     timer: asyncio.Task[None] | None = None
     stall: StallWatch | None = None  # None once the stall watch is over (or off)
     prestart: bool = True  # the next track's ffmpeg is still to be started near the end
@@ -80,7 +82,10 @@ class Turn:
     @property
     def handed_over(self) -> bool:
         """The deck went on to the armed next track; the loop has not caught up yet."""
-        return self.deck is not None and self.deck.source is not self.source
+        if self.deck is None:
+            return False
+        playing = self.deck.source
+        return playing is not self.source and playing is not self.cued
 
     def remaining(self) -> float | None:
         """Seconds left of the track, when both its length and a playing source are known."""
@@ -129,6 +134,8 @@ class Turn:
         stream = await sources.resolver.stream(self.track) if expiring(source.stream) else source.stream
         new = await sources.spawn(self.track, stream, target)
         deck = self.deck if still_current() and self.source is source else None
+        if deck is not None:
+            await self._drop_cue(sources)  # it would go on from the old position
         if deck is None or not deck.swap(new, expected=source):
             await sources.discard(new)
             return False
@@ -136,6 +143,49 @@ class Turn:
         await sources.retire(source)  # the voice thread may be inside its read(): it gets silence
         self.rewatch()
         return True
+
+    async def recue(self, sources: Sources, *, still_current: Callable[[], bool]) -> bool:
+        """Cue a source as the sources would start it now (other effects; PCM instead of copied
+        Opus or back), started :data:`CUE_LEAD` seconds of output ahead, so the deck goes over to
+        it without a gap.
+
+        False when nothing plays, the track is live or ends before the lead is over (the next
+        track starts with the new effects anyway), or it ended meanwhile.
+        """
+        source, deck = self.source, self.deck
+        if source is None or deck is None or source.stream.is_live:
+            return False  # -ss cannot reach a position in a live stream: the effects wait for the next
+        if sources.fits(self.track, source):
+            await self._drop_cue(sources)  # back to what plays
+            return True
+        target = source.position + CUE_LEAD * source.filters.tempo
+        if self.track.duration is not None and target >= self.track.duration - CUE_LEAD:
+            return False
+        stream = await sources.resolver.stream(self.track) if expiring(source.stream) else source.stream
+        new = await sources.spawn(self.track, stream, target)
+        if not still_current() or self.source is not source:
+            await sources.discard(new)
+            return False
+        await self._drop_cue(sources)
+        if not deck.cue(new, expected=source):
+            await sources.discard(new)
+            return False
+        self.cued = new
+        return True
+
+    def cue_taken(self, replaced: TimedAudio, cued: TimedAudio) -> TimedAudio | None:
+        """The deck went over to ``cued``; returns the source it replaced when that was this turn's."""
+        if cued is not self.cued or replaced is not self.source:
+            return None
+        self.source, self.cued = cued, None
+        return replaced
+
+    async def _drop_cue(self, sources: Sources) -> None:
+        cued, self.cued = self.cued, None
+        if self.deck is not None:
+            self.deck.uncue()
+        if cued is not None:
+            await sources.discard(cued)
 
     def retitle(self, track: Track, sources: Sources) -> None:
         """Better details for the track (a measured length lifts the unknown-length cap)."""
@@ -154,7 +204,7 @@ class Turn:
         if self.timer is not None:
             self.timer.cancel()
         # The deck may already be on the next track (a hand-over the loop has not seen yet).
-        for leftover in {self.source, self.deck.source if self.deck is not None else None}:
+        for leftover in {self.source, self.cued, self.deck.source if self.deck is not None else None}:
             if leftover is not None:
                 sources.discard_later(leftover)
 

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 FRAME = discord.opus.Encoder.FRAME_LENGTH / 1000.0
 SILENCE_FRAMES = 5  # what discord's AudioPlayer sends at a pause or an end, so clients stop cleanly
 BATCH_SLACK = 0.0005  # packets due this close together go out in one pass
-START_POLL = 0.002  # how often a just-started source is asked again until its first frame is there
+START_POLL = 0.001  # how often a just-started source is asked again until its first frame is there
 START_POLL_FOR = 1.0  # after that long without a frame it is a stall, checked once per grid tick
 MAX_WAIT = 0.05  # longest single sleep of a clock
 MAX_BEHIND = 0.2  # a guild further behind (the machine stalled) rejoins the grid instead of bursting
@@ -196,7 +196,7 @@ class ClockedPlayer:
 
     def _skip(self, now: float) -> None:
         """The source's ffmpeg has nothing yet. Just after a start that is ffmpeg's first ~15 ms, so
-        the clock looks again within a couple of ms (as AudioPlayer's blocking read would return
+        the clock looks again within a millisecond (as AudioPlayer's blocking read would return
         then); later it is a stalled network, and this guild misses one packet slot on the grid
         while the others are not held up, and nothing is burst to catch up."""
         with self._lock:
@@ -313,6 +313,14 @@ class VoiceClock:
     def __len__(self) -> int:
         return len(self._players)
 
+    def lag(self, now: float) -> float:
+        """Seconds its most overdue packet is late (0 if none is), inf once the thread has ended;
+        lock-free for the health check, as a ``due`` read mid-pass is one pass old at most."""
+        if not self._thread.is_alive():
+            return math.inf
+        due = min((p.due for p in tuple(self._players)), default=math.inf)
+        return max(0.0, now - due)
+
     def add(self, player: ClockedPlayer) -> None:
         with self._cond:
             self._players.append(player)
@@ -373,6 +381,9 @@ class VoiceClocks:
     def pick(self) -> VoiceClock:
         with self._lock:
             return min(self._clocks, key=len)
+
+    def lag(self, now: float) -> float:  # the most of any clock's
+        return max(clock.lag(now) for clock in self._clocks)
 
     def close(self) -> None:
         """Stop every clock's thread (the bot's close, after every player has stopped)."""

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 WORKER_NICENESS = 10
 PARENT_CHECK_INTERVAL = 1.0
+THREAD_START_TIMEOUT = 5.0
 _STOP = None
 
 
@@ -95,6 +96,10 @@ class _Worker:
     def call(self, message: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]], timeout: float) -> Any:
         """Run one call; raises TimeoutError (the worker is then unusable) or the call's exception."""
         self.conn.send(message)
+        return self.result(timeout)
+
+    def result(self, timeout: float) -> Any:
+        """The outcome of the call sent last; see :meth:`call`."""
         if not self.conn.poll(timeout):
             raise TimeoutError(f"lookup worker pid {self.process.pid} exceeded {timeout:g} s")
         ok, value = self.conn.recv()
@@ -160,24 +165,51 @@ class WorkerPoolExecutor(concurrent.futures.Executor):
             return frozenset(w.process.pid for w in self._workers if w.process.pid is not None)
 
     def start_workers(self, warm: Callable[[], Any] | None = None) -> None:
-        """Start every worker that is not running yet (blocking: each is an interpreter start).
+        """Start every worker that is not running yet and warm them, all at once (blocking: each
+        is an interpreter start, and two cores start two at a time instead of one after the other).
 
         ``warm`` (picklable, like any call) runs in each worker before its first job, here and in
         every worker started later to replace one: what a first lookup would otherwise build.
+        Returns once every worker has run it; a worker that could not is retired and one is
+        started later, when needed (RuntimeError then, after the others are ready).
         """
         if warm is not None:
             self._warm = warm
+        launched: list[_Worker] = []
         while True:
             with self._lock:
                 if self._closed or self._started >= self._size:
-                    return
+                    break
                 self._started += 1
             try:
-                self._idle.put(self._spawn())
+                launched.append(self._launch())
             except BaseException:
                 with self._lock:
                     self._started -= 1
+                for worker in launched:
+                    self._idle.put(worker)
                 raise
+        failed = self._warm_up(*launched)
+        self._start_waiting_threads()
+        for worker in launched:
+            if worker in failed:
+                with self._lock:
+                    self._started -= 1
+            else:
+                self._idle.put(worker)
+        if failed:
+            raise RuntimeError(f"{len(failed)} lookup worker(s) did not warm up: {next(iter(failed.values()))!r}")
+
+    def _start_waiting_threads(self) -> None:
+        """Start every thread that waits for a call now (a first call would start its own: a
+        millisecond or two): each holds until all are running, so none can serve two of these."""
+        if self._closed:
+            return
+        everyone = threading.Barrier(self._size)
+        started = [self._threads.submit(everyone.wait, THREAD_START_TIMEOUT) for _ in range(self._size)]
+        for future in started:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                future.result()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
         if self._closed:
@@ -186,12 +218,10 @@ class WorkerPoolExecutor(concurrent.futures.Executor):
 
     def _run(self, message: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]) -> Any:
         worker = self._take()
-        try:
-            self._warm_up(worker)  # one started before the warm-up was known
-        except RuntimeError:
+        if failed := self._warm_up(worker):  # one started before the warm-up was known
             with self._lock:
                 self._started -= 1
-            raise
+            raise RuntimeError(f"a lookup worker did not warm up: {failed[worker]!r}")
         try:
             result = worker.call(message, self._job_timeout)
         except (TimeoutError, EOFError, OSError) as exc:
@@ -230,6 +260,12 @@ class WorkerPoolExecutor(concurrent.futures.Executor):
                 return self._idle.get(timeout=1.0)
 
     def _spawn(self) -> _Worker:
+        worker = self._launch()
+        if failed := self._warm_up(worker):
+            raise RuntimeError(f"a lookup worker did not warm up: {failed[worker]!r}")
+        return worker
+
+    def _launch(self) -> _Worker:
         worker = _Worker(self._context)
         with self._lock:
             self._workers.add(worker)
@@ -237,20 +273,33 @@ class WorkerPoolExecutor(concurrent.futures.Executor):
         if closed:
             self._retire(worker)
             raise RuntimeError("the lookup pool is shut down")
-        self._warm_up(worker)
         return worker
 
-    def _warm_up(self, worker: _Worker) -> None:
-        if self._warm is None or worker.warmed:
-            return
-        worker.warmed = True
-        try:
-            worker.call((self._warm, (), {}), self._job_timeout)
-        except (TimeoutError, EOFError, OSError) as exc:
+    def _warm_up(self, *workers: _Worker) -> dict[_Worker, BaseException]:
+        """Run the warm-up in each of ``workers`` not yet warmed, all at once; returns those that died
+        or hung doing it (retired) with why. A warm-up that raises leaves a cold worker that works."""
+        cold = [w for w in workers if self._warm is not None and not w.warmed]
+        failed: dict[_Worker, BaseException] = {}
+        for worker in cold:
+            worker.warmed = True
+            try:
+                worker.conn.send((self._warm, (), {}))
+            except (OSError, ValueError) as exc:
+                failed[worker] = exc
+        # They share the cores, so together they get what one after the other would have had.
+        deadline = time.monotonic() + self._job_timeout * len(cold)
+        for worker in cold:
+            if worker in failed:
+                continue
+            try:
+                worker.result(max(0.0, deadline - time.monotonic()))
+            except (TimeoutError, EOFError, OSError) as exc:
+                failed[worker] = exc
+            except Exception:  # noqa: BLE001  (a cold worker still works; its first lookup is slower)
+                log.exception("warming lookup worker pid %s failed", worker.process.pid)
+        for worker in failed:
             self._retire(worker, kill=True)
-            raise RuntimeError(f"a lookup worker did not warm up: {exc!r}") from None
-        except Exception:  # noqa: BLE001  (a cold worker still works; its first lookup is slower)
-            log.exception("warming lookup worker pid %s failed", worker.process.pid)
+        return failed
 
     def _replace(self, worker: _Worker, why: BaseException) -> None:
         log.warning("killing lookup worker pid %s and starting another: %s", worker.process.pid, why)

@@ -24,24 +24,33 @@ def pyplot():  # type: ignore[no-untyped-def]
 
 @dataclass(frozen=True, slots=True)
 class Spread:
-    """p50 / min / max of a handful of repeats (too few for a p99)."""
+    """p50 / min / max (and p95) of a handful of repeats (too few for a p99)."""
 
     p50: float
     low: float
     high: float
     n: int
+    p95: float = math.nan
 
     @classmethod
     def of(cls, values: Sequence[float]) -> Spread:
         if not values:
             return cls(math.nan, math.nan, math.nan, 0)
         arr = np.asarray(values, dtype=float)
-        return cls(float(np.median(arr)), float(arr.min()), float(arr.max()), len(values))
+        return cls(float(np.median(arr)), float(arr.min()), float(arr.max()), len(values),
+                   float(np.percentile(arr, 95)))
 
     def text(self, unit: str = "ms") -> str:
         if self.n == 0:
             return "n/a"
         return f"{self.p50:.0f} {unit} ({self.low:.0f}-{self.high:.0f}, n={self.n})"
+
+    def distribution(self, unit: str = "ms") -> str:
+        """min / median / p95 / max, one decimal: the form of every per-run figure in the doc."""
+        if self.n == 0:
+            return "n/a"
+        unit = f" {unit}" if unit else ""
+        return f"{self.low:.1f} / {self.p50:.1f} / {self.p95:.1f} / {self.high:.1f}{unit} (n={self.n})"
 
 
 def ratio(value: float, baseline: float) -> str:

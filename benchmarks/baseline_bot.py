@@ -66,6 +66,14 @@ class Music(commands.Cog):
         self.loading: set[int] = set()  # a lookup for the first track is running: later plays queue
 
     @commands.command()
+    async def join(self, ctx: commands.Context[Any], *, channel: discord.VoiceChannel) -> None:
+        """Joins a voice channel"""
+        if ctx.voice_client is not None:
+            await ctx.voice_client.move_to(channel)  # type: ignore[attr-defined]
+            return
+        await channel.connect()
+
+    @commands.command()
     async def play(self, ctx: commands.Context[Any], *, url: str) -> None:
         """Streams from a url; queues it if something is playing."""
         assert ctx.guild is not None and isinstance(ctx.voice_client, discord.VoiceClient)

@@ -32,7 +32,7 @@ DRY_ENDS = (EndReason.FINISHED, EndReason.SKIPPED, EndReason.TIME_LIMIT)
 
 
 class Autoplay:
-    """A player event subscriber; the setting is the server's ``QueueSettings.autoplay``."""
+    """A player event subscriber; the setting is the server's ``autoplay`` setting."""
 
     def __init__(self, bot: BrentBot) -> None:
         self._bot = bot
@@ -41,7 +41,7 @@ class Autoplay:
         if (
             isinstance(event, TrackEnded)
             and event.reason in DRY_ENDS
-            and self._bot.queue_memory.settings.get(event.guild_id).autoplay
+            and self._bot.guild_settings.get(event.guild_id).autoplay
         ):
             await self.after(event.guild_id, event.track)
 
@@ -53,12 +53,12 @@ class Autoplay:
         if player.loop_mode is not LoopMode.OFF or player.voice is None:
             return
         recent = {e.track.page_url for e in (await bot.queue_memory.history.recent(guild_id))[:AUTOPLAY_AVOID]}
-        query, site = related_query(ended), bot.queue_memory.settings.get(guild_id).search_site
+        query, site = related_query(ended), bot.guild_settings.get(guild_id).search_provider
         try:
             if bot.extractor.is_url(query):
-                found = await bot.extractor.resolve_all(query, site=site)
+                found = await bot.extractor.resolve_all(query, search_provider=site)
             else:
-                found = await bot.extractor.search(query, SEARCH_HITS, site=site)
+                found = await bot.extractor.search(query, SEARCH_HITS, search_provider=site)
         except BrentError as exc:
             log.info("guild %s: autoplay found nothing related: %s", guild_id, exc)
             return

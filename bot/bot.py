@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
 
+from audio.errors import StoreError
 from audio.events import PlayerEvents
 from audio.executors import default_workers
 from audio.extractor import Extractor
 from audio.ffmpeg_standby import FfmpegStandby
-from audio.local_library import LocalLibrary
 from audio.options import PlayerOptions
 from audio.player import GuildPlayer
 from audio.queue import TrackQueue
@@ -26,8 +27,14 @@ from audio.url_policy import UrlPolicy
 from audio.voice_clock import VoiceClocks
 from bot.admission import ExtractionSlots, Limits
 from bot.arrival_order import ArrivalOrder
-from bot.errors import UserBlocked, handle_command_error
+from bot.autocomplete import RecentTracks
+from bot.command_sync import sync_if_changed
+from bot.errors import NotListening, UserBlocked, handle_command_error
+from bot.guild_settings import GuildSettingsBook
+from bot.health.probe import probe
+from bot.health.server import HealthServer
 from bot.help import BrentHelp
+from bot.player_controls import PlayerControls
 from bot.queue_memory import QueueMemory
 from bot.settings import Settings
 from bot.voice_connect import VoiceConnector
@@ -37,10 +44,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+STANDBY_START_TIMEOUT = 10.0  # seconds; past it the first plays start a fresh ffmpeg
 EXTENSIONS: tuple[str, ...] = (
-    "cogs.voice", "cogs.playback", "cogs.queue", "cogs.queue_tools", "cogs.search", "cogs.sources", "cogs.admin",
-    "cogs.playlists",
+    "cogs.voice", "cogs.playback", "cogs.filters", "cogs.queue", "cogs.queue_tools", "cogs.search", "cogs.sources",
+    "cogs.admin", "cogs.playlists", "cogs.settings",
 )
+
+
+async def _guild_prefix(bot: BrentBot, message: discord.Message) -> list[str]:
+    """The server's own prefix (or the bot-wide one), and a mention of the bot."""
+    guild_id = message.guild.id if message.guild is not None else None
+    return commands.when_mentioned_or(bot.guild_settings.get(guild_id).prefix)(bot, message)
 
 
 def bot_intents() -> discord.Intents:
@@ -64,12 +78,16 @@ class BrentBot(commands.Bot):
     limits: Limits
     extraction_slots: ExtractionSlots
     arrival_order: ArrivalOrder
-    blocked_users: set[int]
+    blocked_users: set[int]  # the owner's block list (guild_settings.blocked[0]); servers have their own
+    guild_settings: GuildSettingsBook
+    recent_tracks: RecentTracks  # for `play` suggestions
+    controls: PlayerControls  # what playback commands and controller buttons do, with their checks
     store: Store | None  # None until start-up wiring opens one (see bot.store.open_store)
-    queue_memory: QueueMemory  # per-guild queue mode, autoplay, search site, history, undo step
+    queue_memory: QueueMemory  # per-guild play history and undo step
     ffmpeg: str
     ffmpeg_stderr: IO[bytes] | None
     ffmpeg_standby: FfmpegStandby | None  # started at login (FFMPEG_STANDBY > 0), killed in close()
+    health_socket: Path | None  # where `main.py --health` asks (main.py sets it; test bots serve none)
 
     def __init__(
         self,
@@ -79,9 +97,10 @@ class BrentBot(commands.Bot):
         ffmpeg: str = "ffmpeg",
         ffmpeg_stderr: IO[bytes] | None = None,
         extensions: tuple[str, ...] = EXTENSIONS,
+        health_socket: Path | None = None,
         **bot_kwargs: Any,
     ) -> None:
-        bot_kwargs.setdefault("command_prefix", commands.when_mentioned_or(settings.command_prefix))
+        bot_kwargs.setdefault("command_prefix", _guild_prefix)
         bot_kwargs.setdefault("intents", bot_intents())
         bot_kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
         bot_kwargs.setdefault("help_command", BrentHelp())
@@ -105,23 +124,44 @@ class BrentBot(commands.Bot):
         )
         self.extraction_slots = ExtractionSlots(settings.extractions_per_guild)
         self.arrival_order = ArrivalOrder()
-        self.blocked_users = set()
+        self.guild_settings = GuildSettingsBook(settings)
+        self.recent_tracks = RecentTracks()
+        self.player_events.subscribe(self.recent_tracks)
+        self.blocked_users = self.guild_settings.everywhere
         self.add_check(self._not_blocked)
+        self.add_check(self._listens_here)
         self.voice_connector = VoiceConnector(self)
+        self.controls = PlayerControls(self)
         self._voice_clocks: VoiceClocks | None = None
         self.store = None
         self.queue_memory = QueueMemory(lambda: self.store)
         self.ffmpeg_standby = None
+        self.health_socket = health_socket
+        self._health_server: HealthServer | None = None
         self._extractor_closed = False
         self._closing = False
 
     async def login(self, token: str) -> None:
-        """Log in, then start the standby ffmpeg processes.
+        """Log in (which runs setup_hook) while everything a first ``play`` would otherwise build
+        on its way to the first packet is built; returns when both are done, so before the bot
+        identifies (when Discord shows it online).
 
-        Not at construction: bots built for tests (dpytest, persistence) never log in and often are
-        never closed, and a waiting ffmpeg per such bot would outlive them.
+        Built here: the standby ffmpeg, the lookup workers' start and warm-up (an interpreter,
+        yt-dlp, a YoutubeDL, one request through the egress gate each) and the voice clocks. Not in
+        setup_hook or at construction: bots built for tests (dpytest, persistence) run setup_hook
+        without logging in and often are never closed, and their ffmpeg and workers would outlive them.
         """
-        await super().login(token)
+        await asyncio.to_thread(self.extractor.egress.start)  # the standby and the workers use it
+        warming = asyncio.create_task(self._warm_up(), name="brent-warm-up")
+        try:
+            await super().login(token)
+        except BaseException:
+            warming.cancel()
+            await asyncio.gather(warming, return_exceptions=True)
+            raise
+        await warming
+
+    async def _warm_up(self) -> None:
         if self.ffmpeg_standby is None and not self._closing and self.settings.ffmpeg_standby > 0:
             self.ffmpeg_standby = FfmpegStandby(
                 self.ffmpeg,
@@ -129,11 +169,26 @@ class BrentBot(commands.Bot):
                 size=self.settings.ffmpeg_standby,
                 env=self.extractor.egress.ffmpeg_environment(),
             )
+        _ = self.voice_clocks
+        try:
+            await self.extractor.warm_up()
+        except Exception as exc:  # the bot still plays: a lookup starts a worker when it needs one
+            log.warning("starting the extractor's workers failed; lookups will start them: %s", exc)
+        if self.ffmpeg_standby is not None:
+            await asyncio.to_thread(self.ffmpeg_standby.wait_ready, STANDBY_START_TIMEOUT)
+        log.info("warmed up: lookup workers, standby ffmpeg and voice clocks are ready")
 
     async def setup_hook(self) -> None:
         """Start the egress gate (a thread and a bind: off the loop, before any play can need it),
         then load each cog on its own: one broken cog is logged and the rest still load."""
         await asyncio.to_thread(self.extractor.egress.start)
+        if self.store is not None:
+            try:
+                await self.guild_settings.load(self.store)
+            except StoreError:
+                log.exception("reading the server settings failed; every server starts with the defaults")
+        if self.health_socket is not None and not self._closing:
+            self._health_server = await HealthServer.open(self.health_socket, lambda: probe(self))
         for name in self.extensions_to_load:
             try:
                 await self.load_extension(name)
@@ -142,27 +197,61 @@ class BrentBot(commands.Bot):
                 log.exception("could not load extension %s; its commands are unavailable", name)
             else:
                 log.info("loaded extension %s", name)
+        if self.application_id is not None:  # logged in (bots built offline for tests register nothing)
+            await sync_if_changed(self.tree, self.store)
 
     async def _not_blocked(self, ctx: commands.Context[Any]) -> bool:
-        """Blocked members are ignored without a reply, so blocking does not invite arguments."""
-        if ctx.author.id in self.blocked_users:
-            raise UserBlocked()
+        """Blocked members (by the owner, or by the server) are ignored without a reply, so blocking
+        does not invite arguments."""
+        self._require_not_blocked(ctx.author, ctx.guild)
         return True
+
+    async def _listens_here(self, ctx: commands.Context[Any]) -> bool:
+        self._require_command_channel(ctx.author, ctx.guild, ctx.channel.id)
+        return True
+
+    def check_member_here(self, member: discord.abc.User, guild: discord.Guild, channel_id: int | None) -> None:
+        """The bot-wide rules a command passes before its own checks, for a button press."""
+        self._require_not_blocked(member, guild)
+        self._require_command_channel(member, guild, channel_id)
+
+    def _require_not_blocked(self, member: discord.abc.User, guild: discord.Guild | None) -> None:
+        if self.guild_settings.is_blocked(member.id, guild.id if guild else None):
+            raise UserBlocked()
+
+    def _require_command_channel(self, member: discord.abc.User, guild: discord.Guild | None, channel_id: int | None) -> None:
+        """A server may name the text channels the bot takes commands in; Manage Server works anywhere."""
+        if guild is None:
+            return
+        allowed = self.guild_settings.get(guild.id).text_channel_ids
+        if not allowed or channel_id in allowed:
+            return
+        if isinstance(member, discord.Member) and member.guild_permissions.manage_guild:
+            return
+        raise NotListening(allowed)
+
+    def limits_for(self, guild_id: int) -> Limits:
+        """The server's own limits, never above the bot-wide ones."""
+        return self.guild_settings.get(guild_id).limits
+
+    def dj_role(self, guild: discord.Guild | None) -> str | None:
+        """The name of the server's DJ role, or the bot-wide one."""
+        role_id = self.guild_settings.get(guild.id).dj_role_id if guild else None
+        role = guild.get_role(role_id) if guild is not None and role_id is not None else None
+        return role.name if role is not None else self.settings.dj_role
 
     def player_for(self, guild: discord.Guild | discord.Object) -> GuildPlayer:
         """The guild's player, made on first use with the configured limits and the bot's event bus."""
         player = self.players.get(guild.id)
         if player is None or player.closed:
+            current = self.guild_settings.get(guild.id)
             player = GuildPlayer(
                 guild.id,
                 extractor=self.extractor,
                 loop=asyncio.get_running_loop(),
-                queue=TrackQueue(
-                    max_length=self.settings.max_queue_length,
-                    mode=self.queue_memory.settings.get(guild.id).queue_mode,
-                ),
+                queue=TrackQueue(max_length=self.settings.max_queue_length, mode=current.queue_mode),
                 events=self.player_events,
-                volume=self.settings.default_volume,  # the configured default is not a change to report
+                volume=current.volume,  # a default is not a change to report
                 options=PlayerOptions(
                     ffmpeg=self.ffmpeg,
                     ffmpeg_stderr=self.ffmpeg_stderr,
@@ -176,8 +265,13 @@ class BrentBot(commands.Bot):
         return player
 
     @property
+    def running_voice_clocks(self) -> VoiceClocks | None:
+        """The clocks if the first play has started them (the health check must not start them)."""
+        return self._voice_clocks
+
+    @property
     def voice_clocks(self) -> VoiceClocks:
-        """The threads that send every guild's voice packets; started at the first play."""
+        """The threads that send every guild's voice packets; started at login (or at first use)."""
         if self._voice_clocks is None:
             self._voice_clocks = VoiceClocks()
         return self._voice_clocks
@@ -193,6 +287,7 @@ class BrentBot(commands.Bot):
         from bot.persistence import persistence_of
 
         self.text_channels.pop(guild.id, None)
+        self.recent_tracks.forget(guild.id)
         if (persistence := persistence_of(self)) is not None:
             persistence.forget(guild.id)
         await self.drop_player(guild.id)
@@ -209,6 +304,9 @@ class BrentBot(commands.Bot):
         from bot.persistence import persistence_of
 
         self._closing = True
+        health, self._health_server = self._health_server, None
+        if health is not None:  # from now on `--health` says "not running"
+            await health.close()
         # Final position snapshots and pending state writes go out while the players and store are open.
         if (persistence := persistence_of(self)) is not None:
             try:
@@ -246,6 +344,29 @@ class BrentBot(commands.Bot):
             await asyncio.to_thread(clocks.close)
 
 
+class ShardedBrentBot(BrentBot, commands.AutoShardedBot):
+    """BrentBot over the gateway shards ``SHARD_COUNT``/``SHARD_IDS`` name; other processes run the rest."""
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        if settings.shards is None:
+            raise ValueError("ShardedBrentBot needs settings.shards (SHARD_COUNT)")
+        kwargs.setdefault("shard_count", settings.shards.count)
+        kwargs.setdefault("shard_ids", list(settings.shards.ids))
+        super().__init__(settings, **kwargs)
+        self._set_up = False
+
+    async def _async_setup_hook(self) -> None:
+        await super()._async_setup_hook()
+        self._set_up = True
+
+    async def close(self) -> None:
+        """discord.py's sharded close needs the queue that logging in creates; a bot closed before it
+        ever logged in (a stop during start-up, tests) creates it here first."""
+        if not self._set_up:
+            await self._async_setup_hook()
+        await super().close()
+
+
 def create_bot(
     settings: Settings,
     *,
@@ -258,6 +379,7 @@ def create_bot(
 
     Extra keyword arguments go to ``commands.Bot`` (e.g. ``connector=``, which the caller must
     create inside its running loop). ``extractor`` defaults to one configured from ``settings``.
+    With ``settings.shards`` the bot is a :class:`ShardedBrentBot` (an ``AutoShardedBot``).
     """
     if extractor is None:
         extractor = Extractor(
@@ -270,8 +392,7 @@ def create_bot(
             mode=settings.extractor_mode,
             # One server at its lookup cap must leave a worker for the others.
             workers=max(default_workers(), settings.extractions_per_guild + 1),
-            library=LocalLibrary(sources.music_dir) if (sources := settings.sources).music_dir is not None else None,
-            cookies=sources.ytdlp_cookies,
-            upstream=sources.upstream,
+            library=(sources := settings.sources).library(), cookies=sources.ytdlp_cookies, upstream=sources.upstream,
         )
-    return BrentBot(settings, extractor=extractor, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr, **bot_kwargs)
+    bot_class = BrentBot if settings.shards is None else ShardedBrentBot
+    return bot_class(settings, extractor=extractor, ffmpeg=ffmpeg, ffmpeg_stderr=ffmpeg_stderr, **bot_kwargs)

@@ -20,6 +20,7 @@ from bot.text import safe_text
 
 if TYPE_CHECKING:
     from audio.player import LoopMode
+    from bot.checks import VoiceLike
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,53 @@ class Volume(commands.Converter[int]):
         return parse_volume(argument)
 
 
+def parse_index(text: str) -> int:
+    """A whole number as typed (``0``, ``#3``); the queue itself says which numbers it has."""
+    value = text.strip().removeprefix("#")
+    if not _INTEGER.fullmatch(value):
+        raise InvalidArgument(f"`{_shown(text.strip())}` is not a position. Give a number like `3`.")
+    return int(value)
+
+
+PLAY_ORDERS: dict[str, str] = {"shuffle": "shuffle", "shuffled": "shuffle", "random": "shuffle", "mix": "shuffle"}
+
+
+def parse_play_order(text: str) -> str:
+    """``shuffle`` (or random, mix): the only order besides the saved one; anything else is refused."""
+    order = PLAY_ORDERS.get(text.strip().lower())
+    if order is None:
+        raise InvalidArgument(
+            f"`{_shown(text.strip())}` is not an order. Give `shuffle`, or nothing to play in the saved order."
+        )
+    return order
+
+
+class QueuePosition(commands.Converter[int]):
+    """A number as typed; the queue answers one it does not have with its actual range."""
+
+    async def convert(self, ctx: commands.Context[Any], argument: str) -> int:
+        return parse_index(argument)
+
+
+class PlayOrder(commands.Converter[str]):
+    """``shuffle`` or a refusal that names the choices."""
+
+    async def convert(self, ctx: commands.Context[Any], argument: str) -> str:
+        return parse_play_order(argument)
+
+
+class VoiceChannelName(commands.Converter["VoiceLike"]):
+    """A voice or stage channel of this server by mention, id or name; no match is said as such."""
+
+    async def convert(self, ctx: commands.Context[Any], argument: str) -> VoiceLike:
+        for converter in (commands.VoiceChannelConverter(), commands.StageChannelConverter()):
+            try:
+                return await converter.convert(ctx, argument)
+            except commands.BadArgument:
+                continue
+        raise InvalidArgument(f"No voice channel here is named `{_shown(argument.strip())}`.")
+
+
 class LoopModeConverter(commands.Converter["LoopMode"]):
     """A loop mode name or alias -> ``audio.player.LoopMode``."""
 
@@ -161,4 +209,4 @@ class PositionOrMember(commands.Converter["int | discord.Member"]):
     async def convert(self, ctx: commands.Context[Any], argument: str) -> int | discord.Member:
         if re.fullmatch(r"<@!?\d+>", argument.strip()):
             return await commands.MemberConverter().convert(ctx, argument.strip())
-        return parse_position(argument)
+        return parse_index(argument)

@@ -21,8 +21,10 @@ class IdleTimer:
         *,
         is_idle: Callable[[int], bool],
         on_expire: Callable[[int], Awaitable[None]],
+        timeout_for: Callable[[int], float] | None = None,
     ) -> None:
         self.timeout = timeout
+        self._timeout_for = timeout_for  # a server's own timeout; ``timeout`` when None
         self._is_idle = is_idle
         self._on_expire = on_expire
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -49,11 +51,12 @@ class IdleTimer:
             self.disarm(guild_id)
 
     async def _countdown(self, guild_id: int) -> None:
-        await asyncio.sleep(self.timeout)
+        timeout = self.timeout if self._timeout_for is None else self._timeout_for(guild_id)
+        await asyncio.sleep(timeout)
         self._tasks.pop(guild_id, None)
         if not self._is_idle(guild_id):
             return
-        log.info("guild %s idle for %.0f s; leaving voice", guild_id, self.timeout)
+        log.info("guild %s idle for %.0f s; leaving voice", guild_id, timeout)
         try:
             await self._on_expire(guild_id)
         except Exception:

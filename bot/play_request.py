@@ -17,6 +17,7 @@ from audio.errors import BrentError
 from audio.extractor.music_links import link_matches
 from audio.extractor.music_pages import music_link
 from audio.extractor.query import unwrap_angle_brackets
+from audio.extractor.sites import site_name
 from audio.extractor.stand_in import link_title, refused_by_youtube, soundcloud_match
 from audio.player import GuildPlayer
 from audio.track import Provider, Track
@@ -70,15 +71,16 @@ async def _resolve(bot: BrentBot, guild: discord.Guild, member_id: int, query: s
     """The tracks ``query`` names, and a note when they are matches rather than what was linked: a
     Spotify, Apple Music or Deezer link's songs on the search site, a refused YouTube link's on SoundCloud."""
     extractor = bot.extractor
-    site = bot.queue_memory.settings.get(guild.id).search_site
+    provider = bot.guild_settings.get(guild.id).search_provider
     if (music := music_link(query)) is not None:
         tracks = await link_matches(
-            extractor, music, site=site, requester_id=member_id, limit=bot.settings.playlist_limit
+            extractor, music, search_provider=provider, requester_id=member_id, limit=bot.settings.playlist_limit
         )
         what = f"the {music.service} {music.kind}"
-        return tracks, f"{'A match' if len(tracks) == 1 else 'Matches'} on {site} for {what}, not the original."
+        found = "A match" if len(tracks) == 1 else "Matches"
+        return tracks, f"{found} on {site_name(provider)} for {what}, not the original."
     try:
-        return await extractor.resolve_all(query, requester_id=member_id, site=site), None
+        return await extractor.resolve_all(query, requester_id=member_id, search_provider=provider), None
     except BrentError as exc:
         link = unwrap_angle_brackets(query.strip())
         if not refused_by_youtube(exc) or extractor.policy.provider_of(link) is not Provider.YOUTUBE:

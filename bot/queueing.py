@@ -71,14 +71,15 @@ async def queue_for(
     await turn.wait()
     if text_channel_id is not None:
         bot.text_channels[guild.id] = text_channel_id
+    limits = bot.limits_for(guild.id)
     if requester_id is None:
-        admitted = admit_restored(tracks, queued=player.queue, limits=bot.limits, guild_id=guild.id)
+        admitted = admit_restored(tracks, queued=player.queue, limits=limits, guild_id=guild.id)
     else:
-        admitted = admit(tracks, queued=player.queue, requester_id=requester_id, limits=bot.limits)
+        admitted = admit(tracks, queued=player.queue, requester_id=requester_id, limits=limits)
     extractor = bot.extractor
     enqueued = await enqueue_then_measure(
         player, admitted, needs_measuring=extractor.needs_measuring, measure=extractor.measure,
-        limits=bot.limits, start_at=start_at, front=front,
+        limits=limits, start_at=start_at, front=front,
     )  # fmt: skip
     from bot.persistence import persistence_of  # not at the top: the restorer in there queues through here
 

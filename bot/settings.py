@@ -27,6 +27,7 @@ from dotenv import dotenv_values
 from audio.executors import DEFAULT_EXECUTOR_MODE, ExecutorMode
 from audio.extractor.config import DEFAULT_PLAYLIST_LIMIT, DEFAULT_TIMEOUT
 from audio.track import Provider
+from bot.sharding import Shards, parse_shards
 from bot.source_settings import SourceSettings, source_settings
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ class Settings:
     max_guild_playlist_tracks: int = 10_000
     ffmpeg_standby: int = 1  # ffmpeg processes kept started so a track's first second comes sooner; 0 = off
     sources: SourceSettings = field(default_factory=SourceSettings)  # MUSIC_DIR, YTDLP_COOKIES, YTDLP_PROXY
+    shards: Shards | None = None  # None: one process, every guild (SHARD_COUNT unset); see bot/sharding.py
     env_file: Path | None = None  # the file actually read, if any
 
 
@@ -199,16 +201,16 @@ def load_settings(
             token = None
 
     data_dir = Path(values.get("DATA_DIR", str(DEFAULTS.data_dir))).expanduser()
+    try:
+        shards = parse_shards(values.get("SHARD_COUNT", ""), values.get("SHARD_IDS", ""))
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     return Settings(
         token=token,
         command_prefix=_prefix(values),
         log_level=_log_level(values),
-        idle_timeout=_number(
-            values, "IDLE_TIMEOUT", DEFAULTS.idle_timeout, minimum=10.0, maximum=7 * 86400.0
-        ),
-        extract_timeout=_number(
-            values, "EXTRACT_TIMEOUT", DEFAULTS.extract_timeout, minimum=1.0, maximum=600.0
-        ),
+        idle_timeout=_number(values, "IDLE_TIMEOUT", DEFAULTS.idle_timeout, minimum=10.0, maximum=7 * 86400.0),
+        extract_timeout=_number(values, "EXTRACT_TIMEOUT", DEFAULTS.extract_timeout, minimum=1.0, maximum=600.0),
         playlist_limit=_integer(values, "PLAYLIST_LIMIT", DEFAULTS.playlist_limit, minimum=1, maximum=5000),
         max_queue_length=_integer(
             values, "MAX_QUEUE_LENGTH", DEFAULTS.max_queue_length, minimum=1, maximum=100_000
@@ -224,9 +226,7 @@ def load_settings(
         opus_library=values.get("OPUS_LIBRARY", "").strip() or None,
         ffmpeg_path=values.get("FFMPEG_PATH", "").strip() or None,
         default_volume=_integer(values, "DEFAULT_VOLUME", DEFAULTS.default_volume, minimum=0, maximum=200),
-        sources=source_settings(
-            values.get("MUSIC_DIR", ""), values.get("YTDLP_COOKIES", ""), values.get("YTDLP_PROXY", ""), SettingsError
-        ),
+        sources=source_settings(values, SettingsError),
         owner_ids=_owner_ids(values),
         play_cooldown=_rate(values, "PLAY_COOLDOWN", DEFAULTS.play_cooldown),
         search_cooldown=_rate(values, "SEARCH_COOLDOWN", DEFAULTS.search_cooldown),
@@ -250,6 +250,7 @@ def load_settings(
             maximum=1_000_000,
         ),
         ffmpeg_standby=_integer(values, "FFMPEG_STANDBY", DEFAULTS.ffmpeg_standby, minimum=0, maximum=4),
+        shards=shards,
         env_file=env_file if env_file is not None and env_file.is_file() else None,
     )
 

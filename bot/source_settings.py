@@ -7,10 +7,12 @@ is checked here and a bad one raises the settings' own error, naming the setting
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from audio.extractor.cookies import CookieFileError, check_private
+from audio.local_library import LocalLibrary
 from audio.upstream_proxy import UpstreamProxy
 
 log = logging.getLogger(__name__)
@@ -22,15 +24,18 @@ class SourceSettings:
     ytdlp_cookies: Path | None = field(default=None, repr=False)  # YouTube cookies (chmod 600), never logged
     ytdlp_proxy: str | None = field(default=None, repr=False)  # http://[user:password@]host:port; never logged
 
+    def library(self) -> LocalLibrary | None:
+        """The index of the music folder (a new one each call: one per extractor)."""
+        return LocalLibrary(self.music_dir) if self.music_dir is not None else None
+
     @property
     def upstream(self) -> UpstreamProxy | None:
         return UpstreamProxy.parse(self.ytdlp_proxy) if self.ytdlp_proxy else None
 
 
-def source_settings(
-    music_dir: str, cookies: str, proxy: str, error: type[Exception] = ValueError
-) -> SourceSettings:
-    """The three raw values, checked (empty means unset); a bad one raises ``error``."""
+def source_settings(values: Mapping[str, str], error: type[Exception] = ValueError) -> SourceSettings:
+    """The three values from the owner's configuration, checked (empty means unset); a bad one raises ``error``."""
+    music_dir, cookies, proxy = (values.get(name, "") for name in ("MUSIC_DIR", "YTDLP_COOKIES", "YTDLP_PROXY"))
     folder = Path(music_dir.strip()).expanduser() if music_dir.strip() else None
     if folder is not None and not folder.is_dir():
         raise error(f"MUSIC_DIR must be an existing folder (got {music_dir.strip()!r})")

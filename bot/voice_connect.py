@@ -10,6 +10,8 @@ import discord
 
 from audio.clocked_voice_client import ClockedVoiceClient
 from bot.checks import VoiceLike, VoiceRuleError, listeners
+from bot.text import safe_text
+from bot.voice_privacy import PrivacyWatches
 
 if TYPE_CHECKING:
     from audio.player import GuildPlayer
@@ -48,8 +50,14 @@ class VoiceConnector:
     def __init__(self, bot: BrentBot) -> None:
         self._bot = bot
         self._locks: dict[int, asyncio.Lock] = {}
+        self.privacy = PrivacyWatches()  # logs a voice connection that is not end-to-end encrypted
 
     async def connect(self, guild: discord.Guild, channel: VoiceLike) -> GuildPlayer:
+        allowed = self._bot.guild_settings.get(guild.id).voice_channel_id
+        if allowed is not None and channel.id != allowed:
+            named = guild.get_channel(allowed)
+            where = safe_text(named.name, 100) if named is not None else "the channel set with `settings voice`"
+            raise VoiceRuleError(f"I only join {where} in this server.")
         lock = self._locks.setdefault(guild.id, asyncio.Lock())
         async with lock:
             player = self._bot.player_for(guild)
@@ -97,8 +105,10 @@ class VoiceConnector:
         if not (perms.connect and perms.speak):
             raise VoiceRuleError(f"I need the Connect and Speak permissions in {channel.mention}.")
         try:
-            return await channel.connect(timeout=CONNECT_TIMEOUT, self_deaf=True, cls=ClockedVoiceClient)
+            client = await channel.connect(timeout=CONNECT_TIMEOUT, self_deaf=True, cls=ClockedVoiceClient)
         except TimeoutError as exc:
             raise VoiceRuleError("I couldn't connect to voice in time. Try again in a moment.") from exc
         except discord.ClientException as exc:
             raise VoiceRuleError("I'm already connecting to voice; try again in a moment.") from exc
+        self.privacy.start(client)
+        return client

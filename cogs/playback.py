@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Annotated
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from audio.buffer import ObservedBuffer
@@ -14,41 +15,53 @@ from audio.events import EndReason, PlayerEvent, PlayLimitReached, TrackEnded
 from audio.player import GuildPlayer, LoopMode
 from audio.track import Track
 from bot.admission import member_cooldown
-from bot.checks import listeners, require_listener
+from bot.autocomplete import play_suggestions
+from bot.controller import Controllers
+from bot.controller_view import ControllerView
 from bot.converters import DEFAULT_STEP, LoopModeConverter, Seconds, Timestamp, Volume
-from bot.permissions import SkipVote, is_dj, require_dj
 from bot.play_request import look_up_and_queue, queued_reply
-from bot.text import describe, format_duration, progress_bar, safe_text
+from bot.slash import hybrid_command
+from bot.text import describe, format_duration, safe_text
+from bot.track_embeds import NowPlaying, now_playing_embed
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
 
 log = logging.getLogger(__name__)
 
+LOOP_CHOICES = [app_commands.Choice(name=mode, value=mode) for mode in ("off", "track", "queue")]
+
 Ctx = commands.Context["BrentBot"]
 
 
-class PlaybackCog(commands.Cog, name="Playback"):
+class PlaybackCog(commands.Cog, name="Playback", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
-        self._votes: dict[int, SkipVote] = {}
-        self._announcer = NowPlayingAnnouncer(bot)
+        self._notices = TrackEndNotices(bot)
+        self.controllers = Controllers(bot)
+        self._buttons = ControllerView(bot)
 
     async def cog_load(self) -> None:
-        self.bot.player_events.subscribe(self._announcer)
+        self.bot.player_events.subscribe(self._notices)
+        self.bot.player_events.subscribe(self.controllers)
+        self.bot.add_view(self._buttons)  # persistent: answers controllers posted before a restart too
 
     async def cog_unload(self) -> None:
-        # A reloaded cog subscribes a new announcer; the old one must not post beside it.
-        self.bot.player_events.unsubscribe(self._announcer)
+        # A reloaded cog subscribes new ones; the old ones must not post beside them.
+        self.bot.player_events.unsubscribe(self._notices)
+        self.bot.player_events.unsubscribe(self.controllers)
+        self._buttons.stop()
+        await self.controllers.close()
 
     def _player(self, ctx: Ctx) -> GuildPlayer:
         assert ctx.guild is not None
-        require_listener(ctx.author, ctx.guild)
-        return self.bot.player_for(ctx.guild)
+        return self.bot.controls.player(ctx.guild, ctx.author)
 
-    @commands.command(name="play", aliases=["p"], usage="<url or words>")
+    @hybrid_command(name="play", aliases=["p"], usage="<url or words>")
     @commands.guild_only()
     @commands.dynamic_cooldown(member_cooldown("play_cooldown"), commands.BucketType.member)
+    @app_commands.describe(query="A link, or words to search for")
+    @app_commands.autocomplete(query=play_suggestions)
     async def play(self, ctx: Ctx, *, query: str) -> None:
         """Play a link (YouTube, SoundCloud, Bandcamp, an audio file) or the first search hit.
 
@@ -56,59 +69,42 @@ class PlaybackCog(commands.Cog, name="Playback"):
         Examples: `play https://youtu.be/dQw4w9WgXcQ` · `play daft punk around the world`
         """
         assert ctx.guild is not None
+        await ctx.defer()  # a slash command gets 3 s to answer; a lookup may take longer
         queued = await look_up_and_queue(
             self.bot, guild=ctx.guild, author=ctx.author, text_channel_id=ctx.channel.id, query=query
         )
         if (reply := queued_reply(queued)) is not None:
             await ctx.send(reply)
 
-    @commands.command(name="pause", aliases=["pa"])
+    @hybrid_command(name="pause", aliases=["pa"])
     @commands.guild_only()
     async def pause(self, ctx: Ctx) -> None:
         """Pause the current track. Example: `pause`"""
-        self._player(ctx).pause()
-        await ctx.send("Paused.")
+        assert ctx.guild is not None
+        await ctx.send(self.bot.controls.pause(ctx.guild, ctx.author).text)
 
-    @commands.command(name="resume", aliases=["re", "unpause"])
+    @hybrid_command(name="resume", aliases=["re", "unpause"])
     @commands.guild_only()
     async def resume(self, ctx: Ctx) -> None:
         """Resume a paused track. Example: `resume`"""
-        self._player(ctx).resume()
-        await ctx.send("Resumed.")
+        assert ctx.guild is not None
+        await ctx.send(self.bot.controls.resume(ctx.guild, ctx.author).text)
 
-    @commands.command(name="skip", aliases=["s", "next"])
+    @hybrid_command(name="skip", aliases=["s", "next"])
     @commands.guild_only()
     async def skip(self, ctx: Ctx) -> None:
         """Skip the current track; without the DJ role it is a vote of the listeners. Example: `skip`"""
         assert ctx.guild is not None
-        channel = require_listener(ctx.author, ctx.guild)
-        player = self.bot.player_for(ctx.guild)
-        current = player.current
-        if current is None:
-            raise PlayerError("Nothing is playing.")
-        member = ctx.author
-        if current.requester_id != member.id and not (
-            isinstance(member, discord.Member) and is_dj(member, self.bot.settings.dj_role)
-        ):
-            vote = self._votes.setdefault(ctx.guild.id, SkipVote())
-            tally = vote.cast(current, member.id, [m.id for m in listeners(channel)])
-            if not tally.passed:
-                await ctx.send(f"Vote to skip {describe(current)}: {tally.votes}/{tally.needed}.")
-                return
-        skipped = player.skip()
-        self._votes.pop(ctx.guild.id, None)
-        await ctx.send(f"Skipped {describe(skipped or current)}.")
+        await ctx.send(self.bot.controls.skip(ctx.guild, ctx.author).text)
 
-    @commands.command(name="stop", aliases=["st"])
+    @hybrid_command(name="stop", aliases=["st"])
     @commands.guild_only()
     async def stop(self, ctx: Ctx) -> None:
         """Stop playing and clear the queue (DJ). Example: `stop`"""
-        player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "stop the music")
-        await player.stop()
-        await ctx.send("Stopped and cleared the queue.")
+        assert ctx.guild is not None
+        await ctx.send((await self.bot.controls.stop(ctx.guild, ctx.author)).text)
 
-    @commands.command(name="nowplaying", aliases=["np", "now"])
+    @hybrid_command(name="nowplaying", aliases=["np", "now"])
     @commands.guild_only()
     async def nowplaying(self, ctx: Ctx) -> None:
         """Show the current track with a progress bar. Example: `np`"""
@@ -116,32 +112,29 @@ class PlaybackCog(commands.Cog, name="Playback"):
         player = self.bot.players.get(ctx.guild.id)
         if player is None or player.current is None:
             raise PlayerError("Nothing is playing.")
-        track, position = player.current, player.position or 0.0
-        bar = progress_bar(position, track.duration)
-        state = " (paused)" if player.is_paused else ""
-        await ctx.send(
-            f"Now playing {describe(track)}{state}\n`{bar}` "
-            f"{format_duration(position)} / {format_duration(track.duration)}"
-        )
+        await ctx.send(embed=now_playing_embed(NowPlaying.of(player)))
 
-    @commands.command(name="rewind", aliases=["rw", "back"], usage="[seconds=10]")
+    @hybrid_command(name="rewind", aliases=["rw", "back"], usage="[seconds=10]")
     @commands.guild_only()
+    @app_commands.describe(seconds="How far back, like 10 or 1:30 (10 s if left out)")
     async def rewind(self, ctx: Ctx, seconds: Annotated[float, Seconds] = DEFAULT_STEP) -> None:
         """Jump back (10 s by default). Examples: `rewind` · `rewind 30`"""
         player = self._player(ctx)
         await player.rewind(seconds)
         await ctx.send(f"Rewound to {format_duration(player.position or 0.0)}.")
 
-    @commands.command(name="forward", aliases=["ff", "fwd"], usage="[seconds=10]")
+    @hybrid_command(name="forward", aliases=["ff", "fwd"], usage="[seconds=10]")
     @commands.guild_only()
+    @app_commands.describe(seconds="How far ahead, like 10 or 1:30 (10 s if left out)")
     async def forward(self, ctx: Ctx, seconds: Annotated[float, Seconds] = DEFAULT_STEP) -> None:
         """Jump ahead (10 s by default). Examples: `forward` · `forward 45`"""
         player = self._player(ctx)
         await player.forward(seconds)
         await ctx.send(self._moved_reply(player))
 
-    @commands.command(name="seek", aliases=["sk", "goto"], usage="<[h:]mm:ss | seconds>")
+    @hybrid_command(name="seek", aliases=["sk", "goto"], usage="<[h:]mm:ss | seconds>")
     @commands.guild_only()
+    @app_commands.describe(to="A time in the track, like 90, 1:30 or 1:02:03")
     async def seek(self, ctx: Ctx, to: Annotated[float, Timestamp]) -> None:
         """Jump to a time in the track. Examples: `seek 1:30` · `seek 90` · `seek 1:02:03`"""
         player = self._player(ctx)
@@ -154,8 +147,9 @@ class PlaybackCog(commands.Cog, name="Playback"):
             return "That was past the end; nothing left to play."
         return f"Now at {format_duration(player.position or 0.0)} in {describe(player.current)}."
 
-    @commands.command(name="volume", aliases=["vol", "v"], usage="<0-200>")
+    @hybrid_command(name="volume", aliases=["vol", "v"], usage="<0-200>")
     @commands.guild_only()
+    @app_commands.describe(percent="0 to 200; leave out to see the volume")
     async def volume(self, ctx: Ctx, percent: Annotated[int | None, Volume] = None) -> None:
         """Show or set the volume, 0-200 %. Examples: `volume` · `volume 50`"""
         assert ctx.guild is not None
@@ -163,20 +157,16 @@ class PlaybackCog(commands.Cog, name="Playback"):
             player = self.bot.players.get(ctx.guild.id)
             await ctx.send(f"Volume is {player.volume if player else self.bot.settings.default_volume}%.")
             return
-        player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "change the volume")
-        player.set_volume(percent)
-        await ctx.send(f"Volume set to {player.volume}%.")
+        await ctx.send(self.bot.controls.set_volume(ctx.guild, ctx.author, percent).text)
 
-    @commands.command(name="loop", aliases=["lp", "repeat"], usage="<off|track|queue>")
+    @hybrid_command(name="loop", aliases=["lp", "repeat"], usage="<off|track|queue>")
     @commands.guild_only()
+    @app_commands.describe(mode="What repeats")
+    @app_commands.choices(mode=LOOP_CHOICES)
     async def loop(self, ctx: Ctx, mode: Annotated[LoopMode, LoopModeConverter]) -> None:
         """Repeat nothing, the current track, or the whole queue. Examples: `loop track` · `loop off`"""
-        player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "change the loop mode")
-        player.set_loop(mode)
-        await ctx.send(f"Loop: {player.loop_mode.value}.")
-
+        assert ctx.guild is not None
+        await ctx.send(self.bot.controls.set_loop(ctx.guild, ctx.author, mode).text)
 
 def time_limit_notice(track: Track, cause: Exception | None) -> str:
     """Why a track stopped on its own before any end of it: the cap it hit, and for what kind of track."""
@@ -188,7 +178,7 @@ def time_limit_notice(track: Track, cause: Exception | None) -> str:
     return f"Stopped **{title}** at {cap}: {kind} play for at most {cap} here."
 
 
-class NowPlayingAnnouncer:
+class TrackEndNotices:
     """Tells the channel the music was requested from which track failed and which hit a time cap."""
 
     def __init__(self, bot: BrentBot) -> None:

@@ -11,18 +11,20 @@ import io
 import logging
 import random
 import re
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from audio.errors import PlayerError
 from audio.track import Track
 from bot.admission import member_cooldown
+from bot.autocomplete import playlist_suggestions
 from bot.checks import member_voice_channel
-from bot.converters import Position
+from bot.converters import PlayOrder, Position
 from bot.queueing import queue_for
+from bot.slash import hybrid_group, subcommand
 from bot.store import (
     DatabaseUnavailable,
     Playlist,
@@ -43,8 +45,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Ctx = commands.Context["BrentBot"]
-IMPORT_SUFFIXES = (".json", ".m3u", ".m3u8")
+IMPORT_SUFFIXES = (".json", ".m3u", ".m3u8", ".txt")
 PAGE_SIZE = 10
+ORDER_CHOICES = [app_commands.Choice(name="shuffle", value="shuffle")]
 
 
 def _name(playlist: Playlist) -> str:
@@ -65,16 +68,7 @@ def _tracks_word(count: int) -> str:
     return f"{count} track" if count == 1 else f"{count} tracks"
 
 
-_Subcommand = Callable[[Callable[..., Coroutine[Any, Any, None]]], commands.Command[Any, ..., None]]
-
-
-def _subcommand(group: commands.Group[Any, ..., Any], **kwargs: Any) -> _Subcommand:
-    """``group.command(**kwargs)``, typed so mypy can follow it: through discord.py's overloads it
-    cannot infer the context type of a method and rejects every subcommand."""
-    return cast(_Subcommand, group.command(**kwargs))
-
-
-class PlaylistsCog(commands.Cog, name="Playlists"):
+class PlaylistsCog(commands.Cog, name="Playlists", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
 
@@ -94,7 +88,7 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         assert ctx.guild is not None
         return ctx.guild.id
 
-    @commands.group(name="playlist", aliases=["pl"], invoke_without_command=True, case_insensitive=True)
+    @hybrid_group(name="playlist", aliases=["pl"], invoke_without_command=True, case_insensitive=True)
     @commands.guild_only()
     async def playlist(self, ctx: Ctx) -> None:
         """Saved playlists of this server. Anyone may play one; its creator or Manage Server may change it.
@@ -104,13 +98,16 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         """
         await ctx.send_help(ctx.command)
 
-    @_subcommand(playlist, name="create", aliases=["new"], usage="<name>")
+    @subcommand(playlist, name="create", aliases=["new"], usage="<name>")
+    @app_commands.describe(name="The new playlist's name")
     async def create(self, ctx: Ctx, *, name: str) -> None:
         """Create an empty playlist. Example: `playlist create road trip`"""
         created = await self._store().create_playlist(self._guild_id(ctx), name, owner_id=ctx.author.id)
         await ctx.send(f"Created playlist {_name(created)}.")
 
-    @_subcommand(playlist, name="delete", aliases=["del"], usage="<name>")
+    @subcommand(playlist, name="delete", aliases=["del"], usage="<name>")
+    @app_commands.describe(name="The playlist to delete")
+    @app_commands.autocomplete(name=playlist_suggestions)
     async def delete(self, ctx: Ctx, *, name: str) -> None:
         """Delete a playlist (its creator or Manage Server). Example: `playlist delete road trip`"""
         gone = await self._store().delete_playlist(
@@ -118,7 +115,9 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         )
         await ctx.send(f"Deleted playlist {_name(gone)} ({_tracks_word(gone.track_count)}).")
 
-    @_subcommand(playlist, name="rename", aliases=["mv"], usage="<old> <new>")
+    @subcommand(playlist, name="rename", aliases=["mv"], usage="<old> <new>")
+    @app_commands.describe(old="The playlist to rename", new="Its new name")
+    @app_commands.autocomplete(old=playlist_suggestions)
     async def rename(self, ctx: Ctx, old: str, *, new: str) -> None:
         """Rename a playlist. Quote a name with spaces. Examples: `pl rename old new` · `pl rename "road trip" holiday`"""
         renamed = await self._store().rename_playlist(
@@ -126,14 +125,17 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         )
         await ctx.send(f"Renamed to {_name(renamed)}.")
 
-    @_subcommand(playlist, name="add", aliases=["a"], usage="<name> [url or words]")
+    @subcommand(playlist, name="add", aliases=["a"], usage="<name> [url or words]")
     @commands.dynamic_cooldown(member_cooldown("search_cooldown"), commands.BucketType.member)
+    @app_commands.describe(name="The playlist to add to", query="A link or words; leave out for the track playing now")
+    @app_commands.autocomplete(name=playlist_suggestions)
     async def add(self, ctx: Ctx, name: str, *, query: str | None = None) -> None:
         """Add a link or the first search hit; without one, the track playing now.
 
         Examples: `pl add mix https://youtu.be/dQw4w9WgXcQ` · `pl add mix daft punk` · `pl add mix`
         """
         guild_id = self._guild_id(ctx)
+        await ctx.defer()
         store = self._store()
         found = await store.get_playlist(guild_id, name)  # fail fast, before a slow lookup
         check_may_change(owner_id=found.owner_id, user_id=ctx.author.id, can_manage=self._can_manage(ctx))
@@ -144,7 +146,9 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
             tracks = [player.current]
         else:
             async with self.bot.extraction_slots.take(guild_id, ctx.author.id):
-                tracks = await self.bot.extractor.resolve_all(query, requester_id=None)
+                tracks = await self.bot.extractor.resolve_all(
+                    query, requester_id=None, search_provider=self.bot.guild_settings.get(guild_id).search_provider
+                )
                 # Saved with its length: nothing plays here, so waiting for ffprobe costs no latency.
                 tracks = [await self.bot.extractor.measure(track) for track in tracks]
         tracks = [track.requested_by(None) for track in tracks]
@@ -154,7 +158,9 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         what = f"**{safe_text(tracks[0].title, 150)}**" if len(tracks) == 1 else _tracks_word(len(tracks))
         await ctx.send(f"Added {what} to {_name(playlist)} (now {_tracks_word(playlist.track_count)}).")
 
-    @_subcommand(playlist, name="remove", aliases=["rm"], usage="<name> <n>")
+    @subcommand(playlist, name="remove", aliases=["rm"], usage="<name> <n>")
+    @app_commands.describe(name="The playlist", position="The entry's number (see playlist show)")
+    @app_commands.autocomplete(name=playlist_suggestions)
     async def remove(self, ctx: Ctx, name: str, position: Annotated[int, Position]) -> None:
         """Remove entry number n (see `playlist show`). Example: `playlist remove mix 3`"""
         removed = await self._store().remove_track(
@@ -163,7 +169,9 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         what = f"**{safe_text(removed.title, 150)}**" if removed is not None else f"entry {position}"
         await ctx.send(f"Removed {what}.")
 
-    @_subcommand(playlist, name="show", aliases=["s"], usage="<name> [page]")
+    @subcommand(playlist, name="show", aliases=["s"], usage="<name> [page]")
+    @app_commands.describe(name="The playlist", page="Page number, 10 tracks a page")
+    @app_commands.autocomplete(name=playlist_suggestions)
     async def show(self, ctx: Ctx, name: str, page: Annotated[int, Position] = 1) -> None:
         """Show a playlist's tracks, 10 a page. Examples: `playlist show mix` · `pl s mix 2`"""
         shown = await self._store().playlist_page(self._guild_id(ctx), name, page, size=PAGE_SIZE)
@@ -176,7 +184,7 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
             lines.append("It is empty. Add tracks with `playlist add`.")
         await ctx.send("\n".join(lines)[:2000])
 
-    @_subcommand(playlist, name="list", aliases=["ls"])
+    @subcommand(playlist, name="list", aliases=["ls"])
     async def list_(self, ctx: Ctx) -> None:
         """List this server's playlists. Example: `playlist list`"""
         playlists = await self._store().list_playlists(self._guild_id(ctx))
@@ -186,11 +194,15 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         lines = [f"{_name(p)}: {_tracks_word(p.track_count)}" for p in playlists]
         await ctx.send(f"{len(playlists)} playlists:\n" + "\n".join(lines)[:1900])
 
-    @_subcommand(playlist, name="play", aliases=["p"], usage="<name> [shuffle]")
+    @subcommand(playlist, name="play", aliases=["p"], usage="<name> [shuffle]")
     @commands.dynamic_cooldown(member_cooldown("play_cooldown"), commands.BucketType.member)
-    async def play(self, ctx: Ctx, name: str, mode: Literal["shuffle"] | None = None) -> None:
+    @app_commands.describe(name="The playlist to queue", mode="shuffle, or leave out for the saved order")
+    @app_commands.autocomplete(name=playlist_suggestions)
+    @app_commands.choices(mode=ORDER_CHOICES)
+    async def play(self, ctx: Ctx, name: str, mode: Annotated[str | None, PlayOrder] = None) -> None:
         """Add a playlist to the end of the queue, optionally shuffled. Examples: `pl play mix` · `pl p mix shuffle`"""
         assert ctx.guild is not None
+        await ctx.defer()
         channel = member_voice_channel(ctx.author)
         playlist, tracks = await self._store().playlist_tracks(ctx.guild.id, name)
         if not tracks:
@@ -213,7 +225,8 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
             reply += " The queue could not be saved right now; it plays from memory."
         await ctx.send(reply)
 
-    @_subcommand(playlist, name="save", aliases=["sv"], usage="<name>")
+    @subcommand(playlist, name="save", aliases=["sv"], usage="<name>")
+    @app_commands.describe(name="The new playlist's name")
     async def save(self, ctx: Ctx, *, name: str) -> None:
         """Save the queue (the track playing now first) as a new playlist. Example: `playlist save friday`"""
         guild_id = self._guild_id(ctx)
@@ -227,7 +240,9 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         saved = await self._store().save_playlist(guild_id, name, tracks, owner_id=ctx.author.id)
         await ctx.send(f"Saved {_tracks_word(saved.track_count)} as {_name(saved)}.")
 
-    @_subcommand(playlist, name="export", aliases=["ex"], usage="<name> [json|m3u]")
+    @subcommand(playlist, name="export", aliases=["ex"], usage="<name> [json|m3u]")
+    @app_commands.describe(name="The playlist to export", kind="The file format")
+    @app_commands.autocomplete(name=playlist_suggestions)
     async def export(self, ctx: Ctx, name: str, kind: Literal["json", "m3u"] = "json") -> None:
         """Send a playlist as a file another bot (or `playlist import`) can read.
 
@@ -238,15 +253,20 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         upload = discord.File(io.BytesIO(text.encode("utf-8")), filename=_file_name(playlist.name, kind))
         await ctx.send(f"{_name(playlist)}: {_tracks_word(len(tracks))}.", file=upload)
 
-    @_subcommand(playlist, name="import", aliases=["im"], usage="[name] (attach a .json, .m3u or .m3u8 file)")
-    async def import_(self, ctx: Ctx, *, name: str | None = None) -> None:
-        """Make a playlist from an attached JSON or M3U file; the name defaults to the one in the file.
+    @subcommand(playlist, name="import", aliases=["im"], usage="[name] (attach a .json, .m3u, .m3u8 or .txt file)")
+    @app_commands.describe(file="A .json, .m3u, .m3u8 or .txt playlist file", name="Name for the playlist (the file's own if left out)")
+    async def import_(self, ctx: Ctx, file: discord.Attachment | None = None, *, name: str | None = None) -> None:
+        """Make a playlist from an attached file; the name defaults to the one in the file.
+
+        Reads BRENT's JSON and M3U exports, Red's and Vocard's playlist exports, and a plain list of
+        links (.txt, one a line, as JMusicBot and MusicBot keep them).
 
         Examples: `playlist import` (with mix.json attached) · `pl im road trip` (with trip.m3u attached)
         """
         guild_id = self._guild_id(ctx)
         store = self._store()
-        attachment = self._import_attachment(ctx)
+        await ctx.defer()
+        attachment = self._import_attachment(ctx, file)
         try:
             data = await attachment.read()
         except (discord.HTTPException, OSError) as exc:
@@ -271,13 +291,13 @@ class PlaylistsCog(commands.Cog, name="Playlists"):
         await ctx.send(f"Imported {_tracks_word(saved.track_count)} as {_name(saved)}.")
 
     @staticmethod
-    def _import_attachment(ctx: Ctx) -> discord.Attachment:
-        attachments = ctx.message.attachments
+    def _import_attachment(ctx: Ctx, file: discord.Attachment | None) -> discord.Attachment:
+        attachments = [file] if ctx.interaction is not None and file is not None else ctx.message.attachments
         if len(attachments) != 1:
-            raise PlaylistImportError("Attach one .json, .m3u or .m3u8 file to the command.")
+            raise PlaylistImportError("Attach one .json, .m3u, .m3u8 or .txt file to the command.")
         attachment = attachments[0]
         if not attachment.filename.lower().endswith(IMPORT_SUFFIXES):
-            raise PlaylistImportError("Attach a .json, .m3u or .m3u8 file.")
+            raise PlaylistImportError("Attach a .json, .m3u, .m3u8 or .txt file.")
         if attachment.size > MAX_IMPORT_BYTES:
             raise PlaylistImportError(f"The file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB.")
         return attachment

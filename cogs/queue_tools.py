@@ -1,8 +1,8 @@
 """More ways to steer the queue: playnext, skipto, previous, replay, dedupe, undo, history, queuemode.
 
 Also records what each guild played (a player event subscriber; a track counts once it leaves the
-player, unless it failed) for `history`, `previous` and
-autoplay, and loads the guilds' queue settings before any player is made.
+player, unless it failed) for `history`, `previous`, autoplay and `play` suggestions. The queue mode
+is the server setting ``queuemode``; `queuemode` is its shortcut for DJs.
 """
 
 from __future__ import annotations
@@ -11,21 +11,26 @@ import math
 from typing import TYPE_CHECKING, Annotated
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from audio.errors import PlayerError, QueueError
 from audio.events import EndReason, PlayerEvent, TrackEnded
 from audio.player import GuildPlayer
-from audio.queue_order import QueueMode, ordered
+from audio.queue_order import QueueMode
 from audio.track import Track
 from bot.admission import member_cooldown
+from bot.autocomplete import play_suggestions
 from bot.checks import require_listener
-from bot.converters import Position
+from bot.converters import Position, QueuePosition
 from bot.permissions import require_dj
 from bot.play_request import look_up_and_queue, queued_reply
 from bot.queue_listing import member_name
 from bot.queueing import queue_for
-from bot.text import MESSAGE_LIMIT, code_span, describe
+from bot.setting_change import change_setting
+from bot.setting_specs import parse_setting
+from bot.slash import hybrid_command
+from bot.text import MESSAGE_LIMIT, describe
 from bot.undo import undone
 
 if TYPE_CHECKING:
@@ -33,13 +38,15 @@ if TYPE_CHECKING:
 
 Ctx = commands.Context["BrentBot"]
 HISTORY_PAGE = 10
-MODE_NAMES = {"fifo": QueueMode.FIFO, "fair": QueueMode.FAIR, "fairtime": QueueMode.FAIR_TIME}
+MODE_CHOICES = [
+    app_commands.Choice(name=f"{mode} ({mode.description})", value=mode.value) for mode in QueueMode
+]
 
 
 def _require_own_or_dj(bot: BrentBot, ctx: Ctx, tracks: list[Track], action: str) -> None:
     """Changing only your own tracks is fine; anyone else's needs the DJ role."""
     if any(track.requester_id != ctx.author.id for track in tracks):
-        require_dj(ctx.author, bot.settings.dj_role, action)
+        require_dj(ctx.author, bot.dj_role(ctx.guild), action)
 
 
 class QueueToolsCog(commands.Cog, name="Queue tools"):
@@ -47,7 +54,6 @@ class QueueToolsCog(commands.Cog, name="Queue tools"):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        await self.bot.queue_memory.settings.load()
         self.bot.player_events.subscribe(self._record)
 
     async def cog_unload(self) -> None:
@@ -67,15 +73,18 @@ class QueueToolsCog(commands.Cog, name="Queue tools"):
         require_listener(ctx.author, ctx.guild)
         return self.bot.player_for(ctx.guild)
 
-    @commands.command(name="playnext", aliases=["pn"], usage="<url or words>")
+    @hybrid_command(name="playnext", aliases=["pn"], usage="<url or words>")
     @commands.guild_only()
     @commands.dynamic_cooldown(member_cooldown("play_cooldown"), commands.BucketType.member)
+    @app_commands.describe(query="A link, or words to search for")
+    @app_commands.autocomplete(query=play_suggestions)
     async def playnext(self, ctx: Ctx, *, query: str) -> None:
         """Like `play`, but ahead of the queue (ahead of others' tracks needs the DJ role).
 
         Example: `playnext daft punk one more time`
         """
         assert ctx.guild is not None
+        await ctx.defer()  # a slash command gets 3 s to answer; a lookup may take longer
         player = self.bot.players.get(ctx.guild.id)
         if player is not None:
             _require_own_or_dj(self.bot, ctx, list(player.queue), "put tracks ahead of others'")
@@ -85,25 +94,27 @@ class QueueToolsCog(commands.Cog, name="Queue tools"):
         if (reply := queued_reply(queued)) is not None:
             await ctx.send(reply)
 
-    @commands.command(name="skipto", aliases=["jump", "sto"], usage="<n>")
+    @hybrid_command(name="skipto", aliases=["jump", "sto"], usage="<n>")
     @commands.guild_only()
-    async def skipto(self, ctx: Ctx, position: Annotated[int, Position]) -> None:
+    @app_commands.describe(position="The number of the entry to play now")
+    async def skipto(self, ctx: Ctx, position: Annotated[int, QueuePosition]) -> None:
         """Skip to entry n: the current track and those before n go (others' need the DJ role).
 
         Example: `skipto 4`
         """
+        assert ctx.guild is not None
         player = self._player(ctx)
         target = player.queue.get(position)
         passed = list(player.queue)[: position - 1]
         _require_own_or_dj(self.bot, ctx, passed + ([player.current] if player.current else []), "skip others' tracks")
         player.queue.drop_first(position - 1)
         if player.current is not None:
-            player.skip()
+            self.bot.controls.skip(ctx.guild, ctx.author)  # own or DJ, checked above: no vote
         else:
             player.start()
         await ctx.send(f"Skipped to {describe(target)}.")
 
-    @commands.command(name="previous", aliases=["prev", "last"])
+    @hybrid_command(name="previous", aliases=["prev", "last"])
     @commands.guild_only()
     async def previous(self, ctx: Ctx) -> None:
         """Play the track played before this one (again for `previous` twice). Example: `previous`"""
@@ -124,10 +135,10 @@ class QueueToolsCog(commands.Cog, name="Queue tools"):
         if queued.refusal is not None:
             raise queued.refusal
         if current is not None and player.current is current:
-            player.skip()
+            self.bot.controls.skip(ctx.guild, ctx.author)  # own or DJ, checked above: no vote
         await ctx.send(f"Back to {describe(track)}.")
 
-    @commands.command(name="replay", aliases=["rp", "restart"])
+    @hybrid_command(name="replay", aliases=["rp", "restart"])
     @commands.guild_only()
     async def replay(self, ctx: Ctx) -> None:
         """Start the current track again from the beginning. Example: `replay`"""
@@ -138,12 +149,12 @@ class QueueToolsCog(commands.Cog, name="Queue tools"):
         await player.seek(0.0)
         await ctx.send(f"Replaying {describe(current)}.")
 
-    @commands.command(name="dedupe", aliases=["dd", "dedup"])
+    @hybrid_command(name="dedupe", aliases=["dd", "dedup"])
     @commands.guild_only()
     async def dedupe(self, ctx: Ctx) -> None:
         """Remove repeated tracks from the queue, keeping each one's first place (DJ). Example: `dedupe`"""
         player = self._player(ctx)
-        require_dj(ctx.author, self.bot.settings.dj_role, "remove repeated tracks")
+        require_dj(ctx.author, self.bot.dj_role(ctx.guild), "remove repeated tracks")
         before = tuple(player.queue)
         seen: set[str] = set()
 
@@ -162,7 +173,7 @@ class QueueToolsCog(commands.Cog, name="Queue tools"):
         )
         await ctx.send(f"Removed {len(removed)} repeated tracks.")
 
-    @commands.command(name="undo", aliases=["un"])
+    @hybrid_command(name="undo", aliases=["un"])
     @commands.guild_only()
     async def undo(self, ctx: Ctx) -> None:
         """Revert the last clear, shuffle, remove, move or dedupe; tracks added since stay. Example: `undo`"""
@@ -171,7 +182,7 @@ class QueueToolsCog(commands.Cog, name="Queue tools"):
         step = await book.last(ctx.guild.id)
         player = self._player(ctx)
         if step.member_id != ctx.author.id:
-            require_dj(ctx.author, self.bot.settings.dj_role, "undo someone else's change")
+            require_dj(ctx.author, self.bot.dj_role(ctx.guild), "undo someone else's change")
         async with self.bot.arrival_order.turn(ctx.guild.id) as turn:
             await turn.wait()  # a play already on its way queues first; undo keeps it
             restored = undone(step, tuple(player.queue))
@@ -179,8 +190,9 @@ class QueueToolsCog(commands.Cog, name="Queue tools"):
         await book.drop(ctx.guild.id)
         await ctx.send(f"Undid the {step.kind}: {len(restored)} tracks in the queue.")
 
-    @commands.command(name="history", aliases=["played", "hist"], usage="[page]")
+    @hybrid_command(name="history", aliases=["played", "hist"], usage="[page]")
     @commands.guild_only()
+    @app_commands.describe(page="Page number, 10 plays a page")
     async def history(self, ctx: Ctx, page: Annotated[int, Position] = 1) -> None:
         """What this server played, newest first, 10 per page. Examples: `history` · `history 2`"""
         assert ctx.guild is not None
@@ -199,31 +211,24 @@ class QueueToolsCog(commands.Cog, name="Queue tools"):
             lines.append(f"`{number}.` {describe(entry.track)} for {who}, <t:{int(entry.played_at)}:R>")
         await ctx.send("\n".join(lines)[:MESSAGE_LIMIT])
 
-    @commands.command(name="queuemode", aliases=["qm", "qmode"], usage="[fifo|fair|fairtime]")
+    @hybrid_command(name="queuemode", aliases=["qm", "qmode"], usage="[fifo|fair|fairtime]")
     @commands.guild_only()
+    @app_commands.describe(mode="How the queue orders tracks; leave out to see the mode now")
+    @app_commands.choices(mode=MODE_CHOICES)
     async def queuemode(self, ctx: Ctx, mode: str | None = None) -> None:
         """Show or set how the queue orders tracks (DJ): `fifo` (arrival), `fair` (one track per
-        member in turn), `fairtime` (members take turns by listening time).
+        member in turn), `fairtime` (members take turns by listening time). The same as
+        `settings queuemode`.
 
         Examples: `queuemode` · `queuemode fair`
         """
         assert ctx.guild is not None
-        book = self.bot.queue_memory.settings
-        if mode is None:
-            current = book.get(ctx.guild.id).queue_mode
-            await ctx.send(f"Queue mode: {current.value} ({current.description}).")
-            return
-        chosen = MODE_NAMES.get(mode.strip().casefold())
-        if chosen is None:
-            raise QueueError(f"There is no queue mode {code_span(mode, 20)}. Pick fifo, fair or fairtime.")
-        require_dj(ctx.author, self.bot.settings.dj_role, "change the queue mode")
-        await book.change(ctx.guild.id, queue_mode=chosen)
-        player = self.bot.players.get(ctx.guild.id)
-        if player is not None and player.queue.mode is not chosen:
-            queue = player.queue
-            queue.mode = chosen
-            queue.reset(ordered(list(queue), chosen, queue.last_popped))  # the waiting tracks too
-        await ctx.send(f"Queue mode: {chosen.value} ({chosen.description}).")
+        if mode is not None:
+            spec, stored = parse_setting("queuemode", mode, ctx.guild, self.bot.settings)
+            require_dj(ctx.author, self.bot.dj_role(ctx.guild), "change the queue mode")
+            await change_setting(self.bot, ctx.guild, spec, stored)
+        current = self.bot.guild_settings.get(ctx.guild.id).queue_mode
+        await ctx.send(f"Queue mode: {current.value} ({current.description}).")
 
 
 async def setup(bot: BrentBot) -> None:

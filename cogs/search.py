@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from audio.track import Track
@@ -14,7 +15,9 @@ from bot.admission import member_cooldown
 from bot.checks import member_voice_channel
 from bot.queueing import queue_for
 from bot.search_pick import PICK_TIMEOUT, Pick, PickOutcome, PickWaiter, parse_reply
+from bot.slash import hybrid_command
 from bot.text import describe, format_duration, safe_text
+from bot.track_embeds import search_embed
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
@@ -53,32 +56,36 @@ class ResultMenu(discord.ui.View):
         await interaction.response.defer()
 
 
-class SearchCog(commands.Cog, name="Search"):
+class SearchCog(commands.Cog, name="Search", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
         self.pick_timeout = PICK_TIMEOUT
 
-    @commands.command(name="search", aliases=["find", "sr"], usage="<words>")
+    @hybrid_command(name="search", aliases=["find", "sr"], usage="<words>")
     @commands.guild_only()
     @commands.max_concurrency(1, commands.BucketType.member)
     @commands.dynamic_cooldown(member_cooldown("search_cooldown"), commands.BucketType.member)
+    @app_commands.describe(words="What to search for")
     async def search(self, ctx: Ctx, *, words: str) -> None:
         """Show the top 5 results; reply with a number (or use the menu) within 30 s, or `cancel`.
 
         Start with `sc` or `yt` to pick the site. Examples: `search lofi hip hop` · `search sc lofi`
         """
         assert ctx.guild is not None
+        await ctx.defer()
         extractor = self.bot.extractor
         async with self.bot.extraction_slots.take(ctx.guild.id, ctx.author.id):
-            site = self.bot.queue_memory.settings.get(ctx.guild.id).search_site
-            tracks = await extractor.search(words, RESULTS, requester_id=ctx.author.id, site=site)
+            tracks = await extractor.search(
+                words,
+                RESULTS,
+                requester_id=ctx.author.id,
+                search_provider=self.bot.guild_settings.get(ctx.guild.id).search_provider,
+            )
             # Words give site results with lengths; a direct-file link is measured before it is shown.
             tracks = list(await asyncio.gather(*(extractor.measure(t) for t in tracks)))
-        lines = [f"`{i}.` {describe(t)}" for i, t in enumerate(tracks, 1)]
-        lines.append(f"Reply with 1-{len(tracks)} or `cancel` within {self.pick_timeout:.0f} s.")
         waiter = PickWaiter()
         menu = ResultMenu(tracks, ctx.author.id, waiter, self.pick_timeout)
-        prompt = await ctx.send("\n".join(lines), view=menu)
+        prompt = await ctx.send(embed=search_embed(tracks, self.pick_timeout), view=menu)
 
         def typed(message: discord.Message) -> bool:
             if message.author.id != ctx.author.id or message.channel.id != ctx.channel.id:

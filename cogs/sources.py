@@ -1,22 +1,26 @@
-"""Where music comes from, per server: the default search site, lyrics, autoplay (a related track when the
-queue runs dry), and a SoundCloud match for a track YouTube refuses once it is due to play (a refused
-link is matched in `play` itself)."""
+"""Where music comes from, per server: lyrics, autoplay (a related track when the queue runs dry; the
+server setting ``autoplay``, `autoplay` is its shortcut for DJs), and a SoundCloud match for a track
+YouTube refuses once it is due to play (a refused link is matched in `play` itself). The search site
+is the server setting ``search``."""
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING
 
+from discord import app_commands
 from discord.ext import commands
 
-from audio.errors import ExtractionError, PlayerError
-from audio.extractor.sites import PREFIXES, SEARCH_KEYS
+from audio.errors import PlayerError
 from bot.admission import member_cooldown
 from bot.autoplay import Autoplay
 from bot.lyrics import excerpt, find_lyrics
 from bot.permissions import require_dj
 from bot.refused_tracks import RefusedTracks
-from bot.text import MESSAGE_LIMIT, code_span, describe, safe_text
+from bot.setting_change import change_setting
+from bot.setting_specs import parse_setting
+from bot.slash import hybrid_command
+from bot.text import MESSAGE_LIMIT, describe, safe_text
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
@@ -39,7 +43,7 @@ class SourcesCog(commands.Cog, name="Sources"):
         for subscriber in self._subscribers:
             self.bot.player_events.unsubscribe(subscriber)
 
-    @commands.command(name="lyrics", aliases=["ly"])
+    @hybrid_command(name="lyrics", aliases=["ly"])
     @commands.guild_only()
     @commands.dynamic_cooldown(member_cooldown("search_cooldown"), commands.BucketType.member)
     async def lyrics(self, ctx: Ctx) -> None:
@@ -49,6 +53,7 @@ class SourcesCog(commands.Cog, name="Sources"):
         if player is None or player.current is None:
             raise PlayerError("Nothing is playing.")
         track = player.current
+        await ctx.defer()  # LRCLIB may take longer than a slash command's 3 s
         found = await find_lyrics(self.bot.extractor, track)
         if found.instrumental and not found.synced and not found.plain:
             await ctx.send(f"{describe(track)} is instrumental, says LRCLIB.")
@@ -58,39 +63,20 @@ class SourcesCog(commands.Cog, name="Sources"):
         lines = excerpt(found, player.position, MESSAGE_LIMIT - len(head) - 20, lambda text: safe_text(text, 300))
         await ctx.send("\n".join([head, *lines])[:MESSAGE_LIMIT])
 
-    @commands.command(name="autoplay", aliases=["ap"], usage="[on|off]")
+    @hybrid_command(name="autoplay", aliases=["ap"], usage="[on|off]")
     @commands.guild_only()
+    @app_commands.describe(state="on or off; leave out to see it now")
+    @app_commands.choices(state=[app_commands.Choice(name=word, value=word) for word in ("on", "off")])
     async def autoplay(self, ctx: Ctx, state: str | None = None) -> None:
         """Show or set autoplay (DJ): when the queue runs dry, a related track the server has not played
-        lately is queued. Examples: `autoplay` · `autoplay on`"""
+        lately is queued. The same as `settings autoplay`. Examples: `autoplay` · `autoplay on`"""
         assert ctx.guild is not None
-        book = self.bot.queue_memory.settings
-        if state is None:
-            await ctx.send(f"Autoplay is {'on' if book.get(ctx.guild.id).autoplay else 'off'}.")
-            return
-        wanted = {"on": True, "off": False, "yes": True, "no": False}.get(state.strip().casefold())
-        if wanted is None:
-            raise ExtractionError(f"Autoplay is {code_span(state, 20)}? Say `autoplay on` or `autoplay off`.")
-        require_dj(ctx.author, self.bot.settings.dj_role, "change autoplay")
-        await book.change(ctx.guild.id, autoplay=wanted)
-        await ctx.send(f"Autoplay is now {'on' if wanted else 'off'}.")
-
-    @commands.command(name="searchsite", aliases=["ss", "site"], usage="[youtube|soundcloud]")
-    @commands.guild_only()
-    async def searchsite(self, ctx: Ctx, site: str | None = None) -> None:
-        """Show or set the site `play` and `search` look words up on (DJ); `sc:` or `yt:` before the
-        words picks one for a single search. Examples: `searchsite` · `searchsite soundcloud`"""
-        assert ctx.guild is not None
-        book = self.bot.queue_memory.settings
-        if site is None:
-            await ctx.send(f"Words are searched on {book.get(ctx.guild.id).search_site}.")
-            return
-        chosen = PREFIXES.get(site.strip().casefold())
-        if chosen is None or chosen not in SEARCH_KEYS:
-            raise ExtractionError(f"There is no search site {code_span(site, 20)}. Pick youtube or soundcloud.")
-        require_dj(ctx.author, self.bot.settings.dj_role, "change the search site")
-        await book.change(ctx.guild.id, search_site=chosen)
-        await ctx.send(f"Words are now searched on {chosen}.")
+        if state is not None:
+            spec, stored = parse_setting("autoplay", state, ctx.guild, self.bot.settings)
+            require_dj(ctx.author, self.bot.dj_role(ctx.guild), "change autoplay")
+            await change_setting(self.bot, ctx.guild, spec, stored)
+        now = " now" if state is not None else ""
+        await ctx.send(f"Autoplay is{now} {'on' if self.bot.guild_settings.get(ctx.guild.id).autoplay else 'off'}.")
 
 
 async def setup(bot: BrentBot) -> None:

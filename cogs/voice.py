@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from audio.events import PlayerEvent, TrackEnded, TrackStarted
 from bot.checks import VoiceLike, bot_voice_channel, listeners, member_voice_channel
+from bot.converters import VoiceChannelName
 from bot.idle import IdleTimer
+from bot.slash import hybrid_command
 from bot.voice_connect import voice_comes_back
 
 if TYPE_CHECKING:
@@ -19,10 +22,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class VoiceCog(commands.Cog, name="Voice"):
+class VoiceCog(commands.Cog, name="Voice", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
-        self.idle = IdleTimer(bot.settings.idle_timeout, is_idle=self._is_idle, on_expire=self._leave_idle)
+        self.idle = IdleTimer(
+            bot.settings.idle_timeout,
+            is_idle=self._is_idle,
+            on_expire=self._leave_idle,
+            timeout_for=lambda guild_id: bot.guild_settings.get(guild_id).idle_timeout,
+        )
 
     async def cog_load(self) -> None:
         self.bot.player_events.subscribe(self._player_activity)
@@ -31,9 +39,12 @@ class VoiceCog(commands.Cog, name="Voice"):
         self.bot.player_events.unsubscribe(self._player_activity)
         self.idle.close()
 
-    @commands.command(name="join", aliases=["j", "connect"], usage="[channel]")
+    @hybrid_command(name="join", aliases=["j", "connect"], usage="[channel]")
     @commands.guild_only()
-    async def join(self, ctx: commands.Context[BrentBot], *, channel: discord.VoiceChannel | None = None) -> None:
+    @app_commands.describe(channel="A voice channel to join instead of yours")
+    async def join(
+        self, ctx: commands.Context[BrentBot], *, channel: Annotated[VoiceLike | None, VoiceChannelName] = None
+    ) -> None:
         """Join your voice channel, or the one you name.
 
         Examples: `join` · `join Music`
@@ -47,7 +58,7 @@ class VoiceCog(commands.Cog, name="Voice"):
         note = f" Resuming the queue ({len(player.queue) + 1} tracks)." if resumed else ""
         await ctx.send(f"Joined {target.mention}.{note}")
 
-    @commands.command(name="leave", aliases=["dc", "disconnect"])
+    @hybrid_command(name="leave", aliases=["dc", "disconnect"])
     @commands.guild_only()
     async def leave(self, ctx: commands.Context[BrentBot]) -> None:
         """Leave the voice channel. The queue is kept for next time.
@@ -85,7 +96,7 @@ class VoiceCog(commands.Cog, name="Voice"):
 
     def _is_idle(self, guild_id: int) -> bool:
         guild = self.bot.get_guild(guild_id)
-        if guild is None:
+        if guild is None or self.bot.guild_settings.get(guild_id).stay_in_voice:
             return False
         channel = bot_voice_channel(guild)
         if channel is None:

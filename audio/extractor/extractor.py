@@ -110,19 +110,20 @@ class Extractor:
         self._fresh_streams = FreshStreams()
 
     async def resolve_all(
-        self, text: str, *, requester_id: int | None = None, site: str | None = None
+        self, text: str, *, requester_id: int | None = None, search_provider: str | None = None
     ) -> list[Track]:
-        """A playlist link's entries (at most ``playlist_limit``), or the one track; words are
-        searched on their prefix's site (``sc: words``), else on ``site`` (a server's default)."""
-        return await self._tracks(JobKind.RESOLVE_ALL, text, 1, self.playlist_limit, requester_id, site)
+        """A playlist link's entries (at most ``playlist_limit``), or the one track; words are searched
+        on their prefix's site (``sc: words``), else with ``search_provider`` (``ytsearch``, ``scsearch``:
+        a server's default), else the bot's."""
+        return await self._tracks(JobKind.RESOLVE_ALL, text, 1, self.playlist_limit, requester_id, search_provider)
 
     async def search(
-        self, text: str, n: int = 5, *, requester_id: int | None = None, site: str | None = None
+        self, text: str, n: int = 5, *, requester_id: int | None = None, search_provider: str | None = None
     ) -> list[Track]:
         """Up to ``n`` search hits; a link gives its track (or a playlist's first ``n``). The site
         may also be the first word (``sc words``)."""
         n = max(1, min(n, MAX_SEARCH_RESULTS, self.playlist_limit))
-        return await self._tracks(JobKind.SEARCH, text, n, n, requester_id, site)
+        return await self._tracks(JobKind.SEARCH, text, n, n, requester_id, search_provider)
 
     async def stream(self, track: Track) -> Stream:
         """A fresh media URL for ``track``, checked by the policy before FFmpeg may touch it.
@@ -220,22 +221,21 @@ class Extractor:
         entries = await asyncio.to_thread(self._require_library().search, words, n)
         return [track_of(entry, requester_id) for entry in entries]
 
-    def _search_key(self, text: str, site: str | None, *, bare: bool) -> tuple[str, str]:
+    def _search_key(self, text: str, search_provider: str | None, *, bare: bool) -> tuple[str, str]:
         """The words without their site prefix, and the yt-dlp search key they go to."""
         prefixed, words = split_prefix(text, bare=bare)
-        chosen = prefixed or site
-        if chosen is None or is_url(words):
-            return words, self.search_provider
-        return words, search_key(chosen, self.policy.allowed_providers)
+        if prefixed is None or is_url(words):
+            return words, search_provider or self.search_provider
+        return words, search_key(prefixed, self.policy.allowed_providers)
 
     async def _tracks(
-        self, kind: JobKind, text: str, n: int, limit: int, requester_id: int | None, site: str | None = None
+        self, kind: JobKind, text: str, n: int, limit: int, requester_id: int | None, search_provider: str | None
     ) -> list[Track]:
         """``n`` is how many hits to ask the search for, ``limit`` how many tracks to keep."""
         prefixed, local_words = split_prefix(text, bare=kind is JobKind.SEARCH)
         if prefixed == "local":
             return await self._from_library(local_words, n, requester_id)
-        words, key = self._search_key(text, site, bare=kind is JobKind.SEARCH)
+        words, key = self._search_key(text, search_provider, bare=kind is JobKind.SEARCH)
         query, is_link = lookup_query(words, search_provider=key, hits=n)
         job = ExtractJob(kind, query, is_link, self.policy, self._config, requester_id, limit)
         result = await self._submit(job, Priority.LOOKUP)

@@ -168,7 +168,11 @@ def stream_from_info(info: Mapping[str, Any]) -> Stream:
     manifest = protocol.startswith(_MANIFEST_PROTOCOLS)
     if manifest and _provider(info, url) in (Provider.DIRECT, Provider.OTHER):
         raise ExtractionError(MSG_NOT_AUDIO_FILE, detail=f"a {protocol} playlist from a direct link")
-    return Stream(url=url, http_headers=headers, expires_at=_expiry(url), is_live=is_live, manifest=manifest)
+    # yt-dlp's acodec; asr is 48000 for YouTube's Opus and unknown for a direct .opus file.
+    opus = _text(info.get("acodec")) == "opus" and info.get("asr") in (None, 48000)
+    return Stream(
+        url=url, http_headers=headers, expires_at=_expiry(url), is_live=is_live, manifest=manifest, opus=opus
+    )
 
 
 def playable_entries(info: Mapping[str, Any], limit: int) -> list[Mapping[str, Any]]:

@@ -22,6 +22,7 @@ from audio.extractor.music_pages import (
     spotify_song,
     spotify_song_links,
 )
+from audio.extractor.sites import site_name
 from audio.track import Track
 
 if TYPE_CHECKING:
@@ -47,21 +48,21 @@ async def songs_of(extractor: Extractor, link: MusicLink, limit: int) -> list[So
 
 
 async def link_matches(
-    extractor: Extractor, link: MusicLink, *, site: str | None, requester_id: int | None, limit: int
+    extractor: Extractor, link: MusicLink, *, search_provider: str | None, requester_id: int | None, limit: int
 ) -> list[Track]:
-    """The best hit on ``site`` for each song of ``link``, in the link's order."""
+    """The best hit with ``search_provider`` (a server's search site) for each song of ``link``, in the link's order."""
     songs = await songs_of(extractor, link, max(1, min(limit, MAX_LINK_SONGS)))
     turns = asyncio.Semaphore(SEARCHES_AT_ONCE)
 
     async def match(song: Song) -> Track | None:
         async with turns:
             try:
-                return (await extractor.resolve_all(song.words, requester_id=requester_id, site=site))[0]
+                return (await extractor.resolve_all(song.words, requester_id=requester_id, search_provider=search_provider))[0]
             except NothingFound:
                 log.info("no match for a song of a %s %s", link.service, link.kind)
                 return None
 
     found = [track for track in await asyncio.gather(*(match(song) for song in songs)) if track is not None]
     if not found:
-        raise NothingFound(MSG_NO_MATCH.format(service=link.service, site=site or "YouTube"), detail=str(link.kind))
+        raise NothingFound(MSG_NO_MATCH.format(service=link.service, site=site_name(search_provider)), detail=str(link.kind))
     return found

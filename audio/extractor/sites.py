@@ -50,6 +50,12 @@ def split_prefix(text: str, *, bare: bool = False) -> tuple[str | None, str]:
     return None, text
 
 
+def site_name(search_provider: str | None) -> str:
+    """The site a yt-dlp search key searches (``scsearch`` -> ``soundcloud``), as members name it."""
+    key = search_provider or SEARCH_KEYS[DEFAULT_SITE][0]
+    return next((site for site, (known, _) in SEARCH_KEYS.items() if known == key), key)
+
+
 def search_key(site: str | None, allowed: frozenset[Provider]) -> str:
     """yt-dlp's search key (``ytsearch``) for ``site``, refused when its provider is not allowed."""
     key, provider = SEARCH_KEYS.get(site or DEFAULT_SITE, SEARCH_KEYS[DEFAULT_SITE])

@@ -69,5 +69,5 @@ async def soundcloud_match(extractor: Extractor, title: str, artist: str | None,
     """The first SoundCloud hit for the song; NothingFound when SoundCloud is off or has none."""
     if Provider.SOUNDCLOUD not in extractor.policy.allowed_providers:
         raise NothingFound("YouTube refused it, and SoundCloud is turned off here.", detail="no stand-in site")
-    tracks = await extractor.resolve_all(search_words(title, artist), requester_id=requester_id, site="soundcloud")
+    tracks = await extractor.resolve_all(search_words(title, artist), requester_id=requester_id, search_provider="scsearch")
     return tracks[0]

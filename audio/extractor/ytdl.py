@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yt_dlp
 from yt_dlp.compat import urllib_req_to_req
@@ -22,6 +22,7 @@ from yt_dlp.networking.common import Request as YtdlRequest
 from audio.errors import ExtractionError, UrlRefused
 from audio.extractor.config import ExtractorConfig
 from audio.extractor.cookies import youtube_cookies
+from audio.extractor.info import stream_from_info, tracks_from_info
 from audio.extractor.messages import MSG_GENERIC, MSG_TOO_LARGE
 from audio.track import Provider
 
@@ -138,6 +139,13 @@ class GuardedYoutubeDL(yt_dlp.YoutubeDL):
         self._num_videos = 0
         self._download_retcode = 0
 
+    def _forceprint(self, key: str, info_dict: dict[str, Any] | None) -> dict[str, Any] | None:
+        """yt-dlp renders every table of an info dict (formats, thumbnails, subtitles) for ``--print``
+        twice per lookup even when nothing is to be printed: about a millisecond of each lookup."""
+        if self.params["forceprint"].get(key) or self.params["print_to_file"].get(key):
+            return cast(dict[str, Any] | None, super()._forceprint(key, info_dict))
+        return None if info_dict is None else dict(info_dict)
+
     def urlopen(self, req: Any) -> Any:
         proxy = self.params.get("proxy")
         if not self._in_job or not proxy:
@@ -210,8 +218,9 @@ WARM_REQUEST = "http://127.0.0.1:9/warm-up"  # the discard port; only the egress
 
 def warm_worker(config: ExtractorConfig) -> None:
     """Build what a worker's first lookup would otherwise pay for (about 150 ms): its YoutubeDL for
-    ``config``, every allowed extractor's URL pattern (compiled on first match) and the extractor
-    modules a link ends in (imported on first use)."""
+    ``config``, every allowed extractor's URL pattern (compiled on first match), the extractor
+    modules a link ends in (imported on first use), the HTTP session, and the regular expressions
+    of format sorting and selection and of the Track edge (compiled on first use)."""
     ydl = worker_ytdl(config)
     for extractor in ydl._ies.values():
         extractor.suitable(WARM_URL)
@@ -221,3 +230,19 @@ def warm_worker(config: ExtractorConfig) -> None:
     # (a loopback port is refused or closed: 502), with no name to resolve.
     with ydl.job(), contextlib.suppress(Exception):
         ydl.urlopen(WARM_REQUEST).close()
+    # What the generic extractor answers for a direct file, processed as a lookup's answer is
+    # (formats, not URLs, are all it holds: nothing is fetched).
+    with ydl.job():
+        info = ydl.process_ie_result(_warm_answer(), download=False)
+    tracks_from_info(info, limit=1)
+    stream_from_info(info)
+
+
+def _warm_answer() -> dict[str, Any]:
+    url = WARM_URL + "warm-up.mp3"
+    return {
+        "id": "warm-up", "title": "warm-up", "direct": True, "webpage_url": url, "original_url": url,
+        "formats": [{"format_id": "mpeg", "url": url, "ext": "mp3", "vcodec": "none"}],
+        "webpage_url_basename": "warm-up.mp3", "webpage_url_domain": "warm-up.invalid",
+        "extractor": "generic", "extractor_key": "Generic",
+    }

@@ -1,9 +1,10 @@
 """Bringing each guild's player back after a restart or a crash, from the saved GuildStates.
 
-Rules (docs/persistence.md): a guild the bot is no longer in is forgotten; otherwise loop mode,
-volume, announce channel and queue are rebuilt. The bot rejoins the saved voice channel only if a
-human is in it; then the current track resumes at its checkpoint (and is paused again if it was
-paused). If nobody is in that channel the saved state is kept as it is and the restore is deferred
+Rules (docs/persistence.md): only the guilds of this process's shards are touched (with
+``SHARD_COUNT`` the others belong to other processes, which restore them). Of those, a guild the
+bot is no longer in is forgotten; otherwise loop mode, volume, announce channel and queue are
+rebuilt. The bot rejoins the saved voice channel only if a human is in it; then the current track
+resumes at its checkpoint (and is paused again if it was paused). If nobody is in that channel the saved state is kept as it is and the restore is deferred
 until someone joins it. If the channel is gone or connecting fails, the queue waits in memory, as
 after ``leave``: the interrupted track goes back to the front and the next ``join`` or ``play``
 carries on from there.
@@ -106,7 +107,13 @@ class Restorer:
         except Exception:
             log.exception("Could not load saved player state; nothing restored")
             return []
-        log.info("Restoring the player state of %d guild(s)", len(states))
+        shards = self._bot.settings.shards
+        if shards is not None:
+            # Another process holds the other shards' guilds: their saved state is theirs to restore.
+            states = [state for state in states if shards.holds(state.guild_id)]
+            log.info("Restoring the player state of %d guild(s) on %s", len(states), shards)
+        else:
+            log.info("Restoring the player state of %d guild(s)", len(states))
         results = await asyncio.gather(*(self.restore(state) for state in states))
         for result in results:
             log.info("guild %s: restore %s (%s)", result.guild_id, result.outcome.value, result.reason)
@@ -150,6 +157,7 @@ class Restorer:
         player = self._bot.player_for(guild)
         player.set_volume(state.volume)
         player.set_loop(LoopMode(state.loop_mode))
+        await player.set_filters(state.filters)
         text_channel_id = state.text_channel_id
         if text_channel_id is not None and guild.get_channel(text_channel_id) is None:
             text_channel_id = None

@@ -55,6 +55,7 @@ def player_snapshot(
         position=max(0.0, float(position)),
         paused=player.is_paused if current is not None else False,
         queue=tuple(player.queue),
+        filters=player.filters,
     )
 
 
@@ -66,6 +67,7 @@ def only_position_changed(before: GuildState, after: GuildState) -> bool:
         and before.text_channel_id == after.text_channel_id
         and before.loop_mode == after.loop_mode
         and before.volume == after.volume
+        and before.filters == after.filters
         and before.current == after.current
         and before.queue == after.queue
     )

@@ -28,7 +28,6 @@ from bot.store.models import (
     Playlist,
     PlaylistEntry,
     PlaylistPage,
-    QueueSettings,
     StoreLimits,
     UndoStep,
 )
@@ -60,7 +59,6 @@ __all__ = [
     "PlaylistNameTaken",
     "PlaylistNotFound",
     "PlaylistPage",
-    "QueueSettings",
     "SchemaTooNew",
     "StateWriter",
     "Store",

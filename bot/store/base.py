@@ -17,7 +17,6 @@ from bot.store.models import (
     HistoryEntry,
     Playlist,
     PlaylistPage,
-    QueueSettings,
     StoreLimits,
     UndoStep,
 )
@@ -117,14 +116,35 @@ class Store(abc.ABC):
     async def forget_guild(self, guild_id: int) -> None:
         """Drop the guild's player state (not its playlists), e.g. after a deliberate stop/leave."""
 
+    # Settings ---------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def guild_settings(self, guild_id: int) -> dict[str, str]:
+        """One server's settings as stored (name -> text); absent names are at their defaults."""
+
+    @abc.abstractmethod
+    async def all_guild_settings(self) -> dict[int, dict[str, str]]:
+        """Every server's settings, read once at start-up."""
+
+    @abc.abstractmethod
+    async def set_guild_setting(self, guild_id: int, name: str, value: str | None) -> None:
+        """Store one setting; ``None`` puts it back to the default."""
+
+    @abc.abstractmethod
+    async def blocked_users(self) -> dict[int, set[int]]:
+        """Every block list by guild id; guild id 0 is the owner's, which applies everywhere."""
+
+    @abc.abstractmethod
+    async def set_blocked(self, guild_id: int, user_id: int, blocked: bool) -> None:
+        """Add a member to a block list or take them off it."""
+
+    @abc.abstractmethod
+    async def bot_value(self, name: str) -> str | None:
+        """A bot-wide value (e.g. the hash of the registered slash commands), or None."""
+
+    @abc.abstractmethod
+    async def set_bot_value(self, name: str, value: str) -> None: ...
+
     # The queue's memory (bot.store.queue_memory) ------------------------------------------------------
-    @abc.abstractmethod
-    async def load_queue_settings(self) -> list[QueueSettings]:
-        """Every guild's saved queue settings (mode, autoplay, search site)."""
-
-    @abc.abstractmethod
-    async def save_queue_settings(self, settings: QueueSettings) -> None: ...
-
     @abc.abstractmethod
     async def add_history(
         self, guild_id: int, track: Track, *, keep: int, played_at: float | None = None
@@ -147,4 +167,4 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def forget_queue_memory(self, guild_id: int) -> None:
-        """Drop the guild's queue settings, history and undo step (the bot left the guild)."""
+        """Drop the guild's play history and undo step (the bot left the guild)."""

@@ -1,6 +1,7 @@
 """The versioned schema: ordered steps per backend, applied at start-up, each exactly once.
 
-``schema_version`` holds one row with the version the database is at. Steps run inside one
+``schema_version`` holds one row with the version the database is at. Versions only grow; a
+number may be skipped (each step runs when the database is below it). Steps run inside one
 transaction with the version bump, so a crash mid-migration leaves the old version intact. A
 database at a higher version than this code knows is refused untouched (``SchemaTooNew``).
 """
@@ -118,14 +119,42 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         3,
-        "queue settings, play history and the undo step",
+        "audio filters in the player state",
+        sqlite=("ALTER TABLE guild_state ADD COLUMN filters TEXT NOT NULL DEFAULT ''",),
+        postgresql=("ALTER TABLE guild_state ADD COLUMN filters TEXT NOT NULL DEFAULT ''",),
+    ),
+    Migration(
+        4,
+        "server settings, blocked members, bot values",
         sqlite=(
-            """CREATE TABLE queue_settings (
-                guild_id INTEGER PRIMARY KEY,
-                queue_mode TEXT NOT NULL DEFAULT 'fifo',
-                autoplay INTEGER NOT NULL DEFAULT 0,
-                search_site TEXT NOT NULL DEFAULT 'youtube',
-                updated_at REAL NOT NULL)""",
+            """CREATE TABLE guild_settings (
+                guild_id INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (guild_id, name))""",
+            """CREATE TABLE blocked_users (
+                guild_id INTEGER NOT NULL,
+                user_id INTEGER NOT NULL,
+                PRIMARY KEY (guild_id, user_id))""",
+            "CREATE TABLE bot_values (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ),
+        postgresql=(
+            """CREATE TABLE guild_settings (
+                guild_id BIGINT NOT NULL,
+                name TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (guild_id, name))""",
+            """CREATE TABLE blocked_users (
+                guild_id BIGINT NOT NULL,
+                user_id BIGINT NOT NULL,
+                PRIMARY KEY (guild_id, user_id))""",
+            "CREATE TABLE bot_values (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ),
+    ),
+    Migration(
+        5,
+        "play history and the undo step",
+        sqlite=(
             f"""CREATE TABLE play_history (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 guild_id INTEGER NOT NULL,
@@ -145,12 +174,6 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (guild_id, side, slot))""",
         ),
         postgresql=(
-            """CREATE TABLE queue_settings (
-                guild_id BIGINT PRIMARY KEY,
-                queue_mode TEXT NOT NULL DEFAULT 'fifo',
-                autoplay BOOLEAN NOT NULL DEFAULT FALSE,
-                search_site TEXT NOT NULL DEFAULT 'youtube',
-                updated_at DOUBLE PRECISION NOT NULL)""",
             f"""CREATE TABLE play_history (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                 guild_id BIGINT NOT NULL,

@@ -9,8 +9,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from audio.filters import NO_FILTERS, Filters
 from audio.player import MAX_VOLUME
-from audio.queue_order import QueueMode
 from audio.track import Track
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ class GuildState:
     position: float = 0.0
     paused: bool = False
     queue: tuple[Track, ...] = field(default_factory=tuple)
+    filters: Filters = NO_FILTERS
 
     def __post_init__(self) -> None:
         if self.loop_mode not in LOOP_MODES:
@@ -94,16 +95,6 @@ class GuildState:
             raise ValueError(f"volume must be within {MIN_VOLUME}..{MAX_VOLUME}")
         if not self.position >= 0:  # also rejects NaN
             raise ValueError("position must be >= 0")
-
-
-@dataclass(frozen=True, slots=True)
-class QueueSettings:
-    """A guild's queue settings: how the queue orders tracks, autoplay, the site words are searched on."""
-
-    guild_id: int
-    queue_mode: QueueMode = QueueMode.FIFO
-    autoplay: bool = False
-    search_site: str = "youtube"
 
 
 @dataclass(frozen=True, slots=True)

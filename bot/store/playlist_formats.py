@@ -15,6 +15,7 @@ from typing import Any
 
 from audio.track import Provider, Track
 from bot.store.errors import PlaylistImportError
+from bot.store.peer_formats import is_red_export, is_vocard_export, red_entries, vocard_entries
 from bot.store.text_values import storable
 from bot.store.track_rows import BadTrackFields, clean_title, page_url_problem, track_from_fields
 
@@ -110,6 +111,9 @@ def parse_json_playlist(
     except (ValueError, RecursionError):  # e.g. nesting too deep, integers too long
         raise PlaylistImportError("The file is not a JSON playlist this bot can read.") from None
     name: str | None = None
+    if is_red_export(document):
+        name, peer = red_entries(document)
+        return _imported(name, [entry.as_fields() for entry in peer], max_tracks, requester_id, provider_of)
     if isinstance(document, dict):
         if document.get("format", JSON_FORMAT) != JSON_FORMAT:
             raise PlaylistImportError("The JSON file is not a playlist export.")
@@ -123,6 +127,13 @@ def parse_json_playlist(
         entries = document
     if not isinstance(entries, list):
         raise PlaylistImportError('The JSON file needs a list of tracks (a "tracks" list).')
+    return _imported(name, entries, max_tracks, requester_id, provider_of)
+
+
+def _imported(
+    name: str | None, entries: list[Any], max_tracks: int, requester_id: int | None, provider_of: ProviderOf | None
+) -> ImportedPlaylist:
+    """Entries shaped like BRENT's JSON tracks, checked one by one like database rows."""
     if not entries:
         raise PlaylistImportError("The file has no tracks.")
     _check_count(len(entries), max_tracks)
@@ -209,7 +220,12 @@ def parse_m3u_playlist(
 def parse_playlist(
     text: str, *, max_tracks: int, requester_id: int | None = None, provider_of: ProviderOf | None = None
 ) -> ImportedPlaylist:
-    """JSON when the text starts like JSON, M3U otherwise."""
+    """JSON (BRENT's, or Red's) when the text starts like JSON, Vocard's export by its first line, and
+    M3U otherwise, which also reads a plain list of links (one a line, ``#`` comments)."""
+    if is_vocard_export(text):
+        _check_size(text)
+        name, peer = vocard_entries(text)
+        return _imported(name, [entry.as_fields() for entry in peer], max_tracks, requester_id, provider_of)
     if text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
         return parse_json_playlist(
             text, max_tracks=max_tracks, requester_id=requester_id, provider_of=provider_of

@@ -1,4 +1,4 @@
-"""The store's part for the queue's memory: per-guild queue settings, the play history and the undo step.
+"""The store's part for the queue's memory: the play history and the undo step of each guild.
 
 A mixin of :class:`~bot.store.sql_store.SqlStore` (the same ``Driver`` and SQL for both backends).
 The history is bounded per guild: each insert deletes what falls out of the newest ``keep`` rows.
@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 import time
 
-from audio.queue_order import QueueMode
 from audio.track import Track
-from bot.store.driver import Driver, Row
-from bot.store.models import HistoryEntry, QueueSettings, UndoStep
+from bot.store.driver import Driver
+from bot.store.models import HistoryEntry, UndoStep
 from bot.store.track_rows import TRACK_COLUMNS, track_from_row, track_values
 
 log = logging.getLogger(__name__)
@@ -21,45 +20,12 @@ log = logging.getLogger(__name__)
 _COLS = ", ".join(TRACK_COLUMNS)
 _MARKS = ", ".join("?" * len(TRACK_COLUMNS))
 _SIDES = ("before", "after")
-SEARCH_SITES = ("youtube", "soundcloud")
-
-
-def _settings_from_row(row: Row) -> QueueSettings:
-    guild_id = int(row[0])
-    try:
-        mode = QueueMode(row[1])
-    except ValueError:
-        log.warning("Ignoring a damaged queue mode in the settings of guild %d", guild_id)
-        mode = QueueMode.FIFO
-    site = row[3] if row[3] in SEARCH_SITES else "youtube"
-    return QueueSettings(guild_id, mode, bool(row[2]), site)
 
 
 class QueueMemoryStore:
-    """Queue settings, history and undo over ``self._driver``; every statement names its guild."""
+    """History and undo over ``self._driver``; every statement names its guild."""
 
     _driver: Driver
-
-    async def load_queue_settings(self) -> list[QueueSettings]:
-        async with self._driver.transaction(write=False) as tx:
-            rows = await tx.fetch(
-                "SELECT guild_id, queue_mode, autoplay, search_site FROM queue_settings ORDER BY guild_id"
-            )
-        return [_settings_from_row(row) for row in rows]
-
-    async def save_queue_settings(self, settings: QueueSettings) -> None:
-        async with self._driver.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO queue_settings (guild_id, queue_mode, autoplay, search_site, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET "
-                "queue_mode = excluded.queue_mode, autoplay = excluded.autoplay, "
-                "search_site = excluded.search_site, updated_at = excluded.updated_at",
-                settings.guild_id,
-                settings.queue_mode.value,
-                settings.autoplay,
-                settings.search_site,
-                time.time(),
-            )
 
     async def add_history(
         self, guild_id: int, track: Track, *, keep: int, played_at: float | None = None
@@ -139,7 +105,7 @@ class QueueMemoryStore:
             await tx.execute("DELETE FROM undo_steps WHERE guild_id = ?", guild_id)
 
     async def forget_queue_memory(self, guild_id: int) -> None:
-        """The bot left the guild: its queue settings, history and undo step go."""
+        """The bot left the guild: its history and undo step go."""
         async with self._driver.transaction() as tx:
-            for table in ("undo_entries", "undo_steps", "play_history", "queue_settings"):
+            for table in ("undo_entries", "undo_steps", "play_history"):
                 await tx.execute(f"DELETE FROM {table} WHERE guild_id = ?", guild_id)  # noqa: S608

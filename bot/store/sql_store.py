@@ -32,6 +32,7 @@ from bot.store.models import (
 )
 from bot.store.playlist_rules import check_may_change, normalise_playlist_name, playlist_name_key
 from bot.store.queue_memory import QueueMemoryStore
+from bot.store.settings_sql import SettingsSql
 from bot.store.state_rows import state_from_rows
 from bot.store.track_rows import TRACK_COLUMNS, track_from_row, track_values
 
@@ -77,7 +78,7 @@ def _sort_key(name: str) -> tuple[str, str]:
     return "".join(ch for ch in folded if not unicodedata.combining(ch)), name
 
 
-class SqlStore(QueueMemoryStore, Store):
+class SqlStore(QueueMemoryStore, SettingsSql, Store):
     """``Store`` on top of a ``Driver``; backends only differ in how they connect."""
 
     def __init__(self, driver: Driver, *, limits: StoreLimits | None = None) -> None:
@@ -313,11 +314,11 @@ class SqlStore(QueueMemoryStore, Store):
         async with self._state_lock(state.guild_id), self._driver.transaction() as tx:
             await tx.execute(
                 "INSERT INTO guild_state (guild_id, voice_channel_id, text_channel_id, loop_mode, volume, "
-                "position, paused, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "position, paused, updated_at, filters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET voice_channel_id = excluded.voice_channel_id, "
                 "text_channel_id = excluded.text_channel_id, loop_mode = excluded.loop_mode, "
                 "volume = excluded.volume, position = excluded.position, paused = excluded.paused, "
-                "updated_at = excluded.updated_at",
+                "updated_at = excluded.updated_at, filters = excluded.filters",
                 state.guild_id,
                 state.voice_channel_id,
                 state.text_channel_id,
@@ -326,6 +327,7 @@ class SqlStore(QueueMemoryStore, Store):
                 float(state.position),
                 state.paused,
                 time.time(),
+                state.filters.to_text(),
             )
             await tx.execute("DELETE FROM queue_entries WHERE guild_id = ?", state.guild_id)
             if entries:
@@ -346,7 +348,7 @@ class SqlStore(QueueMemoryStore, Store):
     async def _load(self, tx: Transaction, guild_id: int | None) -> list[GuildState]:
         where, args = ("WHERE guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
         rows = await tx.fetch(
-            "SELECT guild_id, voice_channel_id, text_channel_id, loop_mode, volume, position, paused "
+            "SELECT guild_id, voice_channel_id, text_channel_id, loop_mode, volume, position, paused, filters "
             f"FROM guild_state {where} ORDER BY guild_id",
             *args,
         )

@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from audio.filters import NO_FILTERS, Filters
 from audio.track import Track
 from bot.store.driver import Row
 from bot.store.models import LOOP_MODES, MAX_VOLUME, MIN_VOLUME, GuildState
@@ -53,4 +54,5 @@ def state_from_rows(row: Row, entries: Sequence[Row]) -> GuildState:
         position=position if current is not None else 0.0,
         paused=bool(row[6]),
         queue=tuple(queue),
+        filters=Filters.from_text(row[7]) if isinstance(row[7], str) else NO_FILTERS,
     )

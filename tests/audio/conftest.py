@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from audio.egress_proxy import ClientKind, EgressProxy
-from audio.extractor import ExtractorConfig, allowed_extractors_for
+from audio.extractor import Extractor, ExtractorConfig, allowed_extractors_for
 from audio.track import Provider
 from audio.url_policy import UrlPolicy
+from tests.audio.ytdlp_answers import in_process
 from tests.media import MediaServer, generate_clock, generate_tone
 from tests.media import media_server as serve_media
 
@@ -51,3 +52,25 @@ def job_config(egress: EgressProxy, **overrides: Any) -> ExtractorConfig:
         "media_proxy": egress.url(ClientKind.MEDIA),
     }
     return ExtractorConfig(**{**fields, **overrides})
+
+
+@pytest.fixture
+def extractor_loopback() -> Iterator[Extractor]:
+    """An Extractor allowed to fetch from this machine (the self-hoster's ALLOW_PRIVATE_NETWORK=1)."""
+    extractor = Extractor(policy=UrlPolicy(allow_private_network=True), timeout=10.0, playlist_limit=3)
+    yield extractor
+    extractor.close()
+
+
+def _nothing_resolves(host: str) -> list[str]:
+    return []
+
+
+@pytest.fixture
+def extractor_default() -> Iterator[Extractor]:
+    """The default rules, with a resolver that knows no name: should any test slip through to
+    yt-dlp, its request guard refuses every host before a packet could leave this machine. Jobs run
+    in this process, where a test can stand in for yt-dlp's answers."""
+    extractor = in_process(UrlPolicy(resolver=_nothing_resolves), timeout=10.0)
+    yield extractor
+    extractor.close()

@@ -13,7 +13,17 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.audio.player_doubles import CLOCK_SECONDS, TONE_SECONDS, TONES, Catalog, TableResolver
+from audio.player import GuildPlayer
+from tests.audio.ffmpeg_processes import wait_no_ffmpeg
+from tests.audio.player_doubles import (
+    CLOCK_SECONDS,
+    TONE_SECONDS,
+    TONES,
+    Catalog,
+    RecordingListener,
+    TableResolver,
+    bus,
+)
 from tests.audio.voice_collector import VoiceCollector
 from tests.media import MediaServer, generate_clock, generate_tone, media_server
 
@@ -45,3 +55,22 @@ async def collector() -> AsyncIterator[VoiceCollector]:
     voice = VoiceCollector(asyncio.get_running_loop())
     yield voice
     await voice.close()
+
+
+@pytest.fixture
+def listener() -> RecordingListener:
+    return RecordingListener()
+
+
+@pytest_asyncio.fixture
+async def player(
+    catalog: Catalog,
+    collector: VoiceCollector,
+    listener: RecordingListener,
+) -> AsyncIterator[GuildPlayer]:
+    gp = GuildPlayer(1234, extractor=catalog.resolver, loop=asyncio.get_running_loop(), events=bus(listener))
+    gp.voice = collector
+    yield gp
+    await gp.close()
+    await collector.close()
+    assert await wait_no_ffmpeg() == [], "ffmpeg processes leaked"

@@ -61,3 +61,10 @@ def modules_loaded(names: list[str]) -> list[str]:
     import sys
 
     return [name for name in names if name in sys.modules]
+
+
+def loaded_in(directory: str, parties: int, names: list[str]) -> tuple[int, list[str]]:
+    """This worker's pid and which of ``names`` it had imported, once ``parties`` workers answer at once
+    (so each of them answers exactly one call)."""
+    loaded = modules_loaded(names)
+    return rendezvous(directory, parties), loaded

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import discord
@@ -19,15 +18,9 @@ from audio.track import Stream
 from tests.audio.pcm_analysis import read_all
 from tests.media import MediaServer, generate_tone, media_server
 
+pytest_plugins = ("tests.audio.timed_audio_fixtures",)
+
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64; it's a test) Firefox/140.0"
-
-
-@pytest.fixture
-def standby() -> Iterator[FfmpegStandby]:
-    made = FfmpegStandby("ffmpeg", size=1)
-    assert made.wait_ready(10)
-    yield made
-    made.close()
 
 
 def child_pids() -> set[int]:

@@ -4,7 +4,6 @@ and ffprobe measuring a direct file's length after it started playing instead of
 
 from __future__ import annotations
 
-import copy
 import http.cookiejar
 import json
 import threading
@@ -22,11 +21,9 @@ import audio.extractor.jobs as jobs_module
 import audio.extractor.ytdl as ytdl_module
 from audio.egress_proxy import EgressProxy
 from audio.errors import UrlRefused
-from audio.executors import ExecutorMode
 from audio.extractor import (
     MSG_UNREACHABLE,
     ExtractJob,
-    Extractor,
     ExtractorConfig,
     JobKind,
     JobResult,
@@ -38,29 +35,8 @@ from audio.track import Provider, Track
 from audio.url_policy import UrlPolicy
 from tests.audio.conftest import job_config
 from tests.audio.infodicts import load_info
+from tests.audio.ytdlp_answers import Answers, googlevideo_only, in_process
 from tests.media import MediaServer, media_duration
-
-
-def _in_process(policy: UrlPolicy, **options: Any) -> Extractor:
-    """An Extractor whose jobs run in this process, where a test can stand in for parts of them."""
-    return Extractor(policy=policy, mode=ExecutorMode.THREAD, **options)
-
-
-def _googlevideo_only(host: str) -> list[str]:
-    """Stub DNS: only the fixture's media host "exists" (it is never contacted)."""
-    return ["93.184.215.14"] if host.endswith(".googlevideo.com") else []
-
-
-class _Answers:
-    """Stands in for a site yt-dlp can't reach from here: real yt-dlp processes a saved answer."""
-
-    def __init__(self, info: dict[str, Any]) -> None:
-        self.info = info
-        self.asked: list[str] = []
-
-    def __call__(self, ydl: yt_dlp.YoutubeDL, url: str) -> dict[str, Any]:
-        self.asked.append(url)
-        return ydl.process_ie_result(copy.deepcopy(self.info), download=False)
 
 
 def _in_new_thread(work: Callable[[], list[JobResult]]) -> list[JobResult]:
@@ -188,7 +164,7 @@ async def test_first_stream_after_a_resolve_needs_no_second_lookup(
     media_server: MediaServer, submitted: list[JobKind]
 ) -> None:
     policy = _CountingPolicy(allow_private_network=True)
-    extractor = _in_process(policy, timeout=10.0)
+    extractor = in_process(policy, timeout=10.0)
     try:
         url = media_server.url("tone.mp3")
         [track] = await extractor.resolve_all(url)
@@ -208,7 +184,7 @@ async def test_a_handed_stream_older_than_the_window_is_fetched_anew(
     media_server: MediaServer, submitted: list[JobKind], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fresh_streams_module, "HANDED_STREAM_FRESHNESS", -1.0)  # every age is too old
-    extractor = _in_process(UrlPolicy(allow_private_network=True), timeout=10.0)
+    extractor = in_process(UrlPolicy(allow_private_network=True), timeout=10.0)
     try:
         [track] = await extractor.resolve_all(media_server.url("tone.mp3"))
         await extractor.stream(track)
@@ -225,9 +201,9 @@ async def test_a_handed_stream_close_to_its_urls_expiry_is_fetched_anew(
     info = json.loads(json.dumps(load_info("youtube_video")).replace("1795843917", expire))
     page = media_server.url("watch.mp3")  # loopback: had the stand-in failed, nothing leaves
     info["webpage_url"] = page  # so the second lookup asks the loopback link too
-    answers = _Answers(info)
+    answers = Answers(info)
     monkeypatch.setattr(jobs_module, "_extract", answers)
-    extractor = _in_process(UrlPolicy(allow_private_network=True, resolver=_googlevideo_only))
+    extractor = in_process(UrlPolicy(allow_private_network=True, resolver=googlevideo_only))
     try:
         [track] = await extractor.resolve_all(page)
         stream = await extractor.stream(track)
@@ -241,8 +217,8 @@ async def test_a_handed_stream_close_to_its_urls_expiry_is_fetched_anew(
 async def test_a_playlist_resolve_hands_back_no_stream(
     media_server: MediaServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jobs_module, "_extract", _Answers(load_info("youtube_playlist_flat")))
-    extractor = _in_process(UrlPolicy(allow_private_network=True), timeout=10.0, playlist_limit=1)
+    monkeypatch.setattr(jobs_module, "_extract", Answers(load_info("youtube_playlist_flat")))
+    extractor = in_process(UrlPolicy(allow_private_network=True), timeout=10.0, playlist_limit=1)
     try:
         [track] = await extractor.resolve_all(media_server.url("list.mp3"))
     finally:
@@ -275,7 +251,7 @@ def probe_log(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def test_resolve_runs_no_ffprobe_and_measure_probes_the_resolves_stream(
     media_server: MediaServer, media_dir: Path, probe_log: list[str], submitted: list[JobKind]
 ) -> None:
-    extractor = _in_process(UrlPolicy(allow_private_network=True), timeout=10.0)
+    extractor = in_process(UrlPolicy(allow_private_network=True), timeout=10.0)
     try:
         [track] = await extractor.resolve_all(media_server.url("tone.mp3"))
         assert probe_log == ["extract"] and track.duration is None
@@ -296,7 +272,7 @@ async def test_a_redirected_link_is_probed_where_it_ended_up_never_by_following(
     """ffprobe may not follow redirects (the policy never saw the target); it probes the checked
     final URL the resolve found."""
     media_server.redirects["/bounce.mp3"] = media_server.url("tone.mp3")
-    extractor = _in_process(UrlPolicy(allow_private_network=True), timeout=10.0)
+    extractor = in_process(UrlPolicy(allow_private_network=True), timeout=10.0)
     try:
         [track] = await extractor.resolve_all(media_server.url("bounce.mp3"))
         measured = await extractor.measure(track)
@@ -310,7 +286,7 @@ async def test_measure_without_a_fresh_stream_looks_the_file_up_again(
     media_server: MediaServer, media_dir: Path, probe_log: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fresh_streams_module, "HANDED_STREAM_FRESHNESS", -1.0)  # every age is too old
-    extractor = _in_process(UrlPolicy(allow_private_network=True), timeout=10.0)
+    extractor = in_process(UrlPolicy(allow_private_network=True), timeout=10.0)
     try:
         [track] = await extractor.resolve_all(media_server.url("tone.mp3"))
         measured = await extractor.measure(track)
@@ -321,7 +297,7 @@ async def test_measure_without_a_fresh_stream_looks_the_file_up_again(
 
 
 async def test_only_unmeasured_direct_files_are_measured(submitted: list[JobKind]) -> None:
-    extractor = _in_process(UrlPolicy(resolver=lambda host: []), timeout=10.0)
+    extractor = in_process(UrlPolicy(resolver=lambda host: []), timeout=10.0)
     try:
         for track in (
             Track("v", "https://www.youtube.com/watch?v=dQw4w9WgXcQ", None, None, None, Provider.YOUTUBE),

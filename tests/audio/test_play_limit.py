@@ -20,7 +20,7 @@ from audio.options import PlayerOptions
 from audio.player import EndReason, GuildPlayer, LoopMode, PlayLimitReached
 from audio.track import Stream, Track
 from tests.audio.ffmpeg_processes import wait_no_ffmpeg
-from tests.audio.pcm_analysis import dominant_frequency
+from tests.audio.heard_audio import pitch_of_source
 from tests.audio.player_doubles import Catalog, RecordingListener, bus, make_track
 from tests.audio.voice_collector import VoiceCollector
 from tests.media import clock_frequency
@@ -30,11 +30,6 @@ pytest_plugins = ("tests.audio.player_fixtures",)
 pytestmark = pytest.mark.timeout(60)
 
 MakePlayer = Callable[..., GuildPlayer]
-
-
-@pytest.fixture
-def listener() -> RecordingListener:
-    return RecordingListener()
 
 
 @pytest_asyncio.fixture
@@ -70,12 +65,6 @@ def unmeasured_clock(catalog: Catalog) -> Track:
     return catalog.resolver.add(
         make_track("unmeasured-clock", None), Stream(catalog.server.url("clock.mp3"), {})
     )
-
-
-def pitch_of_source(collector: VoiceCollector, index: int) -> float:
-    frames = collector.frames_of_source(index)
-    assert frames, f"source #{index} produced no audio"
-    return dominant_frequency(b"".join(f.pcm for f in frames[2:-2] or frames))
 
 
 async def test_a_live_stream_stops_at_the_live_cap_and_the_queue_goes_on(

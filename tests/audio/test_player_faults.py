@@ -24,9 +24,9 @@ from audio.player import EndReason, GuildPlayer, StreamResolver
 from audio.timed_audio import FRAME_SECONDS
 from audio.track import Stream, Track
 from tests.audio.ffmpeg_processes import wait_no_ffmpeg
+from tests.audio.heard_audio import current_source
 from tests.audio.pcm_analysis import dominant_frequency
 from tests.audio.player_doubles import CLOCK_SECONDS, Catalog, RecordingListener, bus, make_track
-from tests.audio.test_player import current_source
 from tests.audio.voice_collector import VoiceCollector
 from tests.media import CLOCK_BASE_HZ, CLOCK_STEP_HZ, MediaServer, media_server
 
@@ -53,11 +53,6 @@ class SequenceResolver:
 
     def count(self, track: Track) -> int:
         return sum(1 for t in self.calls if t is track)
-
-
-@pytest.fixture
-def listener() -> RecordingListener:
-    return RecordingListener()
 
 
 @pytest.fixture(scope="module")

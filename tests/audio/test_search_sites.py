@@ -92,8 +92,8 @@ async def test_search_takes_a_bare_site_word_and_the_server_default(
     monkeypatch.setattr(jobs_module, "_extract", answers)
     hits = await extractor.search("sc lofi", 3)
     assert [t.title for t in hits] == ["Midnight Drive (Extended Mix)", "rainy window", "late night study [lofi]"]
-    await extractor.search("lofi", 3, site="soundcloud")  # the server's default site
-    await extractor.resolve_all("yt: lofi", site="soundcloud")  # a prefix beats the default
+    await extractor.search("lofi", 3, search_provider="scsearch")  # the server's default site
+    await extractor.resolve_all("yt: lofi", search_provider="scsearch")  # a prefix beats the default
     assert answers.asked == ["scsearch3:lofi", "scsearch3:lofi", "ytsearch1:lofi"]
 
 

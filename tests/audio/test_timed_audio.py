@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -13,29 +11,15 @@ import pytest
 
 from audio.errors import PlayerError
 from audio.ffmpeg_args import ffmpeg_input_args, header_block
-from audio.ffmpeg_standby import FfmpegStandby
 from audio.timed_audio import FRAME_BYTES, SILENCE_FRAME, TimedAudio
 from audio.track import Stream
 from tests.audio.blocking import eventually, returns_within
+from tests.audio.heard_audio import read_frames
 from tests.audio.pcm_analysis import dominant_frequency
 from tests.audio.player_doubles import CLOCK_SECONDS
 from tests.media import MediaServer, clock_frequency
 
-pytest_plugins = ("tests.audio.player_fixtures",)
-
-
-def read_frames(source: TimedAudio, count: int) -> bytes:
-    chunks = []
-    for _ in range(count):
-        frame = source.read()
-        assert len(frame) == FRAME_BYTES, "stream ended early"
-        chunks.append(frame)
-    return b"".join(chunks)
-
-
-@pytest.fixture
-def clock_stream(player_server: MediaServer) -> Stream:
-    return Stream(player_server.url("clock.mp3"), {})
+pytest_plugins = ("tests.audio.timed_audio_fixtures",)
 
 
 def test_position_counts_frames_from_the_start_offset(clock_stream: Stream) -> None:
@@ -197,110 +181,6 @@ def test_a_404_ends_at_once_with_ffmpegs_error_and_logs_to_stderr_file(
     assert b"404" in log_path.read_bytes()
 
 
-@pytest.fixture
-def standby() -> Iterator[FfmpegStandby]:
-    made = FfmpegStandby("ffmpeg", size=1)
-    assert made.wait_ready(10)
-    yield made
-    made.close()
-
-
-def test_a_start_from_zero_takes_the_standby_process(clock_stream: Stream, standby: FfmpegStandby) -> None:
-    (waiting,) = standby.pids
-    source = TimedAudio(clock_stream, standby=standby)
-    try:
-        assert source.from_standby and source.pid == waiting
-        pcm = read_frames(source, 25)
-        assert dominant_frequency(pcm) == pytest.approx(clock_frequency(0), abs=5)
-        assert source.position == pytest.approx(0.5)
-    finally:
-        source.cleanup()
-    assert waiting not in {p.pid for p in psutil.Process().children(recursive=True)}
-
-
-def test_a_standby_source_reads_to_the_end_like_a_fresh_one(
-    clock_stream: Stream, standby: FfmpegStandby
-) -> None:
-    source = TimedAudio(clock_stream, standby=standby)
-    try:
-        assert source.from_standby
-        while source.read():
-            pass
-        assert source.position == pytest.approx(CLOCK_SECONDS, abs=0.05)
-        assert source.error is None
-        assert source.read() == b""
-    finally:
-        source.cleanup()
-
-
-def test_seeks_never_use_the_standby(clock_stream: Stream, standby: FfmpegStandby) -> None:
-    waiting = standby.pids
-    resumed = TimedAudio(clock_stream, start=3.0, standby=standby)
-    try:
-        assert not resumed.from_standby and resumed.pid not in waiting
-        assert standby.pids == waiting
-    finally:
-        resumed.cleanup()
-    first = TimedAudio(clock_stream, standby=standby)
-    try:
-        assert first.from_standby
-        assert standby.wait_ready(10)
-        refilled = standby.pids
-        sought = first.at(0.0)
-    finally:
-        first.cleanup()
-    try:
-        assert not sought.from_standby and sought.pid not in refilled
-        assert standby.pids == refilled
-    finally:
-        sought.cleanup()
-
-
-def test_another_log_sink_or_executable_spawns_fresh(
-    clock_stream: Stream, standby: FfmpegStandby, tmp_path: Path
-) -> None:
-    waiting = standby.pids
-    with open(tmp_path / "other.log", "wb") as other:
-        source = TimedAudio(clock_stream, stderr=other, standby=standby)
-        try:
-            assert not source.from_standby
-        finally:
-            source.cleanup()
-    assert shutil.which("ffmpeg") is not None
-    source = TimedAudio(clock_stream, executable=shutil.which("ffmpeg") or "", standby=standby)
-    try:
-        assert not source.from_standby
-    finally:
-        source.cleanup()
-    assert standby.pids == waiting
-
-
-def test_aborting_a_standby_source_ends_it_with_an_error(
-    clock_stream: Stream, standby: FfmpegStandby
-) -> None:
-    source = TimedAudio(clock_stream, standby=standby)
-    try:
-        assert source.from_standby
-        read_frames(source, 3)
-        source.abort()
-        while source.read():
-            pass
-        assert isinstance(source.error, discord.FFmpegProcessError)
-    finally:
-        source.cleanup()
-
-
-def test_a_retired_standby_source_yields_silence(clock_stream: Stream, standby: FfmpegStandby) -> None:
-    source = TimedAudio(clock_stream, standby=standby)
-    assert source.from_standby
-    read_frames(source, 2)
-    pid = source.pid
-    source.retire()
-    assert source.read() == SILENCE_FRAME
-    assert source.frames_read == 2
-    assert pid not in {p.pid for p in psutil.Process().children(recursive=True)}
-
-
 def test_frame_ready_says_no_without_blocking_while_the_stream_has_nothing(media_server: MediaServer) -> None:
     source = TimedAudio(Stream(media_server.url("hang.mp3"), {}), rw_timeout=30.0)
     try:
@@ -336,84 +216,3 @@ def test_asking_frame_ready_between_reads_changes_no_byte(media_server: MediaSer
 def frame_soon(source: TimedAudio) -> bool:
     """Ask ``frame_ready`` the way the voice clock does, once per frame period, until it says yes."""
     return eventually(source.frame_ready, interval=0.02)
-
-
-# --- play limit ------------------------------------------------------------------------------------
-
-
-def test_a_play_limit_ends_the_stream_after_exactly_that_many_frames(clock_stream: Stream) -> None:
-    source = TimedAudio(clock_stream, play_limit=0.5)
-    try:
-        pcm = read_frames(source, 25)  # 25 x 20 ms
-        assert not source.limit_reached
-        assert source.read() == b""
-        assert source.limit_reached and source.at_end and source.frame_ready()
-        assert source.frames_read == 25 and source.position == pytest.approx(0.5)
-        assert source.read() == b""  # stays ended
-        assert source.error is None  # the limit is not a failure
-        assert dominant_frequency(pcm) == pytest.approx(clock_frequency(0), abs=5)
-    finally:
-        source.cleanup()
-
-
-def test_without_a_limit_the_same_stream_plays_on(clock_stream: Stream) -> None:
-    source = TimedAudio(clock_stream)
-    try:
-        read_frames(source, 26)  # past where a 0.5 s limit would have ended it
-        assert source.play_limit is None and not source.limit_reached and not source.at_end
-    finally:
-        source.cleanup()
-
-
-def test_a_seek_keeps_the_limit_as_a_position_in_the_track(clock_stream: Stream) -> None:
-    first = TimedAudio(clock_stream, play_limit=0.5)
-    try:
-        read_frames(first, 5)
-        sought = first.at(0.3)
-    finally:
-        first.cleanup()
-    try:
-        assert sought.play_limit == 0.5
-        read_frames(sought, 10)  # 0.3 s -> 0.5 s
-        assert sought.read() == b"" and sought.limit_reached
-        assert sought.position == pytest.approx(0.5)
-    finally:
-        sought.cleanup()
-
-
-def test_a_start_at_or_past_the_limit_ends_at_once(clock_stream: Stream) -> None:
-    source = TimedAudio(clock_stream, start=2.0, play_limit=1.0)
-    try:
-        assert source.read() == b""
-        assert source.limit_reached and source.frames_read == 0
-    finally:
-        source.cleanup()
-
-
-def test_lifting_the_limit_lets_the_stream_play_on(clock_stream: Stream) -> None:
-    source = TimedAudio(clock_stream, play_limit=0.2)
-    try:
-        read_frames(source, 5)
-        source.play_limit = None  # the player learnt the track's length
-        read_frames(source, 20)
-        assert not source.limit_reached
-        source.play_limit = 0.3  # already past: the next read ends it
-        assert source.read() == b"" and source.limit_reached
-    finally:
-        source.cleanup()
-
-
-def test_a_standby_source_stops_at_its_limit_too(clock_stream: Stream, standby: FfmpegStandby) -> None:
-    source = TimedAudio(clock_stream, standby=standby, play_limit=0.5)
-    try:
-        assert source.from_standby
-        read_frames(source, 25)
-        assert source.read() == b"" and source.limit_reached
-    finally:
-        source.cleanup()
-
-
-@pytest.mark.parametrize("limit", [-1.0, float("nan"), float("inf")])
-def test_a_bad_play_limit_is_refused(clock_stream: Stream, limit: float) -> None:
-    with pytest.raises(ValueError, match="play limit"):
-        TimedAudio(clock_stream, play_limit=limit)

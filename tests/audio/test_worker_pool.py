@@ -112,6 +112,26 @@ def test_warm_runs_in_every_worker_and_in_a_replacement(
     assert marked(tmp_path, "warm") == first_pids | {new_pid}
 
 
+def test_start_workers_warms_every_worker_at_the_same_time(make_pool: MakePool, tmp_path: Path) -> None:
+    """The warm-ups overlap: each waits until all workers are in theirs, which one after the other
+    would never see (the first would outlive the deadline and be retired)."""
+    pool = make_pool(3, job_timeout=WAIT)
+    pool.start_workers(functools.partial(pool_jobs.rendezvous, str(tmp_path), 3))
+    assert len(pool.pids) == 3
+    assert marked(tmp_path, "arrived") == pool.pids
+    assert len(pool._threads._threads) == 3  # the threads that wait for calls run before the first call
+
+
+def test_warm_ups_past_the_deadline_retire_their_workers_and_say_so(make_pool: MakePool, tmp_path: Path) -> None:
+    pool = make_pool(2)
+    with pytest.raises(RuntimeError, match="did not warm up"):
+        pool.start_workers(functools.partial(pool_jobs.hang, str(tmp_path)))
+    hung = marked(tmp_path, "hang")
+    assert len(hung) == 2
+    assert not pool.pids
+    assert not any(alive(pid) for pid in hung)
+
+
 def test_start_workers_twice_starts_no_extra_worker(
     make_pool: MakePool, tmp_path: Path
 ) -> None:

@@ -156,9 +156,14 @@ async def test_builtin_bad_argument_is_short_and_safe(bot: BrentBot) -> None:
     assert "Usage:" in reply.content
 
 
-async def test_unknown_command_is_ignored(bot: BrentBot) -> None:
-    reply = await run("\\nosuchcommand", commands.CommandNotFound)
+async def test_unknown_command_far_from_every_name_is_ignored(bot: BrentBot) -> None:
+    reply = await run("\\xyzzyq", commands.CommandNotFound)
     assert reply is None
+
+
+async def test_unknown_command_close_to_one_names_it(bot: BrentBot) -> None:
+    reply = await run("\\volme", commands.CommandNotFound)
+    assert reply is not None and "Did you mean `\\volume`" in reply.content
 
 
 async def test_no_private_message_check(bot: BrentBot) -> None:

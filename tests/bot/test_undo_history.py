@@ -1,4 +1,4 @@
-"""undo's arithmetic, and the undo step, history and queue settings kept across a restart (a new bot, same store)."""
+"""undo's arithmetic, and the undo step and history kept across a restart (a new bot, same store)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from audio.errors import QueueError
-from audio.queue_order import QueueMode
 from audio.track import Provider, Track
 from bot.queue_memory import QueueMemory
 from bot.store import UndoStep, open_store
@@ -38,7 +37,7 @@ def test_undone(step: UndoStep, now: tuple[Track, ...], expected: list[Track]) -
     assert undone(step, now) == expected
 
 
-async def test_undo_history_and_mode_survive_a_restart(tmp_path: Path) -> None:
+async def test_undo_and_history_survive_a_restart(tmp_path: Path) -> None:
     store = await open_store(None, tmp_path)
     memory = QueueMemory(lambda: store)
     with pytest.raises(QueueError, match=NOTHING_TO_UNDO):
@@ -47,14 +46,10 @@ async def test_undo_history_and_mode_survive_a_restart(tmp_path: Path) -> None:
     await memory.undo.remember(GUILD, "shuffle", (a,), (a,), member_id=6)  # no change: not a step
     for played in (a, b, b, c):  # b twice in a row (loop, a resume) is one entry
         await memory.history.record(GUILD, played)
-    await memory.settings.change(GUILD, queue_mode=QueueMode.FAIR)
     await store.close()
 
     store = await open_store(None, tmp_path)
     again = QueueMemory(lambda: store)
-    await again.settings.load()
-    assert again.settings.get(GUILD).queue_mode is QueueMode.FAIR
-    assert again.settings.get(GUILD + 1).queue_mode is QueueMode.FIFO
     assert await again.undo.last(GUILD) == UndoStep("clear", (a, b), (), 5)
     assert [entry.track for entry in await again.history.recent(GUILD)] == [c, b, a]
     assert await again.history.before(GUILD, c) == b  # c plays: the one before it
@@ -65,11 +60,9 @@ async def test_undo_history_and_mode_survive_a_restart(tmp_path: Path) -> None:
 
     store = await open_store(None, tmp_path)
     third = QueueMemory(lambda: store)
-    await third.settings.load()
     with pytest.raises(QueueError, match=NOTHING_TO_UNDO):
         await third.undo.last(GUILD)
     assert await third.history.recent(GUILD) == []
-    assert third.settings.get(GUILD).queue_mode is QueueMode.FIFO
     await store.close()
 
 

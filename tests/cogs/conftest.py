@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+import discord
 import discord.ext.test as dpytest
 import pytest
 from discord.ext import commands
@@ -29,4 +30,13 @@ async def reply_to(text: str) -> str:
     """Send a command and return the bot's reply (dpytest re-raises errors after our handler replied)."""
     with contextlib.suppress(commands.CommandError):
         await dpytest.message(text)
-    return dpytest.get_message().content
+    return shown_text(dpytest.get_message())
+
+
+def shown_text(message: discord.Message) -> str:
+    """What a member reads in a reply: its content and its embeds' text, whichever the reply uses."""
+    parts = [message.content]
+    for embed in message.embeds:
+        parts += [embed.title or "", embed.description or "", embed.footer.text or ""]
+        parts += [f"{field.name} {field.value}" for field in embed.fields]
+    return "\n".join(part for part in parts if part)

@@ -6,7 +6,7 @@ import discord.ext.test as dpytest
 from discord.ext import commands
 
 from bot.bot import BrentBot
-from tests.cogs.conftest import reply_to
+from tests.cogs.conftest import reply_to, shown_text
 
 
 async def test_owner_blocks_and_unblocks_a_member(bot: BrentBot) -> None:
@@ -21,7 +21,7 @@ async def test_owner_blocks_and_unblocks_a_member(bot: BrentBot) -> None:
 
     assert "Unblocked" in await reply_to(f"\\unblockuser {other.id}")
     await dpytest.message("\\queue", member=1)
-    assert "The queue is empty." in dpytest.get_message().content
+    assert "The queue is empty." in shown_text(dpytest.get_message())
 
 
 async def test_only_the_owner_may_block(bot: BrentBot) -> None:

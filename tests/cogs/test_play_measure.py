@@ -22,6 +22,7 @@ from audio.player import GuildPlayer
 from bot.admission import Limits, too_long_refusal
 from bot.bot import BrentBot, create_bot
 from bot.checks import VoiceLike
+from bot.setting_specs import SPECS
 from bot.settings import Settings
 from tests.audio.voice_collector import VoiceCollector
 from tests.cogs.conftest import reply_to
@@ -92,6 +93,7 @@ async def _bot(voice: VoiceCollector, **settings: object) -> BrentBot:
         channel.id,
     )
     assert member.voice is not None and member.voice.channel == channel
+    await made.guild_settings.change(None, guild.id, SPECS["announce"], "off")  # replies only, no controller
     return made
 
 

@@ -164,7 +164,7 @@ async def test_malformed_imports_are_refused_and_change_nothing(bot: BrentBot, t
     broken.write_text('{"format": "brent-playlist", "version": 1, "tracks": [{"url": "file:///etc/passwd"}]}')
     not_text = tmp_path / "binary.m3u"
     not_text.write_bytes(b"\xff\xfe\x00garbage\x80")
-    wrong_kind = tmp_path / "list.txt"
+    wrong_kind = tmp_path / "list.pdf"
     wrong_kind.write_text("https://example.com/a.mp3\n")
     huge = tmp_path / "huge.m3u"
     huge.write_bytes(b"#" * (MAX_IMPORT_BYTES + 1))
@@ -175,7 +175,7 @@ async def test_malformed_imports_are_refused_and_change_nothing(bot: BrentBot, t
     assert "Imported" not in " ".join(replies)
     assert replies[0] == "Entry 1: only http and https URLs are allowed."
     assert "UTF-8" in replies[1]
-    assert ".json, .m3u or .m3u8" in replies[2]
+    assert ".json, .m3u, .m3u8 or .txt" in replies[2]
     assert "larger than" in replies[3]
     assert "Attach one" in await say("\\pl import x")
     assert "no playlists" in await say("\\pl list")

@@ -40,7 +40,7 @@ async def test_commands_without_voice(bot: BrentBot, command: str, expected: str
     ("\\volume 500", "200"),
     ("\\volume loud", "200"),
     ("\\loop sideways", "off"),
-    ("\\remove 0", "1"),
+    ("\\remove 0", "voice channel"),
     ("\\remove x", "number"),
     ("\\move 1", "to"),
     ("\\queue -1", "1"),

@@ -1,7 +1,8 @@
 """Fixtures for end-to-end tests: a fresh fake Discord per test, generated media served on 127.0.0.1.
 
 Scenario tests create their bot inside the test (it needs ``fake.connector()`` from the running
-loop), then run it with ``pointed_at(fake)`` and ``running(bot)`` from :mod:`tests.fakediscord`.
+loop), then run it with ``pointed_at(fake)`` and ``running(bot)`` from :mod:`tests.fakediscord`;
+``start_brent`` does that for the real bot with every cog, and ``alice`` is the DJ who types.
 Set BRENT_E2E_METRICS=<file.json> to collect each scenario's latency/gap numbers for benchmarks.
 """
 
@@ -10,11 +11,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.fakediscord import FakeDiscord, FakeGuild, ScenarioMetrics
+from bot.bot import BrentBot, create_bot
+from bot.settings import Settings
+from tests.e2e.brent_rig import DJ_ROLE, PREFIX, Member, StartBrent, add_music_guild
+from tests.fakediscord import FakeDiscord, FakeGuild, ScenarioMetrics, pointed_at, running
 from tests.media import MediaServer, generate_clock, generate_tone
 from tests.media import media_server as serve_media
 
@@ -53,6 +59,31 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
 def fake_guild(fake_discord: FakeDiscord) -> FakeGuild:
     """One guild: #general, voice channels Music and Lounge, members alice and bob."""
     return fake_discord.add_guild("Guild A", voice_channels=("Music", "Lounge"), members=("alice", "bob"))
+
+
+@pytest.fixture
+def start_brent(fake_discord: FakeDiscord, tmp_path: Path) -> StartBrent:
+    """``async with start_brent(idle_timeout=...) as bot`` runs the real bot against the fake."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[BrentBot]:
+        settings = Settings(
+            command_prefix=PREFIX, allow_private_network=overrides.pop("allow_private_network", True),
+            idle_timeout=overrides.pop("idle_timeout", 60.0),
+            dj_role=DJ_ROLE, data_dir=tmp_path, **overrides,
+        )
+        bot = create_bot(settings, connector=fake_discord.connector(), guild_ready_timeout=0.1)
+        with pointed_at(fake_discord):
+            async with running(bot):
+                yield bot
+
+    return start
+
+
+@pytest.fixture
+def alice(fake_discord: FakeDiscord) -> Member:
+    guild = add_music_guild(fake_discord)
+    return Member(fake_discord, guild, guild.member("alice"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

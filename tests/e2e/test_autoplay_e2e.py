@@ -15,10 +15,10 @@ import yt_dlp
 
 import audio.extractor.jobs as jobs_module
 from tests.audio.infodicts import load_info
+from tests.e2e.brent_rig import Member
 from tests.e2e.conftest import SHORT_SECONDS
-from tests.e2e.test_scenarios import Member, alice  # noqa: F401 (fixture)
 from tests.e2e.test_youtube_stand_in import brent
-from tests.fakediscord import FakeDiscord, wait_for_bot
+from tests.fakediscord import FakeDiscord, message_text, wait_for_bot
 from tests.media import MediaServer, media_server
 
 pytestmark = pytest.mark.e2e
@@ -69,13 +69,13 @@ async def test_a_dry_queue_gets_a_related_track_not_played_lately(
     async with brent(fake_discord, tmp_path) as bot:
         await alice.join_voice()
         await alice.ask("autoplay", "Autoplay is off.")
-        await alice.ask("autoplay maybe", "Say `autoplay on` or `autoplay off`")
+        await alice.ask("autoplay maybe", "Give `on` or `off`.")
         await alice.ask("autoplay on", "Autoplay is now on.")
         # short2 played lately: autoplay must pass it over for short3.
         await bot.queue_memory.history.record(alice.guild.id, (await bot.extractor.search("x", 3))[1])
         sent, _ = await alice.ask("play never gonna", "Playing **short1**")
         notice = await fake_discord.wait_for_message(channel, "Autoplay", 20, after=sent)
-        assert notice["content"] == "Autoplay: **short3** (0:01), after **short1** (0:01)."
+        assert message_text(notice) == "Autoplay: **short3** (0:01), after **short1** (0:01)."
         assert search.asked[-1] == "ytsearch10:Loopback Band"
         await recorder.wait_for_audio(2 * SHORT_SECONDS - 0.2, timeout=20, after=sent.sent_at)
         heard = recorder.dominant_frequency(SHORT_SECONDS + 0.3, 2 * SHORT_SECONDS - 0.3, after=sent.sent_at)

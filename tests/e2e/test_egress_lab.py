@@ -28,17 +28,9 @@ import pytest
 
 from audio.extractor import MSG_TIMEOUT
 from audio.url_policy import MSG_MEDIA, MSG_NAME_NOT_PUBLIC
-from tests.e2e.egress_lab.run import (
-    ENV_IP,
-    ENV_OUTSIDE,
-    FINAL_HZ,
-    FINAL_SECONDS,
-    LAB_ADDRESSES,
-    SUMMARY_MARK,
-    TONE_HZ,
-    TONE_SECONDS,
-    namespace_ids,
-)
+from tests.e2e.egress_lab.attack_site import FINAL_HZ, FINAL_SECONDS, TONE_HZ, TONE_SECONDS
+from tests.e2e.egress_lab.namespace import ENV_IP, ENV_OUTSIDE, LAB_ADDRESSES, namespace_ids
+from tests.e2e.egress_lab.run import SUMMARY_MARK
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -22,17 +22,17 @@ import psutil
 import pytest
 
 from bot.store import open_store
-from tests.e2e.test_restart import brent_process, write_credentials
-from tests.e2e.test_scenarios import (  # noqa: F401  (start_brent is a fixture)
+from tests.e2e.brent_rig import (
     MADE_UP_TOKEN,
     MAIN_PY,
     Member,
     StartBrent,
     add_music_guild,
-    clock_runs,
+    brent_process,
     player_ffmpeg,
-    start_brent,
+    write_credentials,
 )
+from tests.e2e.heard_clock import clock_runs
 from tests.fakediscord import FakeDiscord, FakeGuild, wait_for_bot
 from tests.fakediscord.waiting import WaitTimeout
 from tests.media import MediaServer, generate_clock, generate_tone, media_server
@@ -65,7 +65,7 @@ def faults_media(faults_media_dir: Path, tmp_path: Path) -> Iterator[MediaServer
 
 
 @pytest.fixture
-def brent(start_brent: StartBrent) -> StartBrent:  # noqa: F811
+def brent(start_brent: StartBrent) -> StartBrent:
     """``start_brent`` from the scenarios, under a name that does not shadow the import."""
     return start_brent
 

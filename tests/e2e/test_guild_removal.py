@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.persistence import persistence_of
+from tests.e2e.brent_rig import Member, player_ffmpeg
 from tests.e2e.test_playlists_e2e import brent_with_store
-from tests.e2e.test_scenarios import Member, alice, player_ffmpeg  # noqa: F401  (alice is a fixture)
 from tests.fakediscord import FakeDiscord, wait_for_bot
 from tests.media import MediaServer
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_a_server_that_removes_the_bot_loses_its_player_and_saved_queue(
-    alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord, tmp_path: Path  # noqa: F811
+    alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
     guild_id = alice.guild.id
     async with brent_with_store(fake_discord, tmp_path) as bot:

@@ -11,7 +11,7 @@ import pytest
 
 from audio import url_policy
 from audio.extractor import MSG_LOCAL_PATH
-from tests.e2e.test_scenarios import Member, StartBrent, alice, start_brent  # noqa: F401 (fixtures)
+from tests.e2e.brent_rig import Member, StartBrent
 from tests.fakediscord import FakeDiscord
 from tests.media import MediaServer
 
@@ -59,7 +59,7 @@ def loopback_forms(port: int) -> list[str]:
 
 
 async def test_hostile_links_are_refused_with_a_reply_and_never_fetched(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     forms = loopback_forms(e2e_media.port)
     assert len(forms) >= 28
@@ -76,7 +76,7 @@ async def test_hostile_links_are_refused_with_a_reply_and_never_fetched(
 
 
 async def test_an_hls_playlist_pointing_at_local_files_is_not_played(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     """Even with ALLOW_PRIVATE_NETWORK (a self-hoster's LAN media server), an m3u8 is no way into files."""
     playlist = e2e_media.root / "evil.m3u8"

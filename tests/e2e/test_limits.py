@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_scenarios import DJ_ROLE, Member, StartBrent, alice, start_brent  # noqa: F401 (fixtures)
+from tests.e2e.brent_rig import DJ_ROLE, Member, StartBrent
 from tests.fakediscord import FakeDiscord
 from tests.media import MediaServer
 
@@ -16,7 +16,7 @@ def titles(bot, guild_id: int) -> list[str]:  # noqa: ANN001
 
 
 async def test_queue_cap_per_member_cap_and_track_length(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
     async with start_brent(max_queue_length=2, max_user_tracks=1, max_track_duration=9.0) as bot:
@@ -36,7 +36,7 @@ async def test_queue_cap_per_member_cap_and_track_length(
 
 
 async def test_dj_only_commands_and_the_skip_vote(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
     async with start_brent() as bot:
@@ -58,7 +58,7 @@ async def test_dj_only_commands_and_the_skip_vote(
 
 
 async def test_commands_need_the_bots_voice_channel(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
     async with start_brent() as bot:

@@ -17,14 +17,7 @@ import pytest
 from audio.egress_proxy import ClientKind
 from audio.extractor import MSG_TIMEOUT
 from bot.settings import Settings
-from tests.e2e.test_scenarios import (  # noqa: F401 (fixtures)
-    Member,
-    StartBrent,
-    alice,
-    ffmpeg_children,
-    player_ffmpeg,
-    start_brent,
-)
+from tests.e2e.brent_rig import Member, StartBrent, ffmpeg_children, player_ffmpeg
 from tests.fakediscord import FakeDiscord
 from tests.media import MediaServer
 from tests.media import media_server as serve_media
@@ -50,7 +43,7 @@ def requested(server: MediaServer, who: str) -> bool:
 
 @pytest.mark.timeout(90)
 async def test_stuck_lookups_in_one_guild_do_not_delay_another_guilds_play(
-    start_brent: StartBrent, fake_discord: FakeDiscord, drip_media: MediaServer  # noqa: F811
+    start_brent: StartBrent, fake_discord: FakeDiscord, drip_media: MediaServer
 ) -> None:
     guild_a = fake_discord.add_guild("Guild A", voice_channels=("Music",), members=("ann", "bob", "carol"))
     guild_b = fake_discord.add_guild("Guild B", voice_channels=("Music",), members=("dave",))
@@ -108,7 +101,7 @@ def read_environ(pid: int) -> dict[str, str]:
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="no /proc: another process's environment is unreadable")
 async def test_the_ffmpeg_playing_a_track_fetches_through_the_bots_egress_proxy(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent() as bot:

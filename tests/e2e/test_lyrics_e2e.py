@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import bot.lyrics as lyrics_module
-from tests.e2e.test_scenarios import Member, StartBrent, alice, start_brent  # noqa: F401 (fixtures)
-from tests.fakediscord import FakeDiscord
+from tests.e2e.brent_rig import Member, StartBrent
+from tests.fakediscord import FakeDiscord, message_text
 from tests.media import MediaServer, media_server
 
 pytestmark = pytest.mark.e2e
@@ -41,11 +41,11 @@ async def test_lyrics_of_the_playing_track(
         monkeypatch.setattr(lyrics_module, "LRCLIB_URL", lrclib.url("api/search"))
         await alice.ask(f"play {lrclib.url('tone880.mp3')}", "Playing")
         _, reply = await alice.ask("lyrics", "Lyrics of")
-        lines = reply["content"].splitlines()
+        lines = message_text(reply).splitlines()
         assert lines[0] == "Lyrics of **Never Gonna Give You Up** by Rick Astley (LRCLIB, synced):"
         assert lines[1] == "   `0:18` We're no strangers to love"  # the track is near its start: from the top
         asked = [r.path for r in lrclib.requests if r.path.startswith("/api/search")]
         assert asked == ["/api/search?track_name=tone880"]  # a file has no artist: its title alone
         monkeypatch.setattr(lyrics_module, "LRCLIB_URL", lrclib.url("none/api/search"))
         _, none = await alice.ask("lyrics", "LRCLIB")
-        assert none["content"] == "LRCLIB has no lyrics for this track."
+        assert message_text(none) == "LRCLIB has no lyrics for this track."

@@ -14,9 +14,9 @@ import yt_dlp
 
 import audio.extractor.jobs as jobs_module
 from tests.audio.infodicts import load_info
-from tests.e2e.test_scenarios import Member, alice  # noqa: F401 (fixture)
+from tests.e2e.brent_rig import Member
 from tests.e2e.test_youtube_stand_in import brent
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import FakeDiscord, message_text
 from tests.media import MediaServer, media_server
 
 pytestmark = pytest.mark.e2e
@@ -82,25 +82,25 @@ async def test_spotify_and_deezer_links_queue_their_matches_in_order(
         monkeypatch.setattr(bot.extractor, "page", page)
         await alice.join_voice()
         sent, reply = await alice.ask("play https://open.spotify.com/track/4PTG3Z6ehGkBFwjybzWkR8?si=x", "match")
-        assert reply["content"] == (
+        assert message_text(reply) == (
             "A match on youtube for the Spotify track, not the original. "
             "Playing **Rick Astley Never Gonna Give You Up (video)** (0:01)."
         )
         await recorder.wait_for_audio(0.5, after=sent.sent_at)
 
         _, album = await alice.ask("play https://open.spotify.com/album/2noRn2Aes5aoNVsU6iWThc", "Matches")
-        assert album["content"].startswith("Matches on youtube for the Spotify album, not the original. Queued 3 tracks")
+        assert message_text(album).startswith("Matches on youtube for the Spotify album, not the original. Queued 3 tracks")
         player = bot.players[alice.guild.id]
         assert [t.title for t in player.queue][-3:] == [
             "Daft Punk One More Time (video)", "Daft Punk Aerodynamic (video)",
             "Daft Punk Harder, Better, Faster, Stronger (video)",
         ]
         _, deezer = await alice.ask("play https://www.deezer.com/en/album/302127", "Deezer album")
-        assert "Queued 3 tracks" in deezer["content"]
+        assert "Queued 3 tracks" in message_text(deezer)
 
         before = list(player.queue)
         _, refused = await alice.ask("play https://open.spotify.com/artist/4tZwfgrHOc3mvqYlEYSvVi", "artist")
-        assert refused["content"] == "Spotify artist links can't be played; paste a track, album or playlist link."
+        assert message_text(refused) == "Spotify artist links can't be played; paste a track, album or playlist link."
         assert list(player.queue) == before
     # Every page was fetched, through the gate, from the stand-in server; nothing else was asked.
     fetched = [r.path for r in site.requests if r.path.endswith((".html", ".json"))]

@@ -20,8 +20,8 @@ import pytest
 
 from audio.track import Stream, Track
 from bot.bot import BrentBot
+from tests.e2e.brent_rig import Member, StartBrent
 from tests.e2e.conftest import SHORT_SECONDS, SHORT_TONES
-from tests.e2e.test_scenarios import Member, StartBrent, alice, start_brent  # noqa: F401 (fixtures)
 from tests.fakediscord import FakeDiscord, wait_for_bot
 from tests.fakediscord.model import message_text
 from tests.fakediscord.recorder import VoiceRecorder
@@ -140,8 +140,8 @@ def mark_streams_live(bot: BrentBot, monkeypatch: pytest.MonkeyPatch, page_url: 
 
 @pytest.mark.parametrize("live", [False, True], ids=["unknown-length", "live"])
 async def test_an_endless_track_stops_at_its_cap_says_so_once_and_the_queue_goes_on(
-    start_brent: StartBrent,  # noqa: F811
-    alice: Member,  # noqa: F811
+    start_brent: StartBrent,
+    alice: Member,
     e2e_media: MediaServer,
     fake_discord: FakeDiscord,
     radio: EndlessRadio,

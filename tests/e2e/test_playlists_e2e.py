@@ -19,8 +19,8 @@ from bot.bot import BrentBot, create_bot
 from bot.persistence import Persistence
 from bot.settings import Settings
 from bot.store import open_store
+from tests.e2e.brent_rig import PREFIX, Member, add_music_guild
 from tests.e2e.conftest import SHORT_SECONDS, SHORT_TONES
-from tests.e2e.test_scenarios import PREFIX, Member, add_music_guild
 from tests.fakediscord import FakeDiscord, pointed_at, running
 from tests.media import MediaServer
 

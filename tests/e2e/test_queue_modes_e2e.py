@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.brent_rig import Member, StartBrent
 from tests.e2e.conftest import SHORT_SECONDS
-from tests.e2e.test_scenarios import Member, StartBrent, alice, start_brent  # noqa: F401 (fixtures)
-from tests.fakediscord import FakeDiscord, wait_for_bot
+from tests.fakediscord import FakeDiscord, message_text, wait_for_bot
 from tests.media import MediaServer
 
 pytestmark = pytest.mark.e2e
@@ -26,10 +26,10 @@ async def test_fair_mode_lets_bob_in_before_alices_burst_and_undo_brings_a_clear
         await alice.ask(f"play {e2e_media.url('short2.mp3')}", "#1")
         await alice.ask(f"play {e2e_media.url('short3.mp3')}", "#2")
         _, bobs = await bob.ask(f"play {e2e_media.url('tone660.mp3')}", "Queued")
-        assert "#1" in bobs["content"]  # alice just had her turn: bob goes first
+        assert "#1" in message_text(bobs)  # alice just had her turn: bob goes first
         _, listing = await bob.ask("queue", "Next turn")
-        assert listing["content"].index("tone660") < listing["content"].index("short2")
-        assert "Next turn: bob, then alice" in listing["content"]
+        assert message_text(listing).index("tone660") < message_text(listing).index("short2")
+        assert "Next turn: bob, then alice" in message_text(listing)
 
         await alice.ask("clear", "Cleared 3 tracks")
         await bob.ask("undo", "DJ")  # alice's change: bob may not undo it
@@ -94,6 +94,6 @@ async def test_playnext_skipto_previous_replay_dedupe_and_history(
         await alice.ask("dedupe", "Removed 1 repeated tracks")
         assert [t.title for t in player.queue] == ["short2"]
         _, history = await alice.ask("history", "Played here (2)")  # newest first; tone880 still plays
-        lines = history["content"].splitlines()
+        lines = message_text(history).splitlines()
         assert ["short1" in lines[1], "tone880" in lines[2]] == [True, True]
         await alice.ask("history 2", "There is no page 2")

@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import sys
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -26,8 +24,16 @@ from bot.persistence import CHECKPOINT_INTERVAL, Persistence, RestoreOutcome
 from bot.settings import Settings
 from bot.store import UNAVAILABLE_MESSAGE, GuildState, Store, open_store
 from bot.store.migrations import LATEST_VERSION
-from tests.e2e.test_scenarios import MADE_UP_TOKEN, MAIN_PY, PREFIX, Member, add_music_guild, clock_runs
-from tests.fakediscord import FakeDiscord, pointed_at, running, wait_for_bot
+from tests.e2e.brent_rig import (
+    MADE_UP_TOKEN,
+    PREFIX,
+    Member,
+    add_music_guild,
+    brent_process,
+    write_credentials,
+)
+from tests.e2e.heard_clock import clock_runs, heard_seconds
+from tests.fakediscord import FakeDiscord, message_text, pointed_at, running, wait_for_bot
 from tests.media import MediaServer, generate_clock, generate_tone, media_server
 from tests.store.conftest import postgres_schema
 
@@ -59,37 +65,6 @@ async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str | No
         return
     async with postgres_schema() as url:
         yield url
-
-
-def write_credentials(workdir: Path, database_url: str | None = None) -> None:
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "credentials.env").write_text(
-        f"CLIENT_TOKEN={MADE_UP_TOKEN}\nCOMMAND_PREFIX={PREFIX}\nALLOW_PRIVATE_NETWORK=1\n"
-        f"DATA_DIR={workdir / 'data'}\nLOG_LEVEL=INFO\n"
-        + (f"DATABASE_URL={database_url}\n" if database_url else "")
-    )
-    (workdir / "credentials.env").chmod(0o600)
-
-
-@asynccontextmanager
-async def brent_process(fake: FakeDiscord, workdir: Path, name: str) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``python main.py`` in ``workdir``; whatever the test did to it, it is gone afterwards."""
-    env = fake.subprocess_env()
-    env.pop("CLIENT_TOKEN", None)
-    with (workdir / f"{name}.out").open("wb") as out, (workdir / f"{name}.err").open("wb") as err:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(MAIN_PY), cwd=workdir, env=env, stdout=out, stderr=err
-        )
-        try:
-            yield proc
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-
-
-def heard_seconds(pcm_runs: list[tuple[float, int]]) -> list[int]:
-    return [k for _, k in pcm_runs if 0 <= k < CLOCK_SECONDS]
 
 
 async def test_kill_9_then_restart_rejoins_and_resumes_queue_and_position(
@@ -128,8 +103,9 @@ async def test_kill_9_then_restart_rejoins_and_resumes_queue_and_position(
         assert last_heard - CHECKPOINT_INTERVAL - 1 <= resumed_at <= last_heard, (before, after)
         assert after == list(range(resumed_at, resumed_at + len(after))), after
         _, queue_reply = await alice.ask("queue", "Up next", timeout=20)
-        assert "clock60" in queue_reply["content"] and "next500" in queue_reply["content"]
-        assert queue_reply["content"].count("`1.`") == 1 and "`2.`" not in queue_reply["content"]
+        listed = message_text(queue_reply)
+        assert "clock60" in listed and "next500" in listed
+        assert listed.count("`1.`") == 1 and "`2.`" not in listed
         second.terminate()
         assert await asyncio.wait_for(second.wait(), 20) == 0
     logs = "".join((workdir / f"{n}.{s}").read_text(errors="replace") for n in ("first", "second") for s in ("out", "err"))
@@ -300,7 +276,7 @@ async def test_restore_rejoins_where_people_are_defers_where_nobody_is_and_forge
         await fake_discord.wait_for_bot_voice(paused, paused.voice_channel, timeout=20)
         np_member = Member(fake_discord, paused, paused.member("alice"))
         _, reply = await np_member.ask("np", "paused", timeout=20)
-        assert "0:05" in reply["content"] or "0:06" in reply["content"]
+        assert "0:05" in message_text(reply) or "0:06" in message_text(reply)
         assert paused_player.is_paused
 
         # Nobody was in Empty Guild's channel: the saved state is kept as it was, untouched...
@@ -318,12 +294,12 @@ async def test_restore_rejoins_where_people_are_defers_where_nobody_is_and_forge
         await empty_log.wait_for_audio(1.5, timeout=20, after=joined)
         assert heard_seconds(clock_runs(empty_log.pcm(after=joined)))[0] in (30, 31)
         _, listing = await bob.ask("queue", "Up next", timeout=20)
-        assert "Now: **clock60**" in listing["content"] and "`1.` **next500**" in listing["content"]
+        assert "Now: **clock60**" in message_text(listing) and "`1.` **next500**" in message_text(listing)
 
         # The channel is gone: the queue waits in memory (as after leave), the interrupted track first.
         someone = Member(fake_discord, moved, moved.member("alice"))
         _, waiting = await someone.ask("queue", "Up next", timeout=20)
-        assert "`1.` **clock60**" in waiting["content"] and "`2.` **next500**" in waiting["content"]
+        assert "`1.` **clock60**" in message_text(waiting) and "`2.` **next500**" in message_text(waiting)
 
         await persistence.writer.flush()
         assert await reopened.load_state(gone_id) is None

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_scenarios import Member, StartBrent, alice, start_brent  # noqa: F401 (fixtures)
-from tests.fakediscord import FakeDiscord
+from tests.e2e.brent_rig import Member, StartBrent
+from tests.fakediscord import FakeDiscord, message_text
 from tests.media import MediaServer
 
 pytestmark = pytest.mark.e2e
@@ -21,14 +21,14 @@ async def type_plain(member: Member, text: str):  # noqa: ANN201
 
 
 async def test_typing_a_number_plays_that_result(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent() as bot:
         await alice.join_voice()
         _, listing = await alice.ask(f"search {e2e_media.url('tone660.mp3')}", "Reply with 1-1")
-        assert "`1.`" in listing["content"] and "tone660" in listing["content"]
+        assert "`1.`" in message_text(listing) and "tone660" in message_text(listing)
         await type_plain(bob, "1")  # only the member who searched may pick: this is ignored...
         cancel = await type_plain(alice, "cancel")  # ...so alice's cancel is what ends the search
         await fake_discord.wait_for_message(alice.guild.text_channel, "Search cancelled.", 10, after=cancel)
@@ -44,7 +44,7 @@ async def test_typing_a_number_plays_that_result(
 
 
 async def test_cancel_and_timeout_leave_the_queue_unchanged(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     async with start_brent() as bot:
         bot.get_cog("Search").pick_timeout = 1.0  # type: ignore[union-attr]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_scenarios import Member, StartBrent, alice, clock_runs, start_brent  # noqa: F401 (fixtures)
+from tests.e2e.brent_rig import Member, StartBrent
+from tests.e2e.heard_clock import clock_runs
 from tests.fakediscord import FakeDiscord
 from tests.media import MediaServer
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_leave_keeps_the_queue_and_join_resumes_it_where_it_was(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent() as bot:
@@ -38,7 +39,7 @@ async def test_leave_keeps_the_queue_and_join_resumes_it_where_it_was(
 
 
 async def test_join_elsewhere_while_playing_to_listeners_is_refused(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
     async with start_brent() as bot:
@@ -52,7 +53,7 @@ async def test_join_elsewhere_while_playing_to_listeners_is_refused(
 
 
 async def test_an_idle_bot_follows_a_member_to_another_channel_promptly(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
     recorder = fake_discord.voice_log(alice.guild)

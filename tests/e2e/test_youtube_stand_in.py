@@ -29,8 +29,8 @@ from audio.url_policy import UrlPolicy
 from bot.bot import BrentBot, create_bot
 from bot.settings import Settings
 from tests.audio.infodicts import load_info
-from tests.e2e.test_scenarios import DJ_ROLE, PREFIX, Member, alice  # noqa: F401 (fixture)
-from tests.fakediscord import FakeDiscord, pointed_at, running
+from tests.e2e.brent_rig import DJ_ROLE, PREFIX, Member
+from tests.fakediscord import FakeDiscord, message_text, pointed_at, running
 from tests.media import MediaServer, media_server
 
 pytestmark = pytest.mark.e2e
@@ -121,7 +121,7 @@ async def test_a_refused_youtube_link_plays_its_soundcloud_match_and_says_so(
     async with brent(fake_discord, tmp_path):
         await alice.join_voice()
         sent, reply = await alice.ask(f"play {LINK}", "SoundCloud")
-        assert reply["content"] == (
+        assert message_text(reply) == (
             "YouTube refused **Rick Astley - Never Gonna Give You Up (Official Video) (4K Remaster)**, so this is "
             "a match from SoundCloud. Playing **Never Gonna Give You Up** (0:03)."
         )
@@ -140,7 +140,7 @@ async def test_a_search_hit_refused_when_due_to_play_is_replaced_by_its_match(
         sent = await alice.say("play never gonna give you up")
         await fake_discord.wait_for_message(channel, "Skipped", 20, after=sent)  # the announcer, as for any failure
         notice = await fake_discord.wait_for_message(channel, "a match from SoundCloud", 20, after=sent)
-        assert notice["content"] == (
+        assert message_text(notice) == (
             "YouTube refused **Rick Astley - Never Gonna Give You Up (Official Video) (4K Remaster)** (3:33); "
             "a match from SoundCloud instead. Playing **Never Gonna Give You Up** (0:03)."
         )

@@ -1,5 +1,9 @@
 """The main gateway (v10, JSON text frames): HELLO, IDENTIFY/READY, GUILD_CREATE, dispatches, voice op 4.
 
+Sharding as on Discord: a session that IDENTIFYs with ``shard: [i, n]`` is told about, and gets the
+events of, only the guilds with ``(guild_id >> 22) % n == i``; events of no guild go to shard 0.
+Sessions without ``shard`` get everything.
+
 discord.py asks for ``compress=zlib-stream`` but only decompresses binary frames, so plain text
 frames are valid replies. Each connection has one writer task so frames leave in the order the
 fake produced them, as on Discord.
@@ -32,6 +36,13 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL_MS = 41250
 INTENT_GUILDS = 1 << 0
+_GUILD_ID_AS_ID = frozenset({"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"})
+
+
+def event_guild_id(event: str, data: dict[str, Any]) -> int | None:
+    """The guild a dispatch is about (which decides the shard it goes to), or None."""
+    raw = data.get("id") if event in _GUILD_ID_AS_ID else data.get("guild_id")
+    return None if raw is None else int(raw)
 
 
 @dataclass
@@ -60,11 +71,20 @@ class GatewaySession:
     connection: GatewayConnection | None
     seq: int = 0
     identified_at: float = field(default_factory=time.perf_counter)
+    dispatched: list[tuple[str, int | None]] = field(default_factory=list)  # (event, its guild id) sent
+
+    def holds(self, guild_id: int | None) -> bool:
+        """Whether this session's shard gets the guild's events (events of no guild: shard 0)."""
+        if self.shard is None:
+            return True
+        shard_id, shard_count = self.shard
+        return shard_id == (0 if guild_id is None else (guild_id >> 22) % shard_count)
 
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
         if self.connection is None:
             return
         self.seq += 1
+        self.dispatched.append((event, event_guild_id(event, data)))
         self.connection.send({"op": 0, "t": event, "s": self.seq, "d": data})
 
 
@@ -88,8 +108,9 @@ class Gateway:
     # --- dispatching ----------------------------------------------------------------------------------
 
     def broadcast(self, event: str, data: dict[str, Any], intent: int) -> None:
+        guild_id = event_guild_id(event, data)
         for session in self.sessions.values():
-            if intent and not session.intents & intent:
+            if (intent and not session.intents & intent) or not session.holds(guild_id):
                 continue
             session.dispatch(event, self._visible(session, event, data))
 
@@ -104,7 +125,7 @@ class Gateway:
 
     def _guild_added(self, guild: model.FakeGuild) -> None:
         for session in self.sessions.values():
-            if session.intents & INTENT_GUILDS:
+            if session.intents & INTENT_GUILDS and session.holds(guild.id):
                 session.dispatch("GUILD_CREATE", self.world.guild_create(guild.id, intents=session.intents))
 
     # --- connections ----------------------------------------------------------------------------------
@@ -126,7 +147,9 @@ class Gateway:
                 if op == 1:
                     conn.send({"op": 11, "s": None, "t": None, "d": None})
                     continue
-                self.world.gateway_log.append(GatewayOp(time.perf_counter(), op, d))
+                self.world.gateway_log.append(
+                    GatewayOp(time.perf_counter(), op, d, shard=None if session is None else session.shard)
+                )
                 self.world.changed()
                 if op == 2:
                     session = await self._identify(conn, d)
@@ -159,10 +182,11 @@ class Gateway:
         self.sessions[session.session_id] = session
         self.identify_count += 1
         world = self.world
+        guild_ids = [guild_id for guild_id in world.guilds if session.holds(guild_id)]
         ready: dict[str, Any] = {
             "v": 10,
             "user": model.client_user_payload(world.bot),
-            "guilds": [{"id": str(g), "unavailable": True} for g in world.guilds],
+            "guilds": [{"id": str(g), "unavailable": True} for g in guild_ids],
             "session_id": session.session_id,
             "session_type": "normal",
             "resume_gateway_url": self.url,
@@ -178,7 +202,7 @@ class Gateway:
         if session.shard is not None:
             ready["shard"] = session.shard
         session.dispatch("READY", ready)
-        for guild_id in world.guilds:
+        for guild_id in guild_ids:
             session.dispatch("GUILD_CREATE", world.guild_create(guild_id, intents=session.intents))
         world.changed()
         return session
@@ -233,7 +257,7 @@ class Gateway:
         limit = int(d.get("limit") or 0)
         for raw_id in guild_ids:
             guild_id = int(raw_id)
-            if guild_id not in self.world.guilds:
+            if guild_id not in self.world.guilds or not session.holds(guild_id):
                 continue
             members = [
                 u for u in self.world.guild_members(guild_id)

@@ -34,6 +34,7 @@ class VoicePacket:
     silence: bool  # the 3-byte Opus silence frame f8 ff fe
     pcm: bytes  # 48 kHz stereo s16le; empty for silence frames (and when the fake does not decode)
     samples: int = 0  # per channel; from the Opus header when not decoded, else len(pcm) // 4
+    e2ee: bool = False  # came DAVE-encrypted and a member of the call decrypted it
 
 
 @dataclass(frozen=True, slots=True)

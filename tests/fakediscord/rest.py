@@ -59,6 +59,7 @@ class RestApi:
         self.world = world
         self.gateway_url = gateway_url
         self.require_token = require_token
+        self.recommended_shards = 1  # what GET /gateway/bot tells an AutoShardedBot without a shard count
         self.unhandled: list[RestCall] = []
         self.failures: list[InjectedFailure] = []
 
@@ -106,7 +107,8 @@ class RestApi:
         self.world.rest_log.append(call)
         self.world.changed()
         auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bot ") or (self.require_token is not None and auth != f"Bot {self.require_token}"):
+        by_interaction_token = call.path.startswith(("/interactions/", "/webhooks/"))  # no bot token there
+        if not by_interaction_token and (not auth.startswith("Bot ") or (self.require_token is not None and auth != f"Bot {self.require_token}")):
             return error(401, "401: Unauthorized")
         for failure in self.failures:
             if failure.matches(call):
@@ -159,7 +161,7 @@ class RestApi:
     async def get_gateway(self, request: web.Request) -> web.Response:
         return json_response({
             "url": self.gateway_url,
-            "shards": 1,
+            "shards": self.recommended_shards,
             "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1},
         })
 

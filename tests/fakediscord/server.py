@@ -25,7 +25,9 @@ import aiohttp
 from aiohttp import web
 
 from tests.fakediscord import model
+from tests.fakediscord.dave_controls import DaveControls
 from tests.fakediscord.gateway import Gateway
+from tests.fakediscord.interaction_routes import InteractionRoutes
 from tests.fakediscord.model import FakeChannel, FakeGuild, FakeUser
 from tests.fakediscord.recorder import GapStats, VoiceRecorder
 from tests.fakediscord.rest import InjectedFailure, RestApi
@@ -75,18 +77,23 @@ def _matches(predicate: MessagePredicate, message: dict[str, Any]) -> bool:
     return predicate(message)
 
 
-class FakeDiscord:
+class FakeDiscord(DaveControls):
     """``async with FakeDiscord() as fake:`` – REST, main gateway, TLS voice gateway and UDP on 127.0.0.1.
 
     ``require_token`` makes REST and IDENTIFY refuse any other token (for login-failure tests);
     by default any token is accepted, as a made-up one is all tests have. ``decode_audio=False``
     keeps timing, sequence and frame lengths but no PCM (long, many-guild benchmark runs): pitch
     and loudness helpers then see no sound, ``audio_seconds`` and the waits still work.
+    ``dave=True`` negotiates DAVE end-to-end encryption; the members in the bot's channel are
+    its group (see :mod:`tests.fakediscord.dave`).
     """
 
-    def __init__(self, *, require_token: str | None = None, bot_name: str = "Brent", decode_audio: bool = True) -> None:
+    def __init__(
+        self, *, require_token: str | None = None, bot_name: str = "Brent", decode_audio: bool = True, dave: bool = False
+    ) -> None:
         self._require_token = require_token
         self._decode_audio = decode_audio
+        self._dave = dave
         self._bot_name = bot_name
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
@@ -143,13 +150,15 @@ class FakeDiscord:
         self._stop = asyncio.Event()
         self.notifier = Notifier(self._loop)
         self.world = World(self.notifier, bot_name=self._bot_name)
-        self.voice = VoiceServer(self.world, decode_audio=self._decode_audio)
+        self.voice = VoiceServer(self.world, decode_audio=self._decode_audio, dave=self._dave)
+        self.world.on_voice_change = self.voice.on_voice_change
         await self.voice.start_udp()
         self.gateway = Gateway(self.world, self.voice, require_token=self._require_token)
         self.rest = RestApi(self.world, gateway_url="", require_token=self._require_token)
+        self.interaction_routes = InteractionRoutes()
 
         app = web.Application(middlewares=[self.rest.middleware])
-        app.add_routes([web.get("/", self.gateway.handle), *self.rest.routes()])
+        app.add_routes([web.get("/", self.gateway.handle), *self.interaction_routes.routes(), *self.rest.routes()])
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()

@@ -4,6 +4,8 @@ The bot reaches this after VOICE_SERVER_UPDATE. It identifies with the token and
 gateway handed out, discovers its address over UDP, selects ``aead_xchacha20_poly1305_rtpsize`` and
 then streams RTP. Each packet is decrypted exactly as Discord would (12-byte header as AAD, nonce =
 trailing 4-byte counter + 20 zero bytes), decoded with libopus, and recorded for its guild.
+With ``dave=True`` the session negotiates DAVE (protocol version 1) and a member of the call
+decrypts the end-to-end layer first (:mod:`tests.fakediscord.dave`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import nacl.bindings
 import nacl.exceptions
 from aiohttp import WSMsgType, web
 
+from tests.fakediscord.dave import DAVE_VERSION, DaveCall, DaveError
 from tests.fakediscord.recorder import SpeakingEvent, VoicePacket
 from tests.fakediscord.world import World
 
@@ -59,6 +62,8 @@ class VoiceSession:
     seq: int = 0
     decoder: discord.opus.Decoder | None = None
     closed: bool = False
+    max_dave_version: int = 0
+    dave: DaveCall | None = None
 
     def send(self, op: int, d: Any, *, sequenced: bool = True) -> asyncio.Future[None]:
         frame: dict[str, Any] = {"op": op, "d": d}
@@ -66,6 +71,14 @@ class VoiceSession:
             self.seq += 1
             frame["seq"] = self.seq
         return asyncio.ensure_future(self.ws.send_str(json.dumps(frame)))
+
+    def send_dave(self, op: int, d: bytes | dict[str, Any]) -> None:
+        """A DAVE message: JSON as usual, or binary as ``[u16 seq][u8 op][payload]``."""
+        if isinstance(d, dict):
+            self.send(op, d)
+            return
+        self.seq += 1
+        asyncio.ensure_future(self.ws.send_bytes(struct.pack(">HB", self.seq & 0xFFFF, op) + d))
 
 
 UDP_RECEIVE_BUFFER = 4 * 2**20
@@ -88,9 +101,11 @@ class _UdpProtocol(asyncio.DatagramProtocol):
 
 
 class VoiceServer:
-    def __init__(self, world: World, *, decode_audio: bool = True) -> None:
+    def __init__(self, world: World, *, decode_audio: bool = True, dave: bool = False) -> None:
         self.world = world
         self.decode_audio = decode_audio
+        self.dave = dave
+        self.dave_broken: set[int] = set()  # guilds whose bot gets damaged commits/welcomes
         self.endpoint = ""  # "127.0.0.1:<tls port>", set once listening
         self.udp_port = 0
         self._expected: dict[int, ExpectedVoice] = {}
@@ -150,7 +165,9 @@ class VoiceServer:
         try:
             async for msg in ws:
                 if msg.type is WSMsgType.BINARY:
-                    continue  # DAVE/MLS frames; the fake offers protocol version 0, so none are expected
+                    if session is not None and session.dave is not None and msg.data:
+                        session.dave.on_binary(msg.data[0], bytes(msg.data[1:]))
+                    continue
                 if msg.type is not WSMsgType.TEXT:
                     continue
                 frame = json.loads(msg.data)
@@ -171,9 +188,13 @@ class VoiceServer:
                     self.world.recorder(session.guild_id).add_speaking(
                         SpeakingEvent(time.perf_counter(), int(d.get("speaking", 0)), int(d.get("ssrc", 0)))
                     )
+                elif session.dave is not None and isinstance(op, int) and op >= 21:
+                    session.dave.on_json(op, d or {})
         finally:
             if session is not None:
                 session.closed = True
+                if session.dave is not None and session.ws is ws:
+                    session.dave.close()
             self.world.changed()
         return ws
 
@@ -190,6 +211,10 @@ class VoiceServer:
             await ws.close(code=4004, message=b"Authentication failed.")
             return None
         session = VoiceSession(guild_id, expected.user_id, expected.session_id, expected.token, next(self._ssrcs), ws)
+        session.max_dave_version = int(d.get("max_dave_protocol_version") or 0)
+        if self.dave and session.max_dave_version < DAVE_VERSION:
+            await ws.close(code=4017, message=b"E2EE/DAVE protocol required.")
+            return None
         self.sessions.append(session)
         self._by_ssrc[session.ssrc] = session
         await session.send(2, {
@@ -211,6 +236,8 @@ class VoiceServer:
             return None
         found.ws = ws
         found.closed = False
+        if found.dave is not None:
+            found.dave.resume()
         await found.send(9, None)
         return found
 
@@ -225,9 +252,34 @@ class VoiceServer:
         session.secret_key = secrets.token_bytes(32)
         await session.send(4, {
             "audio_codec": "opus", "video_codec": None, "media_session_id": secrets.token_hex(16),
-            "mode": mode, "secret_key": list(session.secret_key), "dave_protocol_version": 0,
+            "mode": mode, "secret_key": list(session.secret_key),
+            "dave_protocol_version": DAVE_VERSION if self.dave else 0,
         })
+        if self.dave:
+            self._start_dave(session)
         self.world.changed()
+
+    def _start_dave(self, session: VoiceSession) -> None:
+        channel_id = self.world.voice_channel_of(session.guild_id, session.user_id)
+        if channel_id is None:
+            return
+        call = DaveCall(bot_id=session.user_id, channel_id=channel_id, send=session.send_dave, on_change=self.world.changed)
+        session.dave = call
+        call.corrupt_for_bot = session.guild_id in self.dave_broken
+        for user_id, membership in self.world.voice.get(session.guild_id, {}).items():
+            if user_id != session.user_id and membership.channel_id == channel_id:
+                call.add_ear(user_id)  # they were in the call before the bot
+        call.start()
+
+    def on_voice_change(self, guild_id: int, user_id: int, channel_id: int | None) -> None:
+        """A member moved: an ear joins or leaves each DAVE call of that guild."""
+        for session in self.active_sessions(guild_id):
+            if session.dave is None or user_id == session.user_id:
+                continue
+            if channel_id == session.dave.channel_id:
+                session.dave.add_ear(user_id)
+            else:
+                session.dave.remove(user_id)
 
     # --- UDP ------------------------------------------------------------------------------------------
 
@@ -256,6 +308,13 @@ class VoiceServer:
         except nacl.exceptions.CryptoError:
             recorder.add_error(f"packet seq {sequence} failed to decrypt")
             return
+        e2ee = False
+        if session.dave is not None:
+            try:
+                opus, e2ee = session.dave.hear(opus)
+            except DaveError as exc:
+                recorder.add_error(f"packet seq {sequence}: {exc}")
+                return
         if opus == OPUS_SILENCE:
             recorder.add_packet(VoicePacket(arrival, sequence, timestamp, ssrc, True, b""))
             return
@@ -271,7 +330,7 @@ class VoiceServer:
         except discord.opus.OpusError as exc:
             recorder.add_error(f"packet seq {sequence} failed to decode: {exc}")
             return
-        recorder.add_packet(VoicePacket(arrival, sequence, timestamp, ssrc, False, pcm, samples))
+        recorder.add_packet(VoicePacket(arrival, sequence, timestamp, ssrc, False, pcm, samples, e2ee))
 
     def poke(self, address: tuple[str, int]) -> None:
         """Send one meaningless datagram to a client's UDP address (see FakeDiscord.poke_old_voice_sockets)."""

@@ -46,6 +46,7 @@ class GatewayOp:
     at: float
     op: int
     d: Any
+    shard: list[int] | None = None  # [shard id, shard count] of the session it came on, if it had one
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,7 @@ class World:
         self.commands: dict[str, list[dict[str, Any]]] = {}  # application commands by guild id or "global"
         self.dispatch: Callable[[str, dict[str, Any], int], None] = lambda event, data, intent: None
         self.on_guild_added: Callable[[FakeGuild], None] = lambda guild: None
+        self.on_voice_change: Callable[[int, int, int | None], None] = lambda guild_id, user_id, channel_id: None
 
     def changed(self) -> None:
         self.notifier.notify()
@@ -100,10 +102,12 @@ class World:
         roles: dict[str, int] | None = None,
         member_roles: dict[str, tuple[str, ...]] | None = None,
         owner: str | None = None,
+        guild_id: int | None = None,
     ) -> FakeGuild:
         """``roles`` maps role name -> permission bits; ``member_roles`` gives members those roles;
-        ``owner`` names the member who owns the guild (all permissions), else a user outside it."""
-        guild_id = model.snowflake()
+        ``owner`` names the member who owns the guild (all permissions), else a user outside it;
+        ``guild_id`` picks the id (and so the shard), else a new snowflake."""
+        guild_id = model.snowflake() if guild_id is None else guild_id
         guild = FakeGuild(id=guild_id, name=name, owner_id=self.owner.id, everyone_permissions=everyone_permissions)
         guild.roles = [FakeRole(model.snowflake(), role_name, perms) for role_name, perms in (roles or {}).items()]
         for position, channel_name in enumerate(text_channels):
@@ -170,6 +174,7 @@ class World:
             states[user.id] = VoiceMembership(channel_id, session_id)
         data = model.voice_state_payload(self.guilds[guild_id], user, channel_id, session_id)
         self.dispatch("VOICE_STATE_UPDATE", data, INTENT_GUILD_VOICE_STATES)
+        self.on_voice_change(guild_id, user.id, channel_id)
         self.changed()
         return data
 

@@ -13,6 +13,7 @@ from audio.track import Provider, Track
 from bot.bot import BrentBot, create_bot
 from bot.persistence import Persistence, RestoreOutcome
 from bot.settings import Settings
+from bot.sharding import Shards
 from bot.store import GuildState, Store
 from tests.store.conftest import StoreOpener, open_db  # noqa: F401  (fixture)
 
@@ -62,3 +63,24 @@ async def test_guilds_the_bot_left_are_forgotten_once_even_if_ready_comes_twice(
         assert await store.load_state(222) is not None
     finally:
         await persistence.close()
+
+
+async def test_a_sharded_process_restores_only_its_own_shards_and_leaves_the_others_saved(store: Store) -> None:
+    """Guild 1 << 22 is on shard 1 of 2, which another process runs: this one never sees it, and
+    must neither forget its state nor report it; a guild on its own shard that it does not see is
+    gone and is forgotten as always."""
+    mine, theirs = 2 << 22, 1 << 22
+    for guild_id in (mine, theirs):
+        await store.save_state(GuildState(guild_id, voice_channel_id=5, current=TRACK, position=3.0))
+    bot = create_bot(Settings(shards=Shards(2, (0,))))
+    persistence = Persistence(bot, store)
+    try:
+        results = await persistence.restorer.restore_all(store)
+        assert [(r.guild_id, r.outcome) for r in results] == [(mine, RestoreOutcome.FORGOTTEN)]
+        await persistence.writer.flush()
+        assert await store.load_state(mine) is None
+        kept = await store.load_state(theirs)
+        assert kept is not None and (kept.current, kept.position) == (TRACK, 3.0)
+    finally:
+        await persistence.close()
+        await bot.close()

@@ -37,8 +37,9 @@ async def _dump(store: SqlStore) -> dict[str, Any]:
     return dump
 
 
-def test_versions_are_consecutive() -> None:
-    assert [m.version for m in MIGRATIONS] == list(range(1, LATEST_VERSION + 1))
+def test_versions_increase() -> None:
+    versions = [m.version for m in MIGRATIONS]
+    assert versions[0] == 1 and versions == sorted(set(versions))
     assert all(len(m.sqlite) == len(m.postgresql) for m in MIGRATIONS)
 
 
@@ -46,12 +47,14 @@ async def test_empty_database_is_created_at_the_latest_version(open_db: StoreOpe
     store = await open_db()
     assert await schema_version(store._driver) == LATEST_VERSION
     assert await _tables(store) == [
+        "blocked_users",
+        "bot_values",
+        "guild_settings",
         "guild_state",
         "play_history",
         "playlist_tracks",
         "playlists",
         "queue_entries",
-        "queue_settings",
         "schema_version",
         "undo_entries",
         "undo_steps",

@@ -1,37 +1,14 @@
-"""The queue's memory in the store, on both backends: queue settings, the bounded history, the undo step."""
+"""The queue's memory in the store, on both backends: the bounded history, the undo step."""
 
 from __future__ import annotations
 
-from audio.queue_order import QueueMode
-from bot.store import QueueSettings, UndoStep
+from bot.store import UndoStep
 from bot.store.sql_store import SqlStore
 from tests.store.conftest import StoreOpener
 from tests.store.support import make_track, raw_sql
 
 GUILD_A = 100_000_000_000_000_001
 GUILD_B = 100_000_000_000_000_002
-
-
-async def test_queue_settings_are_saved_replaced_and_read_back(open_db: StoreOpener) -> None:
-    store = await open_db()
-    await store.save_queue_settings(QueueSettings(GUILD_A, QueueMode.FAIR, True, "soundcloud"))
-    await store.save_queue_settings(QueueSettings(GUILD_B, QueueMode.FAIR_TIME))
-    await store.save_queue_settings(QueueSettings(GUILD_B, QueueMode.FIFO, autoplay=True))
-    reopened = await open_db()
-    assert await reopened.load_queue_settings() == [
-        QueueSettings(GUILD_A, QueueMode.FAIR, True, "soundcloud"),
-        QueueSettings(GUILD_B, QueueMode.FIFO, True, "youtube"),
-    ]
-
-
-async def test_damaged_settings_fall_back_to_the_defaults(store: SqlStore) -> None:
-    await raw_sql(store)(
-        "INSERT INTO queue_settings (guild_id, queue_mode, autoplay, search_site, updated_at) "
-        "VALUES (?, 'lottery', ?, 'myspace', 0)",
-        GUILD_A,
-        False,
-    )
-    assert await store.load_queue_settings() == [QueueSettings(GUILD_A)]
 
 
 async def test_history_is_newest_first_bounded_per_guild(store: SqlStore) -> None:
@@ -63,13 +40,11 @@ async def test_the_undo_step_round_trips_and_is_replaced_and_dropped(open_db: St
     assert await reopened.load_undo(GUILD_B) == first
 
 
-async def test_forgetting_a_guild_drops_its_settings_history_and_undo_only(store: SqlStore) -> None:
+async def test_forgetting_a_guild_drops_its_history_and_undo_only(store: SqlStore) -> None:
     for guild in (GUILD_A, GUILD_B):
-        await store.save_queue_settings(QueueSettings(guild, QueueMode.FAIR))
         await store.add_history(guild, make_track(1), keep=10)
         await store.save_undo(guild, UndoStep("shuffle", (make_track(1), make_track(2)), (make_track(2), make_track(1))))
     await store.forget_queue_memory(GUILD_A)
-    assert await store.load_queue_settings() == [QueueSettings(GUILD_B, QueueMode.FAIR)]
     assert await store.history(GUILD_A, limit=10) == []
     assert await store.load_undo(GUILD_A) is None
     assert len(await store.history(GUILD_B, limit=10)) == 1

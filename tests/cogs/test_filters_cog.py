@@ -1,0 +1,31 @@
+"""`filter` with arbitrary words: every input gets a reply of its own, never the generic apology,
+and a refused one leaves the filters as they were."""
+
+from __future__ import annotations
+
+import discord.ext.test as dpytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from audio.filters import NO_FILTERS
+from bot.bot import BrentBot
+from bot.errors import APOLOGY
+from tests.cogs.conftest import reply_to
+
+word = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00 \"'"),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.one_of(word, st.sampled_from(["bass", "speed", "pitch", "eq", "nightcore", "8d"])), value=word)
+async def test_any_words_get_a_reply_and_refused_ones_change_nothing(
+    bot: BrentBot, name: str, value: str
+) -> None:
+    reply = await reply_to(f"\\filter {name} {value}")
+    assert reply and reply != APOLOGY, (name, value, reply)
+    assert "@everyone" not in reply and "@here" not in reply
+    assert all(p.filters == NO_FILTERS for p in bot.players.values()) or reply.startswith("Filters on")
+    await dpytest.empty_queue()
