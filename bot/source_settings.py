@@ -35,7 +35,7 @@ class SourceSettings:
 
 def source_settings(values: Mapping[str, str], error: type[Exception] = ValueError) -> SourceSettings:
     """The three values from the owner's configuration, checked (empty means unset); a bad one raises ``error``."""
-    music_dir, cookies, proxy = (values.get(name, "") for name in ("MUSIC_DIR", "YTDLP_COOKIES", "YTDLP_PROXY"))
+    music_dir, cookies, proxy = values.get("MUSIC_DIR", ""), values.get("YTDLP_COOKIES", ""), values.get("YTDLP_PROXY", "")
     folder = Path(music_dir.strip()).expanduser() if music_dir.strip() else None
     if folder is not None and not folder.is_dir():
         raise error(f"MUSIC_DIR must be an existing folder (got {music_dir.strip()!r})")

@@ -8,6 +8,7 @@ from typing import Any, cast
 import discord
 import pytest
 
+from audio.queue_order import QueueMode
 from bot.guild_settings import GuildSettingsBook, build
 from bot.setting_specs import SPECS, SettingRefused, parse_setting
 from bot.settings import Settings
@@ -45,6 +46,9 @@ SETTINGS = Settings(command_prefix="\\", max_queue_length=500, max_user_tracks=5
     ("search", "SoundCloud", "soundcloud"),
     ("maxqueue", "20", "20"),
     ("maxlength", "10:00", "600"),
+    ("queuemode", "Fair", "fair"),
+    ("queuemode", "fair-time", "fairtime"),
+    ("autoplay", "yes", "on"),
     ("VOLUME", "default", None),
 ])
 def test_typed_values_become_stored_text(name: str, typed: str, stored: str | None) -> None:
@@ -62,6 +66,8 @@ def test_typed_values_become_stored_text(name: str, typed: str, stored: str | No
     ("idle", "1", "10 s"),
     ("volume", "300", "0 to 200"),
     ("search", "bandcamp", "`youtube`, `soundcloud`"),
+    ("queuemode", "lottery", "`fifo` (first come, first served), `fair`"),
+    ("autoplay", "sometimes", "`on` or `off`"),
     ("maxqueue", "501", "from 1 to 500 (the bot-wide limit)"),
     ("maxlength", "2:00:00", "1:00:00 (the bot-wide limit)"),
     ("volume", "", "Give a value for `volume`"),
@@ -75,13 +81,14 @@ def test_bad_names_and_values_are_answered_with_the_valid_ones(name: str, typed:
 def test_every_setting_reads_back_and_limits_stay_under_the_bot_wide_caps() -> None:
     stored = {"prefix": "!", "djrole": str(ROLE_ID), "announce": str(TEXT_ID), "channels": str(TEXT_ID),
               "voice": str(VOICE_ID), "247": "on", "idle": "60", "volume": "30", "search": "soundcloud",
-              "maxqueue": "20", "maxpermember": "5", "maxlength": "600"}
+              "maxqueue": "20", "maxpermember": "5", "maxlength": "600", "queuemode": "fairtime", "autoplay": "on"}
     assert set(stored) == set(SPECS)
     current = build(stored, SETTINGS)
     assert (current.prefix, current.dj_role_id, current.voice_channel_id) == ("!", ROLE_ID, VOICE_ID)
     assert current.announce_channel_id(asked_in=5) == TEXT_ID
     assert current.text_channel_ids == {TEXT_ID} and current.stay_in_voice
     assert (current.idle_timeout, current.volume, current.search_provider) == (60.0, 30, "scsearch")
+    assert (current.queue_mode, current.autoplay) == (QueueMode.FAIR_TIME, True)
     assert (current.limits.max_queue_length, current.limits.max_user_tracks, current.limits.max_track_duration) == (
         20, 5, 600.0
     )
@@ -96,6 +103,8 @@ def test_defaults_come_from_the_bot_settings() -> None:
     assert current.announce_channel_id(asked_in=5) == 5
     assert build({"announce": "off"}, SETTINGS).announce_channel_id(asked_in=5) is None
     assert build({"volume": "loud"}, SETTINGS).volume == 100  # a damaged row reads as the default
+    assert (current.queue_mode, current.autoplay) == (QueueMode.FIFO, False)
+    assert build({"queuemode": "lottery"}, SETTINGS).queue_mode is QueueMode.FIFO
 
 
 async def test_the_book_blocks_per_server_and_everywhere() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from audio.track import Provider
+from bot import source_settings
 from bot.settings import (
     DEFAULT_PROVIDERS,
     Secret,
@@ -246,7 +247,7 @@ def test_the_example_file_documents_every_setting_with_its_default() -> None:
     example = Path(__file__).resolve().parents[2] / "credentials.env.example"
     keys = [line.split("=", 1)[0] for line in example.read_text(encoding="utf-8").splitlines()
             if line and not line.startswith("#")]
-    source = inspect.getsource(sys.modules[load_settings.__module__])
+    source = inspect.getsource(sys.modules[load_settings.__module__]) + inspect.getsource(source_settings)
     read = set(re.findall(r'values(?:\.get\(|\[|,\s*)"([A-Z][A-Z0-9_]+)"', source))
     assert len(keys) == len(set(keys))
     assert set(keys) == read
