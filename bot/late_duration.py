@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 Measure = Callable[[Track], Awaitable[Track]]
 
+FIRST_FRAME_WAIT = 0.5  # seconds a measure waits for the track it measures to be heard first
+FIRST_FRAME_POLL = 0.005
+
 
 @dataclass(frozen=True, slots=True)
 class Enqueued:
@@ -50,6 +53,8 @@ async def enqueue_then_measure(
     depend on it.
     """
     position = player.enqueue(tracks, next_up=front, start_at=start_at)
+    if position == 0 and tracks and needs_measuring(tracks[0]):
+        await _first_frame_out(player, tracks[0])
     measured = await measure_in_place(player, tracks, needs_measuring=needs_measuring, measure=measure)
     kept: list[Track] = []
     for track in tracks:
@@ -61,6 +66,14 @@ async def enqueue_then_measure(
     if tracks and not kept:
         return Enqueued((), position, too_long_refusal(limits))
     return Enqueued(tuple(kept), position)
+
+
+async def _first_frame_out(player: GuildPlayer, track: Track) -> None:
+    """Until ``track`` has sent its first frame (or FIRST_FRAME_WAIT passed): an ffprobe started at the
+    same moment competes for the cores with the ffmpeg that is opening the stream."""
+    deadline = asyncio.get_running_loop().time() + FIRST_FRAME_WAIT
+    while player.current is track and not player.position and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(FIRST_FRAME_POLL)
 
 
 async def measure_in_place(

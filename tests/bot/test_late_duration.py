@@ -82,6 +82,24 @@ async def test_the_track_starts_unmeasured_and_the_measured_one_takes_its_place(
     assert measured == dataclasses.replace(track, duration=measured.duration)
 
 
+async def test_the_measure_waits_until_the_track_is_heard(
+    player: GuildPlayer, extractor: Extractor, media: MediaServer, voice: VoiceCollector
+) -> None:
+    """ffprobe would compete with the ffmpeg opening the stream: it starts after the first frame."""
+    [track] = await extractor.resolve_all(media.url("short.mp3"))
+    positions: list[float | None] = []
+
+    async def measure(t: Track) -> Track:
+        positions.append(player.position)
+        return await extractor.measure(t)
+
+    await enqueue_then_measure(
+        player, [track], needs_measuring=extractor.needs_measuring, measure=measure, limits=Limits()
+    )
+    [heard_at] = positions
+    assert heard_at is not None and heard_at > 0
+
+
 async def test_over_the_cap_while_playing_it_is_skipped_and_refused(
     player: GuildPlayer, extractor: Extractor, media: MediaServer, voice: VoiceCollector
 ) -> None:
