@@ -122,7 +122,8 @@ def _options(tmp_path: Path) -> SuiteOptions:
 
 
 def test_audio_path_report_compares_with_the_baseline_and_checks_targets(tmp_path: Path) -> None:
-    from benchmarks.audio_path_suite import PathResult, Plan, report
+    from benchmarks.audio_path_report import report
+    from benchmarks.audio_path_suite import PathResult, Plan
 
     rng = np.random.default_rng(6)
     baseline = PathResult("baseline", [400.0] * 3, [100.0] * 3, [100.0] * 3, online_s=[0.5] * 6, load=[1.0] * 6,
@@ -163,7 +164,8 @@ def test_soak_report_flags_growth_and_leaked_children(tmp_path: Path) -> None:
 
 
 def test_capacity_report_states_streams_held_against_the_target(tmp_path: Path) -> None:
-    from benchmarks.capacity_suite import Level, Plan, Ramp, report
+    from benchmarks.capacity_report import report
+    from benchmarks.capacity_suite import Level, Plan, Ramp
 
     def ramp(label: str, p99s: list[float]) -> Ramp:
         levels = [Level(n, 20, p99, p99 + 5, 0, 0, n * 0.03, n * 0.02, 80 + n, 50 * n, 0, 0.1, 0.5, 1.0)
