@@ -1,5 +1,5 @@
 """What slash-command options suggest while a member types: playlist names, and for `play` the tracks
-this server played lately, its queue and its play history. Nothing here looks anything up online; the
+this server played lately, its queue, its play history and its playlists. Nothing here looks anything up online; the
 suggestions come from memory and the local store, so each keystroke costs no lookup.
 """
 
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 MAX_CHOICES = 25  # Discord's limit
 CHOICE_LIMIT = 100  # characters of a choice's name and of its value
 RECENT = 25
+PLAYLISTS_SUGGESTED = 5  # the first playlists (by name) whose tracks `play` suggests
 
 
 class RecentTracks:
@@ -79,6 +80,20 @@ async def _playlist_names(bot: BrentBot, guild_id: int) -> list[str]:
         return []
 
 
+async def _playlist_tracks(bot: BrentBot, guild_id: int) -> list[Track]:
+    if bot.store is None:
+        return []
+    try:
+        playlists = await bot.store.list_playlists(guild_id)
+        tracks: list[Track] = []
+        for playlist in playlists[:PLAYLISTS_SUGGESTED]:
+            tracks += (await bot.store.playlist_tracks(guild_id, playlist.name))[1]
+        return tracks
+    except StoreError:
+        log.debug("no playlist tracks to suggest: the store is unavailable")
+        return []
+
+
 async def playlist_suggestions(interaction: discord.Interaction[BrentBot], current: str) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
@@ -88,7 +103,8 @@ async def playlist_suggestions(interaction: discord.Interaction[BrentBot], curre
 
 async def play_suggestions(interaction: discord.Interaction[BrentBot], current: str) -> list[app_commands.Choice[str]]:
     """Tracks that played here lately, newest first, then what is playing and queued, then the rest of
-    the server's history (read from the store once per server, then kept in memory)."""
+    the server's history (read from the store once per server, then kept in memory), then the tracks
+    of its playlists (the local store; nothing online)."""
     bot, guild_id = interaction.client, interaction.guild_id
     if guild_id is None:
         return []
@@ -97,4 +113,5 @@ async def play_suggestions(interaction: discord.Interaction[BrentBot], current: 
     if player is not None:
         tracks += [t for t in (player.current, *player.queue) if t is not None]
     tracks += [entry.track for entry in await bot.queue_memory.history.recent(guild_id)]
+    tracks += await _playlist_tracks(bot, guild_id)
     return matching(current, (_track_pair(t) for t in tracks))

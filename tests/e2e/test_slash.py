@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from audio.track import Provider, Track
 from bot.bot import create_bot
 from bot.command_sync import HASH_KEY, definitions_hash
 from bot.settings import Settings
@@ -63,3 +64,20 @@ async def test_commands_are_registered_once_and_again_only_after_a_change(
     registered = {c["name"] for c in fake_discord.world.commands["global"]}
     assert {"play", "playlist", "settings", "loop", "synccommands"} <= registered
     assert await start_once() == 1  # unchanged: no second registration
+
+
+async def test_play_suggests_the_tracks_of_the_servers_playlists(
+    start_brent: StartBrent, alice: Member, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path / 'brent.db'}"
+    store = await open_store(database, tmp_path)
+    saved = Track("Evening Raga", "https://example.com/raga.mp3", 61.0, None, None, Provider.DIRECT)
+    await store.create_playlist(alice.guild.id, "calm", owner_id=alice.user.id)
+    await store.add_tracks(alice.guild.id, "calm", [saved], user_id=alice.user.id, can_manage=True)
+    async with start_brent() as bot:
+        bot.store = store
+        slash = SlashMembers(fake_discord)
+        choices = await slash.autocomplete(alice.guild, alice.user, "play", "query", "raga")
+        assert [(c["name"], c["value"]) for c in choices] == [("Evening Raga", "https://example.com/raga.mp3")]
+        assert await slash.autocomplete(alice.guild, alice.user, "play", "query", "storm") == []
+    await store.close()
