@@ -8,7 +8,7 @@ import pytest
 
 from tests.e2e.brent_rig import DJ_ROLE, Member, StartBrent
 from tests.e2e.heard_clock import clock_runs, run_start
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import FakeDiscord, message_text
 from tests.media import MediaServer
 
 pytestmark = pytest.mark.e2e
@@ -124,3 +124,16 @@ async def test_a_member_without_the_dj_role_cannot_stop_the_music(
         await recorder.wait_for_audio(0.5, after=refused.sent_at)  # still playing afterwards
         assert fake_discord.bot_voice_channel(alice.guild) == alice.guild.voice_channel.id
     assert not any(p.silence for p in recorder.packets if p.arrival < refused.sent_at + 0.5)
+
+
+async def test_remove_outside_the_queue_names_the_queues_own_range_and_removes_nothing(
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer
+) -> None:
+    async with start_brent() as bot:
+        await alice.join_voice()
+        await alice.ask(f"play {e2e_media.url('tone880.mp3')}", "Playing")
+        await alice.ask(f"play {e2e_media.url('tone440.mp3')}", "#1")
+        await alice.ask(f"play {e2e_media.url('tone660.mp3')}", "#2")
+        _, reply = await alice.ask("remove 0", "There is no track #0")
+        assert "Pick a number from 1 to 2." in message_text(reply)
+        assert [t.title for t in bot.players[alice.guild.id].queue] == ["tone440", "tone660"]
