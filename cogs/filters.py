@@ -11,6 +11,7 @@ from discord.ext import commands
 from audio.filters import (
     BASS_LEVELS,
     EQ_PRESETS,
+    FILTER_LIST,
     NO_FILTERS,
     PITCH_MAX,
     PITCH_MIN,
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 Ctx = commands.Context["BrentBot"]
 
 CLEAR_WORDS = frozenset({"off", "clear", "reset", "none"})
+NAME_CHOICES = [app_commands.Choice(name=n, value=n) for n in (*FILTER_LIST, "off")]
 MENU = (
     f"`bass [1-{BASS_LEVELS}]` · `nightcore` · `vaporwave` · `speed <{SPEED_MIN}-{SPEED_MAX}>` · "
     f"`pitch <{PITCH_MIN}..+{PITCH_MAX}>` · `eq <{'|'.join(EQ_PRESETS)}>` · `karaoke` · `8d` · "
@@ -47,6 +49,7 @@ class FiltersCog(commands.Cog, name="Filters"):
         self.bot = bot
 
     @hybrid_command(name="filter", aliases=["filters", "fx", "effects"], usage="[name [value] | off]")
+    @app_commands.choices(name=NAME_CHOICES)
     @app_commands.describe(
         name="bass, nightcore, vaporwave, speed, pitch, eq, karaoke, 8d, or off for all",
         value="A level, a number or a preset; off turns that one off",

@@ -7,7 +7,7 @@ import discord.ext.test as dpytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audio.filters import NO_FILTERS
+from audio.filters import FILTER_LIST, NO_FILTERS
 from bot.bot import BrentBot
 from bot.errors import APOLOGY
 from tests.cogs.conftest import reply_to
@@ -29,3 +29,10 @@ async def test_any_words_get_a_reply_and_refused_ones_change_nothing(
     assert "@everyone" not in reply and "@here" not in reply
     assert all(p.filters == NO_FILTERS for p in bot.players.values()) or reply.startswith("Filters on")
     await dpytest.empty_queue()
+
+
+async def test_the_slash_filter_offers_every_filter_name_and_off_as_choices(bot: BrentBot) -> None:
+    command = bot.tree.get_command("filter")
+    assert command is not None
+    name = next(p for p in command.parameters if p.name == "name")  # type: ignore[union-attr]
+    assert [c.value for c in name.choices] == [*FILTER_LIST, "off"]
