@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from audio.queue import TrackQueue
 from audio.queue_order import QueueMode
 from audio.track import Provider, Track
+from benchmarks._figures import Spread
 
 log = logging.getLogger(__name__)
 
@@ -133,22 +134,6 @@ def simulate(requests: Sequence[Request], mode: QueueMode) -> list[Played]:
         played.append(Played(request.member, request.at, clock))
         clock += request.duration
     return played
-
-
-@dataclass(frozen=True, slots=True)
-class Spread:
-    """Min, median, p95 and max of one figure over runs."""
-
-    low: float
-    median: float
-    p95: float
-    high: float
-
-    @classmethod
-    def of(cls, values: Sequence[float]) -> Spread:
-        ordered = sorted(values)
-        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-        return cls(ordered[0], statistics.median(ordered), p95, ordered[-1])
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ from audio.queue import TrackQueue
 from audio.queue_order import QueueMode
 from audio.track import Provider, Track
 from benchmarks import Section, SuiteOptions
-from benchmarks.queue_modes import MODES, SCENARIOS, ModeResult, Spread, study
+from benchmarks._figures import Spread
+from benchmarks.queue_modes import MODES, SCENARIOS, ModeResult, study
 from benchmarks.timing import Timing, measure
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def _us(value: float) -> str:
 
 
 def _minutes(spread: Spread) -> str:
-    return f"{spread.low:.1f} / **{spread.median:.1f}** / {spread.p95:.1f} / {spread.high:.1f}"
+    return f"{spread.low:.1f} / **{spread.p50:.1f}** / {spread.p95:.1f} / {spread.high:.1f}"
 
 
 def render(results: dict[str, list[ModeResult]], costs: dict[tuple[QueueMode, str, int], Timing], runs: int) -> str:
@@ -115,7 +116,7 @@ def _median(results: dict[str, list[ModeResult]], scenario: str, mode: QueueMode
     result = next(r for r in results[scenario] if r.mode is mode)
     figures = next(m for m in result.members if m.member == member)
     spread: Spread = getattr(figures, what)
-    return spread.median
+    return spread.p50
 
 
 def conclusion(results: dict[str, list[ModeResult]], costs: dict[tuple[QueueMode, str, int], Timing]) -> list[str]:
