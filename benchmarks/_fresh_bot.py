@@ -25,13 +25,11 @@ from pathlib import Path
 
 from benchmarks._bot_process import PREFIX
 from benchmarks._voice_rig import REPO, Media
+from tests.e2e.brent_rig import MADE_UP_TOKEN, MAIN_PY
 from tests.fakediscord import FakeDiscord, FakeGuild
 
 log = logging.getLogger(__name__)
 
-MAIN_PY = REPO / "main.py"
-# Token-shaped (main.py checks the shape before it connects); the fake accepts any token.
-FAKE_TOKEN = "MTA1NjQ4OTk5OTk5OTk5OTk5OQ.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
 START_TIMEOUT = 60.0
 
 
@@ -53,7 +51,7 @@ class FirstPlay:
 
 def credentials(workdir: Path) -> str:
     return (
-        f"CLIENT_TOKEN={FAKE_TOKEN}\nCOMMAND_PREFIX={PREFIX}\nALLOW_PRIVATE_NETWORK=1\n"
+        f"CLIENT_TOKEN={MADE_UP_TOKEN}\nCOMMAND_PREFIX={PREFIX}\nALLOW_PRIVATE_NETWORK=1\n"
         f"DATA_DIR={workdir / 'data'}\nDJ_ROLE=DJ\nLOG_LEVEL={os.environ.get('BRENT_BENCH_LOG_LEVEL', 'INFO')}\n"
     )
 
