@@ -176,14 +176,11 @@ generated {"10" if options.quick else "30"} s file, the bot's parts as discord.p
 
 {cost_table(cost, brent) if cost is not None else "(not measured)"}
 
-**Opus pass-through** (the table's two right-hand columns; a proposal, not built): an Opus mode of TimedAudio
-on `discord.FFmpegOpusAudio`'s output (`-c:a libopus -b:a 128k -f opus`, or `-c:a copy` when the source is
-already Opus, as YouTube's format 251 is). Position and seek stay as they are (ffmpeg's Ogg packets are 20 ms
-each, so counting packets gives the position as counting PCM frames does; a seek is still a new ffmpeg at
-`-ss`), and the Deck's hand-over works on packets the same way. What changes is volume: there is no PCM to
-scale in the bot, so a volume change restarts ffmpeg at the current position with `-af volume=<v>` (the cost of
-a seek), or the volume command applies from the next track. With the encoder out of the bot, the clock's pass
-shrinks to reading, encrypting and sending, which is what would take one clock well past 100 streams.
+**Opus pass-through** (the table's two right-hand columns) is built: `TimedOpus` (`audio/timed_opus.py`) copies an
+Opus source's packets (`-c:a copy` into Ogg) when the volume is 100 % and no filter is on; position counts the
+packets' durations, a seek is a new ffmpeg at `-ss`, and the Deck hands over between Opus and PCM sources in one
+voice play. A volume change or a filter goes over to the decoded path at the same position without a gap (a cued
+source), and back. Its own ramp is the *Opus pass-through: streams, CPU and memory* section below.
 """
     return Section(title="Audio capacity: concurrent streams, CPU and memory", markdown=markdown,
                    console="\n".join([headline, "", levels]), plots=(plot,))
