@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import collections
 import logging
+import time
+import weakref
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import discord
 from discord import app_commands
@@ -19,6 +21,7 @@ from audio.track import Track
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,7 @@ MAX_CHOICES = 25  # Discord's limit
 CHOICE_LIMIT = 100  # characters of a choice's name and of its value
 RECENT = 25
 PLAYLISTS_SUGGESTED = 5  # the first playlists (by name) whose tracks `play` suggests
+PLAYLISTS_TTL = 30.0  # seconds a server's playlists are suggested as last read
 
 
 class RecentTracks:
@@ -70,41 +74,53 @@ def _track_pair(track: Track) -> tuple[str, str]:
     return track.title, value
 
 
-async def _playlist_names(bot: BrentBot, guild_id: int) -> list[str]:
-    if bot.store is None:
-        return []
-    try:
-        return [p.name for p in await bot.store.list_playlists(guild_id)]
-    except StoreError:
-        log.debug("no playlist names to suggest: the store is unavailable")
-        return []
+class _Playlists(NamedTuple):
+    read_at: float
+    names: list[str]
+    tracks: list[Track]  # of the first PLAYLISTS_SUGGESTED playlists
 
 
-async def _playlist_tracks(bot: BrentBot, guild_id: int) -> list[Track]:
-    if bot.store is None:
-        return []
+# Each store's servers' playlists as last read, so a keystroke reads the store at most once per PLAYLISTS_TTL;
+# a playlist command forgets its server's (`forget_playlists`), so changes show at the next keystroke.
+_read: weakref.WeakKeyDictionary[Store, dict[int, _Playlists]] = weakref.WeakKeyDictionary()
+
+
+def forget_playlists(store: Store | None, guild_id: int) -> None:
+    if store is not None:
+        _read.get(store, {}).pop(guild_id, None)
+
+
+async def _playlists(bot: BrentBot, guild_id: int) -> _Playlists:
+    store = bot.store
+    if store is None:
+        return _Playlists(0.0, [], [])
+    known = _read.setdefault(store, {})
+    cached = known.get(guild_id)
+    if cached is not None and time.monotonic() - cached.read_at < PLAYLISTS_TTL:
+        return cached
     try:
-        playlists = await bot.store.list_playlists(guild_id)
+        playlists = await store.list_playlists(guild_id)
         tracks: list[Track] = []
         for playlist in playlists[:PLAYLISTS_SUGGESTED]:
-            tracks += (await bot.store.playlist_tracks(guild_id, playlist.name))[1]
-        return tracks
+            tracks += (await store.playlist_tracks(guild_id, playlist.name))[1]
     except StoreError:
-        log.debug("no playlist tracks to suggest: the store is unavailable")
-        return []
+        log.debug("no playlists to suggest: the store is unavailable")
+        return _Playlists(0.0, [], [])
+    known[guild_id] = read = _Playlists(time.monotonic(), [p.name for p in playlists], tracks)
+    return read
 
 
 async def playlist_suggestions(interaction: discord.Interaction[BrentBot], current: str) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    names = await _playlist_names(interaction.client, interaction.guild_id)
+    names = (await _playlists(interaction.client, interaction.guild_id)).names
     return matching(current, ((name, name) for name in names))
 
 
 async def play_suggestions(interaction: discord.Interaction[BrentBot], current: str) -> list[app_commands.Choice[str]]:
     """Tracks that played here lately, newest first, then what is playing and queued, then the rest of
     the server's history (read from the store once per server, then kept in memory), then the tracks
-    of its playlists (the local store; nothing online)."""
+    of its playlists (the local store, read again after a playlist command or PLAYLISTS_TTL; nothing online)."""
     bot, guild_id = interaction.client, interaction.guild_id
     if guild_id is None:
         return []
@@ -113,5 +129,5 @@ async def play_suggestions(interaction: discord.Interaction[BrentBot], current: 
     if player is not None:
         tracks += [t for t in (player.current, *player.queue) if t is not None]
     tracks += [entry.track for entry in await bot.queue_memory.history.recent(guild_id)]
-    tracks += await _playlist_tracks(bot, guild_id)
+    tracks += (await _playlists(bot, guild_id)).tracks
     return matching(current, (_track_pair(t) for t in tracks))

@@ -11,7 +11,7 @@ import io
 import logging
 import random
 import re
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import discord
 from discord import app_commands
@@ -20,7 +20,7 @@ from discord.ext import commands
 from audio.errors import PlayerError
 from audio.track import Track
 from bot.admission import member_cooldown
-from bot.autocomplete import playlist_suggestions
+from bot.autocomplete import forget_playlists, playlist_suggestions
 from bot.checks import member_voice_channel
 from bot.converters import PlayOrder, Position
 from bot.queueing import queue_for
@@ -71,6 +71,10 @@ def _tracks_word(count: int) -> str:
 class PlaylistsCog(commands.Cog, name="Playlists", command_attrs={"ignore_extra": False}):
     def __init__(self, bot: BrentBot) -> None:
         self.bot = bot
+
+    async def cog_after_invoke(self, ctx: commands.Context[Any]) -> None:
+        if ctx.guild is not None:
+            forget_playlists(self.bot.store, ctx.guild.id)  # suggestions read the changed playlists again
 
     def _store(self) -> Store:
         store = self.bot.store

@@ -11,7 +11,6 @@ from discord.ext import commands
 from audio.errors import QueueError
 from audio.player import GuildPlayer
 from audio.track import Track
-from bot.checks import require_listener
 from bot.converters import Position, PositionOrMember, QueuePosition
 from bot.permissions import require_dj
 from bot.queue_pages import QueuePageButton, queue_page
@@ -36,8 +35,7 @@ class QueueCog(commands.Cog, name="Queue", command_attrs={"ignore_extra": False}
 
     def _player(self, ctx: Ctx) -> GuildPlayer:
         assert ctx.guild is not None
-        require_listener(ctx.author, ctx.guild)
-        return self.bot.player_for(ctx.guild)
+        return self.bot.controls.player(ctx.guild, ctx.author)
 
     async def _remember(self, ctx: Ctx, kind: str, before: tuple[Track, ...], player: GuildPlayer) -> None:
         """Keep the edit for `undo`."""

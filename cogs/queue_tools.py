@@ -70,8 +70,7 @@ class QueueToolsCog(commands.Cog, name="Queue tools"):
 
     def _player(self, ctx: Ctx) -> GuildPlayer:
         assert ctx.guild is not None
-        require_listener(ctx.author, ctx.guild)
-        return self.bot.player_for(ctx.guild)
+        return self.bot.controls.player(ctx.guild, ctx.author)
 
     @hybrid_command(name="playnext", aliases=["pn"], usage="<url or words>")
     @commands.guild_only()
