@@ -46,6 +46,7 @@ _EXIT_GRACE = 2.0
 _CAN_POLL = hasattr(select, "poll")
 PIPE_CHUNK = 65536  # a pipe's whole buffer: one read takes what ffmpeg wrote ahead (about 0.3 s)
 
+
 class TimedAudio(discord.FFmpegPCMAudio):
     """A :class:`discord.FFmpegPCMAudio` that counts its frames and can be re-made at another offset.
 
@@ -132,7 +133,12 @@ class TimedAudio(discord.FFmpegPCMAudio):
         args = ffmpeg_input_args(stream, start=self.start, rw_timeout=rw_timeout) + self._output_args()
         # FFmpegPCMAudio.__init__ would shlex-split option strings; FFmpegAudio takes our list as is.
         discord.FFmpegAudio.__init__(
-            self, stream.url, executable=executable, args=args, stdin=subprocess.DEVNULL, stderr=stderr,
+            self,
+            stream.url,
+            executable=executable,
+            args=args,
+            stdin=subprocess.DEVNULL,
+            stderr=stderr,
             env=self._env,
         )
         log.debug(
@@ -204,7 +210,8 @@ class TimedAudio(discord.FFmpegPCMAudio):
     def at(self, offset: float, *, filters: Filters | None = None) -> TimedAudio:
         """A new source on the same stream starting at ``offset`` seconds (this one is untouched),
         with these or other ``filters``."""
-        return TimedAudio(
+        filters = self.filters if filters is None else filters
+        return self._kind_for(filters)(
             self.stream,
             start=offset,
             executable=self._executable,
@@ -212,8 +219,12 @@ class TimedAudio(discord.FFmpegPCMAudio):
             rw_timeout=self._rw_timeout,
             env=self._env,
             play_limit=self._play_limit,
-            filters=self.filters if filters is None else filters,
+            filters=filters,
         )
+
+    def _kind_for(self, filters: Filters) -> type[TimedAudio]:
+        """The class of a source :meth:`at` makes with ``filters``."""
+        return TimedAudio
 
     def catch_up(self, position: float) -> bool:
         """Drop the frames before ``position`` that are already here, without waiting for more; for

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import collections
 import logging
-from collections.abc import Mapping
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from discord.opus import OPUS_SILENCE
 
 from audio.errors import PlayerError
-from audio.ffmpeg_args import DEFAULT_RW_TIMEOUT, opus_copy_args
+from audio.ffmpeg_args import opus_copy_args
 from audio.filters import NO_FILTERS, Filters
 from audio.ogg_opus import OggError, OggPackets, opus_packet_samples
 from audio.timed_audio import FRAME_SECONDS, TimedAudio
@@ -53,35 +52,23 @@ class TimedOpus(TimedAudio):
         self,
         stream: Stream,
         *,
-        start: float = 0.0,
-        executable: str = "ffmpeg",
-        stderr: IO[bytes] | None = None,
-        rw_timeout: float = DEFAULT_RW_TIMEOUT,
-        standby: FfmpegStandby | None = None,
-        env: Mapping[str, str] | None = None,
-        play_limit: float | None = None,
         filters: Filters = NO_FILTERS,
+        standby: FfmpegStandby | None = None,
+        **options: Any,
     ) -> None:
         if filters.active:
             raise ValueError("Opus packets are copied as they are: no filters")
+        del standby  # its processes write PCM
         self._ogg = OggPackets()
         self._packets: collections.deque[bytes] = collections.deque()
-        super().__init__(
-            stream, start=start, executable=executable, stderr=stderr, rw_timeout=rw_timeout,
-            standby=None, env=env, play_limit=play_limit,
-        )  # fmt: skip
+        super().__init__(stream, **options)
 
     def is_opus(self) -> bool:
         return True
 
-    def at(self, offset: float, *, filters: Filters | None = None) -> TimedAudio:
-        """As :meth:`TimedAudio.at`; with filters the new source is a PCM one."""
-        kind = TimedAudio if filters is not None and filters.active else TimedOpus
-        return kind(
-            self.stream, start=offset, executable=self._executable, stderr=self._stderr_sink,
-            rw_timeout=self._rw_timeout, env=self._env, play_limit=self._play_limit,
-            filters=filters or NO_FILTERS,
-        )  # fmt: skip
+    def _kind_for(self, filters: Filters) -> type[TimedAudio]:
+        """With filters a re-made source is a PCM one."""
+        return TimedAudio if filters.active else TimedOpus
 
     @property
     def framing_refused(self) -> bool:
@@ -91,7 +78,7 @@ class TimedOpus(TimedAudio):
         return opus_copy_args()
 
     def _frames_buffered(self) -> int:
-        if self._pending and not self._eof_refused():
+        if self._pending and self.error is None:
             try:
                 self._packets.extend(self._ogg.take(self._pending))
             except OggError as exc:
@@ -104,9 +91,6 @@ class TimedOpus(TimedAudio):
             self._refuse(OpusFraming("That stream can't be played.", detail="Opus packets not 20 ms long"))
             return self.SILENCE
         return packet
-
-    def _eof_refused(self) -> bool:
-        return getattr(self, "_current_error", None) is not None
 
     def _refuse(self, error: PlayerError) -> None:
         """End the output here with ``error`` (what the player's recovery reads) and stop ffmpeg."""
