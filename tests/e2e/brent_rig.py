@@ -57,6 +57,13 @@ class Member:
         reply = await self.fake.wait_for_message(self.guild.text_channel, expect, timeout, after=sent)
         return sent, reply
 
+    async def play_and_hear(self, url: str, seconds: float) -> InjectedMessage:
+        """Join voice, play ``url`` and wait until ``seconds`` of it were heard; returns the play command."""
+        await self.join_voice()
+        started, _ = await self.ask(f"play {url}", "Playing")
+        await self.fake.voice_log(self.guild).wait_for_audio(seconds, after=started.sent_at)
+        return started
+
 
 def add_music_guild(fake: FakeDiscord, name: str = "Brent Guild") -> FakeGuild:
     """#general, voice Music and Lounge; alice has the DJ role, bob does not."""

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.brent_rig import Member, add_music_guild
+from tests.e2e.brent_rig import Member, add_music_guild, brent_process, write_credentials
 from tests.e2e.controller_rig import PAUSE, is_controller
-from tests.e2e.test_restart import brent_process, media, restart_media, write_credentials  # noqa: F401
+from tests.e2e.test_restart import media, restart_media  # noqa: F401
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.interactions import SlashMembers
 from tests.media import MediaServer

@@ -19,9 +19,7 @@ async def test_pause_holds_the_place_and_resume_continues(
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent():
-        await alice.join_voice()
-        started, _ = await alice.ask(f"play {e2e_media.url('clock.mp3')}", "Playing")
-        await recorder.wait_for_audio(1.3, after=started.sent_at)
+        await alice.play_and_hear(e2e_media.url("clock.mp3"), 1.3)
         paused, _ = await alice.ask("pause", "Paused")
         quiet = await recorder.wait_for_silence(after=paused.sent_at)
         # Stay paused for a measured stretch; the check is that nothing was sent during it.
@@ -49,9 +47,7 @@ async def test_seek_rewind_and_forward_land_within_a_tenth_of_a_second(
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent():
-        await alice.join_voice()
-        started, _ = await alice.ask(f"play {e2e_media.url('clock.mp3')}", "Playing")
-        await recorder.wait_for_audio(1.2, after=started.sent_at)
+        await alice.play_and_hear(e2e_media.url("clock.mp3"), 1.2)
         seek_cmd, _ = await alice.ask("seek 4", "Now at")
         await recorder.wait_for_audio(1.4, after=seek_cmd.sent_at)
         rewind_cmd, _ = await alice.ask("rewind 3", "Rewound")
@@ -97,9 +93,7 @@ async def test_volume_50_halves_the_amplitude(
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent():
-        await alice.join_voice()
-        started, _ = await alice.ask(f"play {e2e_media.url('tone880.mp3')}", "Playing")
-        await recorder.wait_for_audio(1.0, after=started.sent_at)
+        await alice.play_and_hear(e2e_media.url("tone880.mp3"), 1.0)
         _, reply = await alice.ask("volume 50", "50%")
         changed_at = fake_discord.message_time(reply)
         loud = recorder.rms(0.3, 0.9)
@@ -116,10 +110,8 @@ async def test_a_member_without_the_dj_role_cannot_stop_the_music(
     recorder = fake_discord.voice_log(alice.guild)
     bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
     async with start_brent():
-        await alice.join_voice()
         await bob.join_voice()
-        started, _ = await alice.ask(f"play {e2e_media.url('tone880.mp3')}", "Playing")
-        await recorder.wait_for_audio(0.3, after=started.sent_at)
+        await alice.play_and_hear(e2e_media.url("tone880.mp3"), 0.3)
         refused, _ = await bob.ask("stop", DJ_ROLE)
         await recorder.wait_for_audio(0.5, after=refused.sent_at)  # still playing afterwards
         assert fake_discord.bot_voice_channel(alice.guild) == alice.guild.voice_channel.id

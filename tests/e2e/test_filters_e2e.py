@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from audio.filters import Filters, Style
-from tests.e2e.effects_rig import (
-    Member,
-    StartBrent,
-    band_energy,
-    brent_starter,
-    generate_mix,
-    missed_slots,
-    music_guild,
-)
+from tests.e2e.brent_rig import Member, StartBrent
+from tests.e2e.effects_rig import band_energy, generate_mix, missed_slots
 from tests.fakediscord import FakeDiscord, message_text, wait_for_bot
 from tests.media import MediaServer, generate_tone, media_server
 
@@ -33,24 +25,12 @@ def effects_media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaSer
         yield server
 
 
-@pytest.fixture
-def alice(fake_discord: FakeDiscord) -> Member:
-    return music_guild(fake_discord)
-
-
-@pytest.fixture
-def start_brent(fake_discord: FakeDiscord, tmp_path: Path) -> StartBrent:
-    return brent_starter(fake_discord, tmp_path)
-
-
 async def test_nightcore_is_heard_a_quarter_higher_and_the_change_leaves_no_gap(
     start_brent: StartBrent, alice: Member, effects_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent() as bot:
-        await alice.join_voice()
-        started, _ = await alice.ask(f"play {effects_media.url('tone440.mp3')}", "Playing")
-        await recorder.wait_for_audio(1.5, after=started.sent_at)
+        await alice.play_and_hear(effects_media.url("tone440.mp3"), 1.5)
         missed_before = missed_slots(bot)
         changed, reply = await alice.ask("filter nightcore", "Filters on")
         assert "nightcore" in reply["content"]
@@ -71,9 +51,7 @@ async def test_speed_1_5_moves_the_track_a_second_and_a_half_per_second(
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent() as bot:
-        await alice.join_voice()
-        started, _ = await alice.ask(f"play {effects_media.url('tone440.mp3')}", "Playing")
-        await recorder.wait_for_audio(1.0, after=started.sent_at)
+        await alice.play_and_hear(effects_media.url("tone440.mp3"), 1.0)
         changed, _ = await alice.ask("filter speed 1.5", "speed 1.5")
         player = bot.players[alice.guild.id]
         await wait_for_bot(lambda: player.filters == Filters(speed=1.5), 5, "speed set")
@@ -93,9 +71,7 @@ async def test_bass_boost_raises_the_low_band_of_what_is_heard(
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent():
-        await alice.join_voice()
-        started, _ = await alice.ask(f"play {effects_media.url('bass_and_treble.mp3')}", "Playing")
-        await recorder.wait_for_audio(1.5, after=started.sent_at)
+        await alice.play_and_hear(effects_media.url("bass_and_treble.mp3"), 1.5)
         changed, _ = await alice.ask("filter bass 5", "bass 5")
         await recorder.wait_for_audio(2.0, after=changed.sent_at)
     before = recorder.pcm(0.3, 1.3)
@@ -121,12 +97,9 @@ async def test_bad_names_and_values_are_answered_with_what_fits_and_nothing_chan
         assert player.filters == Filters(style=Style.VAPORWAVE)
         _, cleared = await alice.ask("filter off", "Filters on: none")
         assert player.filters == Filters()
-        bob = alice.guild.member("bob")
-        await fake_discord.member_join_voice(alice.guild, bob, alice.guild.voice_channel)
-        by_bob = await fake_discord.inject_message(
-            alice.guild, alice.guild.text_channel, bob, "\\filter bass"
-        )
-        _ = await fake_discord.wait_for_message(alice.guild.text_channel, "DJ", 10, after=by_bob)
+        bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
+        await bob.join_voice()
+        await bob.ask("filter bass", "DJ", timeout=10)
         assert player.filters == Filters()
     for word in ("bass", "nightcore", "speed", "pitch", "eq", "karaoke", "8d"):
         assert word in unknown["content"]

@@ -16,7 +16,7 @@ from bot.bot import BrentBot, create_bot
 from bot.persistence import Persistence
 from bot.settings import Settings
 from bot.store import GuildState, open_store
-from tests.e2e.effects_rig import DJ_ROLE, PREFIX, music_guild
+from tests.e2e.brent_rig import DJ_ROLE, PREFIX, Member, add_music_guild
 from tests.fakediscord import FakeDiscord, pointed_at, running, wait_for_bot
 from tests.media import MediaServer, generate_tone, media_server
 
@@ -57,7 +57,8 @@ async def persistent_bot(fake: FakeDiscord, database: str, data_dir: Path) -> As
 async def test_filters_are_saved_and_a_restarted_bot_plays_with_them(
     fake_discord: FakeDiscord, media: MediaServer, tmp_path: Path
 ) -> None:
-    alice = music_guild(fake_discord)
+    guild = add_music_guild(fake_discord)
+    alice = Member(fake_discord, guild, guild.member("alice"))
     await alice.join_voice()
     database = f"sqlite:///{tmp_path / 'brent.db'}"
     track = Track("tone400", media.url("tone400.mp3"), 20.0, None, None, Provider.DIRECT)

@@ -13,7 +13,8 @@ import pytest
 from audio.timed_audio import TimedAudio
 from audio.timed_opus import TimedOpus
 from bot.bot import BrentBot
-from tests.e2e.effects_rig import Member, StartBrent, brent_starter, missed_slots, music_guild
+from tests.e2e.brent_rig import Member, StartBrent
+from tests.e2e.effects_rig import missed_slots
 from tests.fakediscord import FakeDiscord, wait_for_bot
 from tests.media import FFMPEG, MediaServer, generate_tone, media_server
 
@@ -41,16 +42,6 @@ def opus_media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServer
         yield server
 
 
-@pytest.fixture
-def alice(fake_discord: FakeDiscord) -> Member:
-    return music_guild(fake_discord)
-
-
-@pytest.fixture
-def start_brent(fake_discord: FakeDiscord, tmp_path: Path) -> StartBrent:
-    return brent_starter(fake_discord, tmp_path)
-
-
 def source_of(bot: BrentBot, member: Member) -> TimedAudio | None:
     player = bot.players.get(member.guild.id)
     turn = getattr(player, "_turn", None)
@@ -62,9 +53,7 @@ async def test_an_opus_file_is_heard_from_its_own_packets(
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent() as bot:
-        await alice.join_voice()
-        started, _ = await alice.ask(f"play {opus_media.url('tone440.opus')}", "Playing")
-        await recorder.wait_for_audio(1.5, after=started.sent_at)
+        await alice.play_and_hear(opus_media.url("tone440.opus"), 1.5)
         source = source_of(bot, alice)
         assert isinstance(source, TimedOpus)
         # The process the bot started: with -c:a copy ffmpeg may already be done with an 8 s file.
@@ -101,9 +90,7 @@ async def test_a_volume_change_goes_over_to_pcm_and_back_without_a_gap(
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent() as bot:
-        await alice.join_voice()
-        started, _ = await alice.ask(f"play {opus_media.url('tone440.opus')}", "Playing")
-        await recorder.wait_for_audio(1.2, after=started.sent_at)
+        await alice.play_and_hear(opus_media.url("tone440.opus"), 1.2)
         missed_before = missed_slots(bot)
         half, reply = await alice.ask("volume 50", "50%")
         await wait_for_bot(lambda: type(source_of(bot, alice)) is TimedAudio, 5, "the PCM source taking over")

@@ -119,9 +119,7 @@ async def test_a_track_from_its_start_plays_on_the_ffmpeg_started_at_login(
         standby = bot.ffmpeg_standby
         assert standby is not None and await asyncio.to_thread(standby.wait_ready, 10.0)
         waiting = set(standby.pids)
-        await alice.join_voice()
-        started, _ = await alice.ask(f"play {e2e_media.url('tone880.mp3')}", "Playing")
-        await recorder.wait_for_audio(0.3, after=started.sent_at)
+        await alice.play_and_hear(e2e_media.url("tone880.mp3"), 0.3)
         assert {p.pid for p in player_ffmpeg(bot)} & waiting  # the waiting process plays the track
         assert await asyncio.to_thread(standby.wait_ready, 10.0)  # and a new one waits in its place
         assert not set(standby.pids) & waiting

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_fair_mode_lets_bob_in_before_alices_burst_and_undo_brings_a_clear_back(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
     recorder = fake_discord.voice_log(alice.guild)
@@ -50,7 +50,7 @@ async def test_fair_mode_lets_bob_in_before_alices_burst_and_undo_brings_a_clear
 
 
 async def test_remove_member_takes_only_that_members_tracks_and_undo_puts_them_back(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     bob = Member(fake_discord, alice.guild, alice.guild.member("bob"))
     async with start_brent() as bot:
@@ -69,7 +69,7 @@ async def test_remove_member_takes_only_that_members_tracks_and_undo_puts_them_b
 
 
 async def test_playnext_skipto_previous_replay_dedupe_and_history(
-    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord  # noqa: F811
+    start_brent: StartBrent, alice: Member, e2e_media: MediaServer, fake_discord: FakeDiscord
 ) -> None:
     recorder = fake_discord.voice_log(alice.guild)
     async with start_brent() as bot:
