@@ -11,12 +11,10 @@ decrypts the end-to-end layer first (:mod:`tests.fakediscord.dave`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import logging
 import secrets
-import socket
 import struct
 import time
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from aiohttp import WSMsgType, web
 
 from tests.fakediscord.dave import DAVE_VERSION, DaveCall, DaveError
 from tests.fakediscord.recorder import SpeakingEvent, VoicePacket
+from tests.fakediscord.udp_listener import TimestampedUdp
 from tests.fakediscord.world import World
 
 log = logging.getLogger(__name__)
@@ -84,22 +83,6 @@ class VoiceSession:
 UDP_RECEIVE_BUFFER = 4 * 2**20
 
 
-class _UdpProtocol(asyncio.DatagramProtocol):
-    def __init__(self, server: VoiceServer) -> None:
-        self.server = server
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        arrival = time.perf_counter()
-        try:
-            self.server.on_datagram(data, addr, arrival)
-        except Exception:  # a bad packet must not kill the listener
-            log.exception("fake discord: failed to handle a UDP datagram")
-
-
 class VoiceServer:
     def __init__(self, world: World, *, decode_audio: bool = True, dave: bool = False) -> None:
         self.world = world
@@ -113,25 +96,19 @@ class VoiceServer:
         self._by_ssrc: dict[int, VoiceSession] = {}
         self._ssrcs = itertools.count(1000)
         self.stray_packets: list[tuple[float, tuple[str, int], int]] = []
-        self._udp: _UdpProtocol | None = None
+        self._udp: TimestampedUdp | None = None
         self._closing: set[asyncio.Future[bool]] = set()
 
     async def start_udp(self) -> None:
-        loop = asyncio.get_running_loop()
-        transport, protocol = await loop.create_datagram_endpoint(
-            lambda: _UdpProtocol(self), local_addr=("127.0.0.1", 0)
-        )
-        self._udp = protocol
-        self.udp_port = transport.get_extra_info("sockname")[1]
         # At 100 guilds the bot sends 5000 packets a second; the default buffer (~200 kB) overflows
         # whenever this loop is busy for a few ms, and a lost IP-discovery packet is a join that
-        # hangs until its timeout (discord.py sends it once). Capped by the OS (net.core.rmem_max).
-        with contextlib.suppress(OSError):
-            transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
+        # hangs until its timeout (discord.py sends it once).
+        self._udp = TimestampedUdp(self.on_datagram, receive_buffer=UDP_RECEIVE_BUFFER)
+        self.udp_port = self._udp.port
 
     def close_udp(self) -> None:
-        if self._udp is not None and self._udp.transport is not None:
-            self._udp.transport.close()
+        if self._udp is not None:
+            self._udp.close()
 
     # --- called by the main gateway ----------------------------------------------------------------
 
@@ -334,11 +311,11 @@ class VoiceServer:
 
     def poke(self, address: tuple[str, int]) -> None:
         """Send one meaningless datagram to a client's UDP address (see FakeDiscord.poke_old_voice_sockets)."""
-        assert self._udp is not None and self._udp.transport is not None
-        self._udp.transport.sendto(b"\x00" * 8, address)
+        assert self._udp is not None
+        self._udp.sendto(b"\x00" * 8, address)
 
     def _answer_ip_discovery(self, data: bytes, addr: tuple[str, int]) -> None:
         ssrc = struct.unpack_from(">I", data, 4)[0]
         reply = struct.pack(">HHI", 2, 70, ssrc) + addr[0].encode().ljust(64, b"\x00") + struct.pack(">H", addr[1])
-        assert self._udp is not None and self._udp.transport is not None
-        self._udp.transport.sendto(reply, addr)
+        assert self._udp is not None
+        self._udp.sendto(reply, addr)
