@@ -27,6 +27,12 @@ None and the caller spawns a fresh ffmpeg as before):
 * Live streams keep the fresh path: the concat demuxer's timestamp bookkeeping is built for files
   with an end, and a live stream's first 70 ms are not worth that risk.
 
+A pasted audio file link may also be *opened ahead* (:meth:`FfmpegStandby.open_ahead`): a waiting
+process gets the link's script while yt-dlp is still looking it up, so the stream's opening and the
+lookup overlap. The process is handed out by ``take`` only for a stream that asks for exactly that
+request: the same URL and no header but yt-dlp's generic ones (a browser User-Agent among them, which
+the early request does not send); anything else leaves it to be discarded.
+
 The outer process needs ``pipe`` in its protocol whitelist to read the script and ``concat`` as its
 only format; each file gets its own ``protocol_whitelist`` and ``format_whitelist`` options (the
 fresh path's lists) so the inner open, and everything it opens in turn, can use neither.
@@ -36,11 +42,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import IO
 
 from audio.ffmpeg_args import (
@@ -60,6 +69,11 @@ _UNWRITABLE = re.compile(r"[\r\n\x00]")
 _GENERIC_HEADERS = frozenset({"accept", "accept-language", "sec-fetch-mode"})
 _OPTION_HEADERS = {"user-agent": "user_agent", "referer": "referer"}
 _OUTER_WHITELIST = "pipe," + PROTOCOL_WHITELIST
+# A replacement starts this long after a hand-out: a process start is 70-90 ms of a core's time
+# (loading ffmpeg's libraries), which would compete with the handed-out process while it opens its
+# stream and decodes its first frame.
+REFILL_DELAY = 0.3
+AHEAD_LIFETIME = 30.0  # seconds an opened-ahead process waits for its lookup before it is killed
 _CREATIONFLAGS = 0x08000000 if sys.platform == "win32" else 0  # CREATE_NO_WINDOW, as discord.py
 
 
@@ -105,6 +119,17 @@ def concat_script(stream: Stream, *, rw_timeout: float = DEFAULT_RW_TIMEOUT) -> 
     if extra:
         lines.append(f"option headers {ffconcat_quote(extra[0])}")
     return "\n".join(lines) + "\n"
+
+
+def generic_request(stream: Stream) -> Stream:
+    """``stream`` without yt-dlp's generic request headers, User-Agent included: the request an
+    opened-ahead process makes, if the stream needs nothing more."""
+    kept = {
+        name: value
+        for name, value in stream.http_headers.items()
+        if name.lower() not in _GENERIC_HEADERS and name.lower() != "user-agent"
+    }
+    return replace(stream, http_headers=kept)
 
 
 def standby_args(executable: str) -> list[str]:
@@ -153,8 +178,10 @@ class FfmpegStandby:
         self.env = dict(env) if env is not None else None
         self.size = max(0, int(size))
         self._ready: list[subprocess.Popen[bytes]] = []
+        self._ahead: dict[str, tuple[subprocess.Popen[bytes], float]] = {}  # script -> (process, monotonic)
         self._changed = threading.Condition()
         self._closed = False
+        self._handed_out_at = -math.inf  # time.monotonic() of the last hand-out
         self._broken = False  # spawning failed: stop trying, callers spawn fresh (and see the error)
         self._thread = threading.Thread(target=self._refill_loop, name="ffmpeg-standby", daemon=True)
         self._thread.start()
@@ -187,6 +214,63 @@ class FfmpegStandby:
         if script is None:
             log.debug("stream not expressible as an ffconcat script; no standby")
             return None
+        ahead = self._take_ahead(generic_request(stream), rw_timeout)
+        if ahead is not None:
+            return ahead
+        process = self._waiting_process()
+        if process is None or not self._hand_script(process, script):
+            return None
+        log.debug("standby ffmpeg pid %s handed out", process.pid)
+        return process
+
+    def open_ahead(self, stream: Stream, *, rw_timeout: float = DEFAULT_RW_TIMEOUT) -> bool:
+        """Give a waiting process ``stream``'s script now, for a ``take`` of the same request to come;
+        False when none is waiting or the stream cannot be written as a script. Never blocks."""
+        script = concat_script(stream, rw_timeout=rw_timeout)
+        if script is None:
+            return False
+        with self._changed:
+            if script in self._ahead:
+                return True
+        process = self._waiting_process()
+        if process is None or not self._hand_script(process, script):
+            return False
+        with self._changed:
+            if self._closed:
+                _kill(process)
+                return False
+            self._ahead[script] = (process, time.monotonic())
+        log.debug("standby ffmpeg pid %s opened ahead", process.pid)
+        return True
+
+    def discard_ahead(self, stream: Stream, *, rw_timeout: float = DEFAULT_RW_TIMEOUT) -> None:
+        """Kill the process opened ahead for ``stream`` if no ``take`` claimed it (and any other left
+        longer than AHEAD_LIFETIME); it waits for them to die, so not on the event loop."""
+        script = concat_script(stream, rw_timeout=rw_timeout)
+        now = time.monotonic()
+        with self._changed:
+            gone = [key for key, (_, at) in self._ahead.items() if key == script or now - at > AHEAD_LIFETIME]
+            dropped = [self._ahead.pop(key)[0] for key in gone]
+        for process in dropped:
+            log.debug("standby ffmpeg pid %s opened ahead and not used", process.pid)
+            _kill(process)
+
+    def _take_ahead(self, request: Stream, rw_timeout: float) -> subprocess.Popen[bytes] | None:
+        script = concat_script(request, rw_timeout=rw_timeout)
+        with self._changed:
+            entry = self._ahead.pop(script, None) if script is not None else None
+        if entry is None:
+            return None
+        process = entry[0]
+        if process.poll() not in (None, 0):  # its early open failed; a fresh start says why
+            log.debug("standby ffmpeg pid %s opened ahead had failed (code %s)", process.pid, process.returncode)
+            _reap(process)
+            return None
+        log.debug("standby ffmpeg pid %s handed out, opened ahead", process.pid)
+        return process
+
+    def _waiting_process(self) -> subprocess.Popen[bytes] | None:
+        """A live waiting process (the refill thread is woken to replace it), or None."""
         dead: list[subprocess.Popen[bytes]] = []
         process: subprocess.Popen[bytes] | None = None
         with self._changed:
@@ -196,14 +280,18 @@ class FfmpegStandby:
                 candidate = self._ready.pop(0)
                 if candidate.poll() is None:
                     process = candidate
+                    self._handed_out_at = time.monotonic()
                     break
                 dead.append(candidate)
             self._changed.notify_all()  # wake the refill thread
         for gone in dead:
             log.warning("standby ffmpeg pid %s had exited (code %s); replaced", gone.pid, gone.returncode)
             _reap(gone)
-        if process is None:
-            return None
+        return process
+
+    @staticmethod
+    def _hand_script(process: subprocess.Popen[bytes], script: str) -> bool:
+        """Write the script and close stdin: from then on the process is an ordinary PCM pipe."""
         # Handed out like a fresh process, whose stdin is DEVNULL: Popen.communicate() (discord's
         # cleanup) fails on a closed stdin pipe before it reaps.
         stdin, process.stdin = process.stdin, None
@@ -214,15 +302,16 @@ class FfmpegStandby:
         except OSError as exc:  # it died between poll() and the write
             log.warning("standby ffmpeg pid %s could not take its script: %r", process.pid, exc)
             _kill(process)
-            return None
-        log.debug("standby ffmpeg pid %s handed out", process.pid)
-        return process
+            return False
+        return True
 
     def close(self) -> None:
         """Kill and reap every waiting process and stop refilling; safe to call twice, from any thread."""
         with self._changed:
             self._closed = True
             ready, self._ready = self._ready, []
+            ready += [process for process, _ in self._ahead.values()]
+            self._ahead.clear()
             self._changed.notify_all()
         if self._thread is not threading.current_thread():
             self._thread.join()
@@ -236,6 +325,10 @@ class FfmpegStandby:
                 self._changed.wait_for(lambda: self._closed or len(self._ready) < self.size)
                 if self._closed:
                     return
+                settle = self._handed_out_at + REFILL_DELAY - time.monotonic()
+                if settle > 0:
+                    self._changed.wait_for(lambda: self._closed, settle)
+                    continue
             try:
                 process = subprocess.Popen(
                     standby_args(self.executable),

@@ -22,6 +22,7 @@ from audio.extractor.stand_in import link_title, refused_by_youtube, soundcloud_
 from audio.player import GuildPlayer
 from audio.track import Provider, Track
 from bot.checks import member_voice_channel
+from bot.head_start import head_start
 from bot.queueing import Queued, queue_for
 from bot.text import describe, safe_text
 
@@ -47,7 +48,7 @@ async def look_up_and_queue(
 ) -> Queued:
     """Resolve ``query`` for ``author`` and queue what it names (``front``: ahead of the queue)."""
     channel = member_voice_channel(author)
-    async with bot.arrival_order.turn(guild.id) as turn:
+    async with bot.arrival_order.turn(guild.id) as turn, head_start(bot, guild, query):
         async with bot.extraction_slots.take(guild.id, author.id):
             connecting = asyncio.ensure_future(bot.voice_connector.connect(guild, channel))
             try:

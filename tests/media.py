@@ -22,7 +22,7 @@ import socketserver
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,6 +99,9 @@ class MediaServer:
     at that fraction stops just before it and the connection is dropped (a request starting
     further on is served normally, as a Range retry would be). ``expiring_paths`` are full request
     paths (with query) answered once; every later request gets 403, like an expired media URL.
+    ``held_agents`` maps a User-Agent fragment to an event: a request whose User-Agent contains it
+    is answered only once the event is set (at most ``hold_timeout`` seconds), so a test can prove
+    what another client did while that one waited.
     """
 
     root: Path
@@ -111,6 +114,8 @@ class MediaServer:
     expiring_paths: set[str] = field(default_factory=set)
     drip_paths: set[str] = field(default_factory=set)
     drip_interval: float = 0.5
+    held_agents: dict[str, threading.Event] = field(default_factory=dict)
+    hold_timeout: float = 10.0
     _served_once: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _release: threading.Event = field(default_factory=threading.Event)
@@ -133,6 +138,11 @@ class MediaServer:
         with self._request_seen:
             return self._request_seen.wait_for(lambda: len(self.requests) >= count, timeout)
 
+    def wait_for_request(self, matches: Callable[[RecordedRequest], bool], timeout: float = 5.0) -> bool:
+        """Block until a recorded request ``matches``; False on timeout."""
+        with self._request_seen:
+            return self._request_seen.wait_for(lambda: any(matches(r) for r in self.requests), timeout)
+
     def request_count(self) -> int:
         with self._lock:
             return len(self.requests)
@@ -154,6 +164,10 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
         def _serve(self, *, body: bool) -> None:
             path = self.path.split("?", 1)[0]
             server.record(RecordedRequest(self.command, self.path, dict(self.headers.items())))
+            agent = self.headers.get("User-Agent", "")
+            for fragment, released in list(server.held_agents.items()):
+                if fragment in agent:
+                    released.wait(server.hold_timeout)
             if path in server.hang_paths:
                 server._release.wait()
                 self.close_connection = True

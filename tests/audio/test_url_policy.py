@@ -352,3 +352,30 @@ def test_an_internal_name_and_an_unknown_name_get_the_same_reply(policy: UrlPoli
             policy.check_user_url(url)
         replies.add(refused.value.user_message)
     assert replies == {MSG_NAME_NOT_PUBLIC}
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://files.example.org/song.mp3", True),
+        (f"http://{PUBLIC_V4}/song.flac", True),
+        ("https://intranet.example.org/song.mp3", True),  # a name: the egress gate checks what it resolves to
+        ("http://10.0.0.7/song.mp3", False),  # a private literal: refused without a lookup
+        ("http://169.254.169.254/latest/meta-data.mp3", False),
+        ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", False),  # a page, not a file
+        ("https://news.example.org/article", False),
+        ("file:///etc/passwd.mp3", False),
+        ("https://files.example.org/" + "a" * 2100 + ".mp3", False),
+        ("https://user:pw@files.example.org/song.mp3", False),
+    ],
+)
+def test_a_direct_file_is_told_without_any_lookup(
+    policy: UrlPolicy, policy_resolver: StubResolver, url: str, expected: bool
+) -> None:
+    assert policy.direct_file_without_lookup(url) is expected
+    assert policy_resolver.asked == []
+
+
+def test_a_direct_file_needs_its_provider_allowed(policy_resolver: StubResolver) -> None:
+    only_soundcloud = UrlPolicy(allowed_providers=frozenset({Provider.SOUNDCLOUD}), resolver=policy_resolver)
+    assert not only_soundcloud.direct_file_without_lookup("https://files.example.org/song.mp3")
