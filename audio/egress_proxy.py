@@ -197,6 +197,8 @@ class EgressProxy:
             _, stuck = await asyncio.wait(others, timeout=2)
             for task in stuck:
                 task.cancel()
+            if stuck:  # let them unwind here: a task left pending is torn down half-way by loop.close()
+                await asyncio.wait(stuck, timeout=2)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._streams.add(writer)
@@ -238,6 +240,11 @@ class EgressProxy:
             log.info("egress proxy closed a connection at its time limit")
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
             log.debug("egress proxy connection ended: %r", exc)
+        except asyncio.CancelledError:
+            if not self._closed:
+                raise
+            # Cancelled by the shutdown: end normally, as asyncio's stream callback (3.11) would
+            # log the task's CancelledError as an error.
         finally:
             for each in (upstream, writer):
                 if each is not None:

@@ -159,7 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.audio_player_threads:
         voice_connect.ClockedVoiceClient = discord.VoiceClient  # type: ignore[misc,assignment]
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = os.environ.get("BRENT_BENCH_LOG_LEVEL", "WARNING")  # as benchmarks._fresh_bot's bots
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return asyncio.run(serve(args.kind, args.mode, args.data_dir))
 
 
