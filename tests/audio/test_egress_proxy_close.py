@@ -1,5 +1,6 @@
 """EgressProxy.close() with a connection still stuck in its name lookup: the client is dropped, the
 connection's task ends before the proxy's loop closes, and asyncio logs nothing."""
+
 from __future__ import annotations
 
 import asyncio
