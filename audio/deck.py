@@ -218,6 +218,6 @@ class DeckVolume(discord.PCMVolumeTransformer[Deck]):
 
     def read(self) -> bytes:
         data = self.original.read()
-        if not data or self.original.is_opus():
+        if not data or self.original.is_opus() or self.volume == 1.0:
             return data
         return audioop.mul(data, 2, min(self.volume, 2.0))

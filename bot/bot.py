@@ -105,6 +105,10 @@ class BrentBot(commands.Bot):
         bot_kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
         bot_kwargs.setdefault("help_command", BrentHelp())
         bot_kwargs.setdefault("case_insensitive", True)
+        # No message cache: nothing here reads it (the controller keeps its own message), and the
+        # thousand messages it would hold are objects every full garbage collection walks while the
+        # voice clocks wait for the GIL.
+        bot_kwargs.setdefault("max_messages", None)
         if settings.owner_ids:
             bot_kwargs.setdefault("owner_ids", set(settings.owner_ids))
         super().__init__(**bot_kwargs)
