@@ -246,12 +246,17 @@ class EgressProxy:
             # Cancelled by the shutdown: end normally, as asyncio's stream callback (3.11) would
             # log the task's CancelledError as an error.
         finally:
-            for each in (upstream, writer):
-                if each is not None:
-                    self._streams.discard(each)
-                    each.close()
+            opened = [each for each in (upstream, writer) if each is not None]
+            for each in opened:
+                self._streams.discard(each)
+                each.close()
+            try:
+                for each in opened:
                     with contextlib.suppress(Exception):
                         await each.wait_closed()
+            except asyncio.CancelledError:
+                if not self._closed:
+                    raise
 
     async def _read_request(self, reader: asyncio.StreamReader) -> _Request:
         try:

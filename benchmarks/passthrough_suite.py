@@ -221,7 +221,8 @@ def report(levels: list[Level], options: SuiteOptions) -> Section:
 A level holds when in every window every stream delivered >= {MIN_PACKETS_PER_S} packets/s and the worst
 stream's p99 gap stayed <= {P99_LIMIT_MS:.0f} ms. Opus: an Ogg Opus file whose packets BRENT copies
 (`-c:a copy`); MP3: decoded by ffmpeg, encoded by the bot. Held: Opus {held["opus"]}, MP3 {held["mp3"]}.
-The fake Discord (decrypting, timestamping) runs in the measuring process on the same 2 cores.
+The fake Discord (decrypting; a packet's arrival is the kernel's receive time at its socket) runs in the
+measuring process on the same 2 cores.
 
 {body}
 
