@@ -7,7 +7,8 @@ follow each other. Here the bot's waiting standby ffmpeg gets the link first, an
 meanwhile; when the resolved track starts, :meth:`audio.ffmpeg_standby.FfmpegStandby.take` hands
 out that process if the stream is the same request, and otherwise it is killed when the ``play``
 is done. Only when the track would start at once, from 0:00, decoded to PCM (the path the standby
-serves): nothing playing or queued, no effects on, and an extension that is never Opus.
+serves): nothing playing or queued, no effects on, and an extension that is never Opus; and only
+for a lookup the caps let in (``play_request`` opens it inside its lookup slot).
 Nothing is fetched that the lookup would not fetch: the link passes every check of the URL policy
 that needs no name lookup first, and the connection goes through the egress gate like any other.
 """

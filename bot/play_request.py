@@ -7,6 +7,7 @@ tracks in the order the commands came (the arrival turn is taken first), through
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from typing import TYPE_CHECKING
@@ -48,8 +49,10 @@ async def look_up_and_queue(
 ) -> Queued:
     """Resolve ``query`` for ``author`` and queue what it names (``front``: ahead of the queue)."""
     channel = member_voice_channel(author)
-    async with bot.arrival_order.turn(guild.id) as turn, head_start(bot, guild, query):
+    async with bot.arrival_order.turn(guild.id) as turn, contextlib.AsyncExitStack() as until_queued:
         async with bot.extraction_slots.take(guild.id, author.id):
+            # Only a lookup let in opens its link ahead; it stays open until the track is queued.
+            await until_queued.enter_async_context(head_start(bot, guild, query))
             connecting = asyncio.ensure_future(bot.voice_connector.connect(guild, channel))
             try:
                 tracks, note = await _resolve(bot, guild, author.id, query)

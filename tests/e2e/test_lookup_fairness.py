@@ -64,9 +64,12 @@ async def test_stuck_lookups_in_one_guild_do_not_delay_another_guilds_play(
         assert requested(drip_media, "ann")  # her lookup is inside the page now
         await ann.say(f"play {drip('ann-again')}")  # waits for her first: it holds no worker
         second = await bob.say(f"play {drip('bob')}")
-        assert await asyncio.to_thread(drip_media.wait_for_requests, 2, 10.0)
-        assert requested(drip_media, "bob")
+        assert await asyncio.to_thread(drip_media.wait_for_request, lambda r: r.path == "/drip.mp3?who=bob", 10.0)
+        standby = bot.ffmpeg_standby
+        assert standby is not None and await asyncio.to_thread(standby.wait_ready, 10)
+        waiting = standby.pids
         _, full = await carol.ask(f"play {drip('carol')}", "This server already has")
+        assert standby.pids == waiting  # a lookup refused at the cap opened nothing ahead
         assert f"already has {GUILD_CAP} lookups running" in full["content"]
 
         # Guild A now holds GUILD_CAP workers, each stuck in a page that will not end.
