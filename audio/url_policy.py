@@ -162,10 +162,14 @@ def provider_for(host: str, path: str) -> Provider:
         return Provider.SOUNDCLOUD
     if _host_matches(host, _BANDCAMP_HOSTS):
         return Provider.BANDCAMP
-    extension = posixpath.splitext(urllib.parse.unquote(path))[1].lower().lstrip(".")
-    if extension in AUDIO_EXTENSIONS:
+    if path_extension(path) in AUDIO_EXTENSIONS:
         return Provider.DIRECT
     return Provider.OTHER
+
+
+def path_extension(path: str) -> str:
+    """A URL path's file extension, lower case, without the dot ("" if none)."""
+    return posixpath.splitext(urllib.parse.unquote(path))[1].lower().lstrip(".")
 
 
 class UrlPolicy:

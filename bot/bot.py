@@ -28,12 +28,12 @@ from audio.voice_clock import VoiceClocks
 from bot.admission import ExtractionSlots, Limits
 from bot.arrival_order import ArrivalOrder
 from bot.autocomplete import RecentTracks
+from bot.client_options import client_options
 from bot.command_sync import sync_if_changed
 from bot.errors import NotListening, UserBlocked, handle_command_error
 from bot.guild_settings import GuildSettingsBook
 from bot.health.probe import probe
 from bot.health.server import HealthServer
-from bot.help import BrentHelp
 from bot.player_controls import PlayerControls
 from bot.queue_memory import QueueMemory
 from bot.settings import Settings
@@ -49,21 +49,6 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.voice", "cogs.playback", "cogs.filters", "cogs.queue", "cogs.queue_tools", "cogs.search", "cogs.sources",
     "cogs.admin", "cogs.playlists", "cogs.settings",
 )
-
-
-async def _guild_prefix(bot: BrentBot, message: discord.Message) -> list[str]:
-    """The server's own prefix (or the bot-wide one), and a mention of the bot."""
-    guild_id = message.guild.id if message.guild is not None else None
-    return commands.when_mentioned_or(bot.guild_settings.get(guild_id).prefix)(bot, message)
-
-
-def bot_intents() -> discord.Intents:
-    """Default intents plus the privileged message content and members ones (enable both in the portal)."""
-    intents = discord.Intents.default()
-    intents.message_content = True
-    intents.members = True
-    intents.voice_states = True
-    return intents
 
 
 class BrentBot(commands.Bot):
@@ -100,18 +85,7 @@ class BrentBot(commands.Bot):
         health_socket: Path | None = None,
         **bot_kwargs: Any,
     ) -> None:
-        bot_kwargs.setdefault("command_prefix", _guild_prefix)
-        bot_kwargs.setdefault("intents", bot_intents())
-        bot_kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
-        bot_kwargs.setdefault("help_command", BrentHelp())
-        bot_kwargs.setdefault("case_insensitive", True)
-        # No message cache: nothing here reads it (the controller keeps its own message), and the
-        # thousand messages it would hold are objects every full garbage collection walks while the
-        # voice clocks wait for the GIL.
-        bot_kwargs.setdefault("max_messages", None)
-        if settings.owner_ids:
-            bot_kwargs.setdefault("owner_ids", set(settings.owner_ids))
-        super().__init__(**bot_kwargs)
+        super().__init__(**client_options(settings, bot_kwargs))
         self.settings = settings
         self.extractor = extractor
         self.ffmpeg = ffmpeg

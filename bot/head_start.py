@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import posixpath
 import urllib.parse
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
@@ -28,14 +27,15 @@ import discord
 from audio.extractor.query import unwrap_angle_brackets
 from audio.ffmpeg_args import DEFAULT_RW_TIMEOUT
 from audio.track import Stream
+from audio.url_policy import AUDIO_EXTENSIONS, path_extension
 
 if TYPE_CHECKING:
     from bot.bot import BrentBot
 
 log = logging.getLogger(__name__)
 
-# Files that always decode to PCM; .opus/.ogg/.webm may be copied as Opus, which the standby does not serve.
-PCM_EXTENSIONS = frozenset({".mp3", ".m4a", ".aac", ".flac", ".wav"})
+# Files that always decode to PCM; these may be copied as Opus, which the standby does not serve.
+PCM_EXTENSIONS = AUDIO_EXTENSIONS - {"opus", "ogg", "webm", "mka"}
 
 
 @contextlib.asynccontextmanager
@@ -66,4 +66,4 @@ def _is_pcm_file(url: str) -> bool:
         path = urllib.parse.urlsplit(url).path
     except ValueError:
         return False
-    return posixpath.splitext(urllib.parse.unquote(path))[1].lower() in PCM_EXTENSIONS
+    return path_extension(path) in PCM_EXTENSIONS

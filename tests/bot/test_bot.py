@@ -14,7 +14,8 @@ from audio.errors import ExtractionError
 from audio.events import PlayerEvent, StateChanged
 from audio.extractor import MSG_CLOSED
 from audio.player import GuildPlayer
-from bot.bot import EXTENSIONS, BrentBot, bot_intents, create_bot
+from bot.bot import EXTENSIONS, BrentBot, create_bot
+from bot.client_options import bot_intents
 from bot.settings import Settings
 from bot.store import open_store
 

@@ -59,7 +59,7 @@ async def test_a_pasted_file_is_opened_while_its_lookup_waits_and_is_heard(
     assert recorder.dominant_frequency() == pytest.approx(440, abs=1.0)
     assert recorder.sequence_breaks() == []
     ffmpeg_gets = [r for r in e2e_media.requests if ffmpeg_asked_for("/tone440.mp3")(r)]
-    assert len(ffmpeg_gets) == 1  # the early open is the one that played: no second start
+    assert len(ffmpeg_gets) == 1  # one early open; a normal start would send the stream's browser User-Agent
 
 
 async def test_a_file_that_will_wait_in_the_queue_is_not_opened_early(
