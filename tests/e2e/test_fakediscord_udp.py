@@ -17,16 +17,26 @@ pytestmark = pytest.mark.e2e
 BUSY_S = 0.08  # the fake's loop held up this long after the datagram arrived
 
 
+async def _kernel_stamping_switched_on(sender: socket.socket, port: int, stamps: asyncio.Queue[float]) -> None:
+    """Linux switches receive timestamps on for the first socket that asks in deferred work; until
+    that has run, a datagram is stamped when it is read. The fake's socket has long been open when
+    voice comes; here, wait until a datagram read 20 ms late carries its arrival time."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        sent = time.perf_counter()
+        sender.sendto(b"\x80" * 40, ("127.0.0.1", port))
+        time.sleep(0.02)  # the loop is busy (deliberately blocked)
+        if await asyncio.wait_for(stamps.get(), 5) - sent < 0.01:
+            return
+    pytest.fail("no datagram was stamped at its arrival within 5 s")
+
+
 async def _one_datagram_while_the_loop_is_busy() -> tuple[float, float, TimestampedUdp]:
     stamps: asyncio.Queue[float] = asyncio.Queue()
     listener = TimestampedUdp(lambda data, addr, at: stamps.put_nowait(at), receive_buffer=2**16)
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
-            # Linux switches receive timestamps on for the first socket that asks in deferred work,
-            # so a datagram right after that may be stamped on receipt; the fake's socket has long
-            # been open when voice comes, and so is this one after one datagram has gone through.
-            sender.sendto(b"\x80" * 40, ("127.0.0.1", listener.port))
-            await asyncio.wait_for(stamps.get(), 5)
+            await _kernel_stamping_switched_on(sender, listener.port, stamps)
             sent = time.perf_counter()
             sender.sendto(b"\x80" * 40, ("127.0.0.1", listener.port))
             time.sleep(BUSY_S)  # the loop is busy (deliberately blocked): no callback can run
