@@ -9,6 +9,7 @@ import discord
 from discord import opus
 
 from audio.voice_clock import ClockedPlayer, HasVoiceClocks, VoiceClock
+from audio.voice_connection_state import ReliableVoiceConnectionState
 
 if TYPE_CHECKING:
     from discord.opus import APPLICATION_CTL, BAND_CTL, SIGNAL_CTL
@@ -28,14 +29,18 @@ def refuse_unplayable(voice: VoiceTarget, source: object) -> None:
 
 
 class ClockedVoiceClient(discord.VoiceClient):
-    """Everything but ``play`` is discord.py's own; ``pause``, ``resume``, ``stop`` and ``source``
-    reach the ClockedPlayer through the same ``_player`` attribute they use for an AudioPlayer.
+    """Everything but ``play`` and the connection's waits (:mod:`audio.voice_connection_state`) is
+    discord.py's own; ``pause``, ``resume``, ``stop`` and ``source`` reach the ClockedPlayer through
+    the same ``_player`` attribute they use for an AudioPlayer.
 
     A connection keeps the clock it first played on, so a new play can never race a stopped
     one's closing packets on another thread.
     """
 
     _clock: VoiceClock | None = None
+
+    def create_connection_state(self) -> ReliableVoiceConnectionState:
+        return ReliableVoiceConnectionState(self)
 
     def play(  # the same parameters as discord.py 2.7's play
         self,

@@ -1,0 +1,79 @@
+"""The voice handshake's waits see every change of state, however soon it follows the last one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+
+import pytest
+from discord.voice_state import ConnectionFlowState
+
+from audio.clocked_voice_client import ClockedVoiceClient
+from audio.voice_connection_state import ReliableVoiceConnectionState
+
+GUILD_ID, CHANNEL_ID = 1111, 2222
+STEPS = 8  # discord.py's own wait misses a change 3 steps after the one that woke it
+
+
+@pytest.fixture
+async def state() -> AsyncIterator[ReliableVoiceConnectionState]:
+    client = SimpleNamespace(channel=SimpleNamespace(id=CHANNEL_ID), guild=SimpleNamespace(id=GUILD_ID))
+    made = ReliableVoiceConnectionState(client)  # type: ignore[arg-type]  # the handlers read only these
+    yield made
+    made._socket_reader.stop()
+    if made.socket:
+        made.socket.close()
+
+
+async def _steps(n: int) -> None:
+    for _ in range(n):
+        await asyncio.sleep(0)  # one pass of the loop: every task ready now runs one step
+
+
+async def _waiting_for_both_updates(state: ReliableVoiceConnectionState) -> asyncio.Task[None]:
+    state.state = ConnectionFlowState.set_guild_voice_state  # op 4 sent
+    waiting = asyncio.create_task(state._wait_for_state(ConnectionFlowState.got_both_voice_updates))
+    for _ in range(STEPS):
+        if state._state_event._waiters:
+            return waiting
+        await _steps(1)
+    raise AssertionError("the handshake never began waiting")
+
+
+@pytest.mark.parametrize("gap", range(STEPS))
+async def test_the_second_voice_update_completes_the_handshake_wait_however_soon_it_follows_the_first(
+    state: ReliableVoiceConnectionState, gap: int
+) -> None:
+    waiting = await _waiting_for_both_updates(state)
+    await state.voice_state_update(
+        {"guild_id": str(GUILD_ID), "channel_id": str(CHANNEL_ID), "user_id": "1", "session_id": "s"}  # type: ignore[typeddict-item]
+    )
+    await _steps(gap)
+    await state.voice_server_update({"token": "t", "guild_id": str(GUILD_ID), "endpoint": "127.0.0.1:9"})
+    assert state.state is ConnectionFlowState.got_both_voice_updates
+    await asyncio.wait_for(waiting, 2)
+
+
+async def test_a_change_made_one_step_after_the_wait_began_wakes_it(state: ReliableVoiceConnectionState) -> None:
+    state.state = ConnectionFlowState.set_guild_voice_state
+    waiting = asyncio.create_task(state._wait_for_state(ConnectionFlowState.got_both_voice_updates))
+    await _steps(1)  # the waiter has looked at the state and waits
+    state.state = ConnectionFlowState.got_both_voice_updates
+    await asyncio.wait_for(waiting, 2)
+
+
+async def test_the_wait_ends_with_timeout_error_when_the_state_never_comes(state: ReliableVoiceConnectionState) -> None:
+    state.state = ConnectionFlowState.set_guild_voice_state
+    with pytest.raises(TimeoutError):
+        await state._wait_for_state(ConnectionFlowState.connected, timeout=0.05)
+
+
+async def test_the_bots_voice_client_uses_it() -> None:
+    client = SimpleNamespace(_connection=SimpleNamespace(loop=asyncio.get_running_loop()))
+    channel = SimpleNamespace(id=CHANNEL_ID, guild=SimpleNamespace(id=GUILD_ID))
+    voice = ClockedVoiceClient(client, channel)  # type: ignore[arg-type]
+    try:
+        assert type(voice._connection) is ReliableVoiceConnectionState
+    finally:
+        voice._connection._socket_reader.stop()
