@@ -1,31 +1,17 @@
 """Already-running ffmpeg processes, so a track starting from its beginning skips the process start.
 
-Starting ffmpeg costs ~70-85 ms (mostly dynamic loading of its libraries) before the first PCM
+Starting ffmpeg costs ~70-85 ms (mostly dynamic loading of its libraries) before the first
 frame, which is most of the ``play`` latency budget. A standby process is started ahead of time
-with the concat demuxer reading an ffconcat script from its stdin; ``take`` writes a one-file
-script for the stream, closes stdin, and the process is from then on an ordinary PCM pipe. The
-decoded audio is the same: with one file and no ``inpoint`` the concat demuxer only passes the
+with the concat demuxer reading an ffconcat script (:mod:`audio.ffconcat`) from its stdin; ``take``
+writes a one-file script for the stream, closes stdin, and the process is from then on an ordinary
+pipe. The output is the same: with one file and no ``inpoint`` the concat demuxer only passes the
 inner demuxer's packets through (shifted by the file's start time, exactly like ffmpeg's own
 input offset), which the tests check byte for byte. Seeks keep the fresh ``-ss`` path, because
 concat's ``inpoint`` is less exact.
 
-What the script can express decides when a stream may use a standby (otherwise ``take`` returns
-None and the caller spawns a fresh ffmpeg as before):
-
-* The script is line based with no escape for CR, LF or NUL, so a URL or header value holding one
-  cannot be written faithfully: fresh spawn. Nor can an empty option value (``''`` is refused as
-  "string required"), so an empty User-Agent or Referer also means fresh spawn.
-* For the same reason ``headers`` can carry one header line only (ffmpeg appends its CRLF, and
-  logs a warning that it did). User-Agent and Referer have their own http options
-  (``user_agent``, ``referer``). yt-dlp adds its generic browser headers (``std_headers``:
-  Accept, Accept-Language, Sec-Fetch-Mode) to every format; they are dropped here because
-  ffmpeg's request already sends ``Accept: */*`` and media servers ignore the other two, while
-  site-specific headers (an Origin, an auth token) are what a server really checks. One such
-  header fits in ``headers``; two or more means fresh spawn, so nothing a site needs is lost.
-* Header names and dropped headers follow :func:`audio.timed_audio.header_block` (HTTP tokens only;
-  never Cookie, Range, Host or Content-Length).
-* Live streams keep the fresh path: the concat demuxer's timestamp bookkeeping is built for files
-  with an end, and a live stream's first 70 ms are not worth that risk.
+Processes wait with one of two outputs, ``size`` of each kind the standby was made for: PCM
+(:data:`PCM_OUTPUT`, TimedAudio's) and the stream's own Opus packets in Ogg (:data:`OPUS_OUTPUT`,
+TimedOpus's); a source takes only a process with its own output arguments.
 
 A pasted audio file link may also be *opened ahead* (:meth:`FfmpegStandby.open_ahead`): a waiting
 process gets the link's script while yt-dlp is still looking it up, so the stream's opening and the
@@ -43,32 +29,23 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import re
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
 from typing import IO
 
-from audio.ffmpeg_args import (
-    DEFAULT_RW_TIMEOUT,
-    PROTOCOL_WHITELIST,
-    ffmpeg_output_args,
-    format_whitelist,
-    forwardable_headers,
-)
+from audio.ffconcat import concat_script, generic_request
+from audio.ffmpeg_args import DEFAULT_RW_TIMEOUT, PROTOCOL_WHITELIST, ffmpeg_output_args, opus_copy_args
 from audio.timed_audio import TimedAudio
 from audio.track import Stream
 
 log = logging.getLogger(__name__)
 
-_UNWRITABLE = re.compile(r"[\r\n\x00]")
-# yt-dlp's std_headers (yt_dlp.utils.networking) minus User-Agent, which has its own option.
-_GENERIC_HEADERS = frozenset({"accept", "accept-language", "sec-fetch-mode"})
-_OPTION_HEADERS = {"user-agent": "user_agent", "referer": "referer"}
 _OUTER_WHITELIST = "pipe," + PROTOCOL_WHITELIST
+PCM_OUTPUT: tuple[str, ...] = tuple(ffmpeg_output_args(TimedAudio.BLOCKSIZE))
+OPUS_OUTPUT: tuple[str, ...] = tuple(opus_copy_args())
 # A replacement starts this long after a hand-out: a process start is 70-90 ms of a core's time
 # (loading ffmpeg's libraries), which would compete with the handed-out process while it opens its
 # stream and decodes its first frame.
@@ -77,63 +54,8 @@ AHEAD_LIFETIME = 30.0  # seconds an opened-ahead process waits for its lookup be
 _CREATIONFLAGS = 0x08000000 if sys.platform == "win32" else 0  # CREATE_NO_WINDOW, as discord.py
 
 
-def ffconcat_quote(value: str) -> str:
-    """``value`` as one av_get_token token: single-quoted, a ``'`` becomes ``'\\''``."""
-    return "'" + value.replace("'", "'\\''") + "'"
-
-
-def concat_script(stream: Stream, *, rw_timeout: float = DEFAULT_RW_TIMEOUT) -> str | None:
-    """The ffconcat script that opens ``stream`` like TimedAudio's fresh argv does, or None if it can't."""
-    if stream.is_live or _UNWRITABLE.search(stream.url):
-        return None
-    if not stream.url.lower().startswith(("http://", "https://")):
-        return None  # TimedAudio refuses these before asking; the fresh path reports it
-    options: dict[str, str] = {}
-    extra: list[str] = []
-    for name, text in forwardable_headers(stream.http_headers):
-        if _UNWRITABLE.search(text):
-            return None
-        key = name.lower()
-        if key in _GENERIC_HEADERS:
-            continue
-        if key in _OPTION_HEADERS:
-            if _OPTION_HEADERS[key] in options or not text.strip():
-                # The same header twice (not ours to pick one), or empty: the script has no empty token.
-                return None
-            options[_OPTION_HEADERS[key]] = text.strip()
-        else:
-            extra.append(f"{name}: {text.strip()}")
-    if len(extra) > 1:
-        return None
-    lines = [
-        "ffconcat version 1.0",
-        f"file {ffconcat_quote(stream.url)}",
-        "option reconnect 1",
-        "option reconnect_streamed 1",
-        "option reconnect_delay_max 5",
-        f"option rw_timeout {int(rw_timeout * 1_000_000)}",
-        f"option protocol_whitelist {PROTOCOL_WHITELIST}",
-        f"option format_whitelist {format_whitelist(stream)}",
-    ]
-    lines += [f"option {option} {ffconcat_quote(value)}" for option, value in options.items()]
-    if extra:
-        lines.append(f"option headers {ffconcat_quote(extra[0])}")
-    return "\n".join(lines) + "\n"
-
-
-def generic_request(stream: Stream) -> Stream:
-    """``stream`` without yt-dlp's generic request headers, User-Agent included: the request an
-    opened-ahead process makes, if the stream needs nothing more."""
-    kept = {
-        name: value
-        for name, value in stream.http_headers.items()
-        if name.lower() not in _GENERIC_HEADERS and name.lower() != "user-agent"
-    }
-    return replace(stream, http_headers=kept)
-
-
-def standby_args(executable: str) -> list[str]:
-    """A concat demuxer reading its script from stdin, with TimedAudio's exact output arguments."""
+def standby_args(executable: str, output: Sequence[str] = PCM_OUTPUT) -> list[str]:
+    """A concat demuxer reading its script from stdin, with a source's exact output arguments."""
     return [
         executable,
         "-nostdin",
@@ -142,7 +64,7 @@ def standby_args(executable: str) -> list[str]:
         "-protocol_whitelist", _OUTER_WHITELIST,
         "-format_whitelist", "concat",
         "-i", "pipe:0",
-        *ffmpeg_output_args(TimedAudio.BLOCKSIZE),
+        *output,
     ]  # fmt: skip
 
 
@@ -160,9 +82,12 @@ class FfmpegStandby:
     stderr:
         Where the processes' stderr goes (the bot's ffmpeg log); must be a real file or None.
     size:
-        How many processes to keep waiting (0 keeps none).
+        How many processes of each output to keep waiting (0 keeps none).
     env:
         The processes' environment (the egress proxy's); TimedAudio uses a standby only with the same.
+    outputs:
+        The output arguments processes wait with (:data:`PCM_OUTPUT`, :data:`OPUS_OUTPUT`); the
+        refill starts the first kind that is short, so list first the one wanted soonest.
     """
 
     def __init__(
@@ -172,12 +97,13 @@ class FfmpegStandby:
         stderr: IO[bytes] | None = None,
         size: int = 1,
         env: Mapping[str, str] | None = None,
+        outputs: Sequence[Sequence[str]] = (PCM_OUTPUT,),
     ) -> None:
         self.executable = executable
         self.stderr = stderr
         self.env = dict(env) if env is not None else None
         self.size = max(0, int(size))
-        self._ready: list[subprocess.Popen[bytes]] = []
+        self._ready: dict[tuple[str, ...], list[subprocess.Popen[bytes]]] = {tuple(o): [] for o in outputs}
         self._ahead: dict[str, tuple[subprocess.Popen[bytes], float]] = {}  # script -> (process, monotonic)
         self._changed = threading.Condition()
         self._closed = False
@@ -190,23 +116,24 @@ class FfmpegStandby:
     def pids(self) -> frozenset[int]:
         """The processes currently waiting (not the ones already handed out)."""
         with self._changed:
-            return frozenset(process.pid for process in self._ready)
+            return frozenset(process.pid for pool in self._ready.values() for process in pool)
 
     @property
     def closed(self) -> bool:
         return self._closed
 
     def wait_ready(self, timeout: float | None = None) -> bool:
-        """Block until ``size`` processes are waiting; False on timeout, close or spawn failure."""
+        """Block until ``size`` processes of each output are waiting; False on timeout, close or
+        spawn failure."""
         with self._changed:
             return self._changed.wait_for(
-                lambda: self._closed or self._broken or len(self._ready) >= self.size, timeout
+                lambda: self._closed or self._broken or self._short() is None, timeout
             ) and not (self._closed or self._broken)
 
     def take(
-        self, stream: Stream, *, rw_timeout: float = DEFAULT_RW_TIMEOUT
+        self, stream: Stream, *, output: Sequence[str] = PCM_OUTPUT, rw_timeout: float = DEFAULT_RW_TIMEOUT
     ) -> subprocess.Popen[bytes] | None:
-        """A process now decoding ``stream`` to PCM on its stdout, or None (spawn a fresh one).
+        """A process now writing ``stream`` with ``output`` to its stdout, or None (spawn a fresh one).
 
         Never waits for a spawn: the replacement is started in the background.
         """
@@ -214,10 +141,11 @@ class FfmpegStandby:
         if script is None:
             log.debug("stream not expressible as an ffconcat script; no standby")
             return None
-        ahead = self._take_ahead(generic_request(stream), rw_timeout)
-        if ahead is not None:
-            return ahead
-        process = self._waiting_process()
+        if tuple(output) == PCM_OUTPUT:  # processes opened ahead write PCM
+            ahead = self._take_ahead(generic_request(stream), rw_timeout)
+            if ahead is not None:
+                return ahead
+        process = self._waiting_process(tuple(output))
         if process is None or not self._hand_script(process, script):
             return None
         log.debug("standby ffmpeg pid %s handed out", process.pid)
@@ -232,7 +160,7 @@ class FfmpegStandby:
         with self._changed:
             if script in self._ahead:
                 return True
-        process = self._waiting_process()
+        process = self._waiting_process(PCM_OUTPUT)
         if process is None or not self._hand_script(process, script):
             return False
         with self._changed:
@@ -269,15 +197,16 @@ class FfmpegStandby:
         log.debug("standby ffmpeg pid %s handed out, opened ahead", process.pid)
         return process
 
-    def _waiting_process(self) -> subprocess.Popen[bytes] | None:
-        """A live waiting process (the refill thread is woken to replace it), or None."""
+    def _waiting_process(self, output: tuple[str, ...]) -> subprocess.Popen[bytes] | None:
+        """A live process waiting with ``output`` (the refill thread is woken to replace it), or None."""
         dead: list[subprocess.Popen[bytes]] = []
         process: subprocess.Popen[bytes] | None = None
         with self._changed:
-            if self._closed:
+            pool = self._ready.get(output)
+            if self._closed or pool is None:
                 return None
-            while self._ready:
-                candidate = self._ready.pop(0)
+            while pool:
+                candidate = pool.pop(0)
                 if candidate.poll() is None:
                     process = candidate
                     self._handed_out_at = time.monotonic()
@@ -309,7 +238,9 @@ class FfmpegStandby:
         """Kill and reap every waiting process and stop refilling; safe to call twice, from any thread."""
         with self._changed:
             self._closed = True
-            ready, self._ready = self._ready, []
+            ready = [process for pool in self._ready.values() for process in pool]
+            for pool in self._ready.values():
+                pool.clear()
             ready += [process for process, _ in self._ahead.values()]
             self._ahead.clear()
             self._changed.notify_all()
@@ -319,19 +250,25 @@ class FfmpegStandby:
             _kill(process)
         log.debug("ffmpeg standby closed (%d processes killed)", len(ready))
 
+    def _short(self) -> tuple[str, ...] | None:
+        """Under ``_changed``: the first output with fewer than ``size`` processes waiting."""
+        return next((output for output, pool in self._ready.items() if len(pool) < self.size), None)
+
     def _refill_loop(self) -> None:
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: self._closed or len(self._ready) < self.size)
+                self._changed.wait_for(lambda: self._closed or self._short() is not None)
                 if self._closed:
                     return
                 settle = self._handed_out_at + REFILL_DELAY - time.monotonic()
                 if settle > 0:
                     self._changed.wait_for(lambda: self._closed, settle)
                     continue
+                output = self._short()
+            assert output is not None
             try:
                 process = subprocess.Popen(
-                    standby_args(self.executable),
+                    standby_args(self.executable, output),
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=self.stderr,
@@ -346,7 +283,7 @@ class FfmpegStandby:
                 return
             with self._changed:
                 if not self._closed:
-                    self._ready.append(process)
+                    self._ready[output].append(process)
                     self._changed.notify_all()
                     log.debug("standby ffmpeg pid %s waiting", process.pid)
                     continue

@@ -264,7 +264,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
             log.debug("ffmpeg standby runs another executable, log sink or environment; spawning fresh")
             standby = None
         if standby is not None:
-            taken = standby.take(self.stream, rw_timeout=self._rw_timeout)
+            taken = standby.take(self.stream, output=self._output_args(), rw_timeout=self._rw_timeout)
             if taken is not None:
                 self.from_standby = True
                 return taken

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import collections
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from discord.opus import OPUS_SILENCE
 
@@ -26,9 +26,6 @@ from audio.filters import NO_FILTERS, Filters
 from audio.ogg_opus import OggError, OggPackets, opus_packet_samples
 from audio.timed_audio import FRAME_SECONDS, TimedAudio
 from audio.track import Stream
-
-if TYPE_CHECKING:
-    from audio.ffmpeg_standby import FfmpegStandby
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +39,8 @@ class OpusFraming(PlayerError):
 class TimedOpus(TimedAudio):
     """A TimedAudio whose frames are the stream's own 20 ms Opus packets (see the module docstring).
 
-    Takes TimedAudio's parameters; ``filters`` must be none and ``standby`` is never used (its
-    processes write PCM).
+    Takes TimedAudio's parameters; ``filters`` must be none. A standby process is used when one
+    waits with this class's output (``OPUS_OUTPUT``).
     """
 
     SILENCE = OPUS_SILENCE
@@ -53,12 +50,10 @@ class TimedOpus(TimedAudio):
         stream: Stream,
         *,
         filters: Filters = NO_FILTERS,
-        standby: FfmpegStandby | None = None,
         **options: Any,
     ) -> None:
         if filters.active:
             raise ValueError("Opus packets are copied as they are: no filters")
-        del standby  # its processes write PCM
         self._ogg = OggPackets()
         self._packets: collections.deque[bytes] = collections.deque()
         super().__init__(stream, **options)

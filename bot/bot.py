@@ -19,7 +19,7 @@ from audio.errors import StoreError
 from audio.events import PlayerEvents
 from audio.executors import default_workers
 from audio.extractor import Extractor
-from audio.ffmpeg_standby import FfmpegStandby
+from audio.ffmpeg_standby import OPUS_OUTPUT, PCM_OUTPUT, FfmpegStandby
 from audio.options import PlayerOptions
 from audio.player import GuildPlayer
 from audio.queue import TrackQueue
@@ -146,6 +146,7 @@ class BrentBot(commands.Bot):
                 stderr=self.ffmpeg_stderr,
                 size=self.settings.ffmpeg_standby,
                 env=self.extractor.egress.ffmpeg_environment(),
+                outputs=(PCM_OUTPUT, OPUS_OUTPUT),
             )
         _ = self.voice_clocks
         try:

@@ -121,7 +121,7 @@ class Settings:
     max_playlist_tracks: int = 500
     max_guild_playlists: int = 50
     max_guild_playlist_tracks: int = 10_000
-    ffmpeg_standby: int = 1  # ffmpeg processes kept started so a track's first second comes sooner; 0 = off
+    ffmpeg_standby: int = 1  # ffmpeg processes of each kind (PCM, Opus copy) kept waiting; 0 = off
     sources: SourceSettings = field(default_factory=SourceSettings)  # MUSIC_DIR, YTDLP_COOKIES, YTDLP_PROXY
     shards: Shards | None = None  # None: one process, every guild (SHARD_COUNT unset); see bot/sharding.py
     env_file: Path | None = None  # the file actually read, if any

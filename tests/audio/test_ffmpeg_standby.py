@@ -11,8 +11,9 @@ import discord
 import psutil
 import pytest
 
+from audio.ffconcat import concat_script, ffconcat_quote
 from audio.ffmpeg_args import AUDIO_DEMUXERS, PROTOCOL_WHITELIST
-from audio.ffmpeg_standby import FfmpegStandby, concat_script, ffconcat_quote
+from audio.ffmpeg_standby import FfmpegStandby
 from audio.timed_audio import TimedAudio
 from audio.track import Stream
 from tests.audio.pcm_analysis import read_all

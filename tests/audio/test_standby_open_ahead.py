@@ -10,7 +10,8 @@ import psutil
 import pytest
 
 import audio.ffmpeg_standby as standby_module
-from audio.ffmpeg_standby import FfmpegStandby, generic_request
+from audio.ffconcat import generic_request
+from audio.ffmpeg_standby import FfmpegStandby
 from audio.timed_audio import TimedAudio
 from audio.track import Stream
 from tests.audio.pcm_analysis import read_all

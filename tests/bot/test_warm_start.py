@@ -35,8 +35,13 @@ class SeenAtIdentify:
     def __init__(self) -> None:
         self.worker_pids: frozenset[int] = frozenset()
         self.warmed: dict[int, list[str]] = {}
-        self.standby: list[tuple[str, str]] = []  # (name, status) of each waiting ffmpeg
+        self.standby: list[tuple[str, str, str]] = []  # (name, status, output format) of each waiting ffmpeg
         self.clock_threads: list[str] = []
+
+
+def output_format(argv: list[str]) -> str:
+    """The ``-f`` after ffmpeg's input: what the process writes."""
+    return argv[argv.index("-f", argv.index("-i")) + 1]
 
 
 def watch_identify(bot: BrentBot, seen: SeenAtIdentify, rendezvous_dir: Path) -> None:
@@ -53,7 +58,8 @@ def watch_identify(bot: BrentBot, seen: SeenAtIdentify, rendezvous_dir: Path) ->
         seen.warmed = dict(answers)
         if bot.ffmpeg_standby is not None:
             seen.standby = [
-                (process.name(), process.status()) for process in map(psutil.Process, bot.ffmpeg_standby.pids)
+                (process.name(), process.status(), output_format(process.cmdline()))
+                for process in map(psutil.Process, bot.ffmpeg_standby.pids)
             ]
         seen.clock_threads = sorted(t.name for t in threading.enumerate() if t.name.startswith("voice-clock-"))
         await original(shard_id, initial=initial)
@@ -84,6 +90,6 @@ async def test_workers_standby_ffmpeg_and_voice_clocks_are_ready_before_the_bot_
     assert set(seen.warmed) == set(seen.worker_pids)  # every worker answered, none was started for it
     for pid, loaded in seen.warmed.items():
         assert loaded == WARMED_MODULES, pid  # the warm-up ran in it, not the first lookup
-    [(name, status)] = seen.standby
-    assert "ffmpeg" in name and status != psutil.STATUS_ZOMBIE
+    assert sorted(output for _, _, output in seen.standby) == ["ogg", "s16le"]  # PCM and copied Opus
+    assert all("ffmpeg" in name and status != psutil.STATUS_ZOMBIE for name, status, _ in seen.standby)
     assert seen.clock_threads  # the sending threads run before any play

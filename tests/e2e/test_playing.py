@@ -118,11 +118,11 @@ async def test_a_track_from_its_start_plays_on_the_ffmpeg_started_at_login(
     async with start_brent() as bot:
         standby = bot.ffmpeg_standby
         assert standby is not None and await asyncio.to_thread(standby.wait_ready, 10.0)
-        waiting = set(standby.pids)
+        waiting = set(standby.pids)  # one writing PCM, one copying Opus
         await alice.play_and_hear(e2e_media.url("tone880.mp3"), 0.3)
-        assert {p.pid for p in player_ffmpeg(bot)} & waiting  # the waiting process plays the track
+        [playing] = {p.pid for p in player_ffmpeg(bot)} & waiting  # a waiting process plays the track
         assert await asyncio.to_thread(standby.wait_ready, 10.0)  # and a new one waits in its place
-        assert not set(standby.pids) & waiting
+        assert playing not in standby.pids and len(standby.pids) == len(waiting) == 2
     assert recorder.dominant_frequency() == pytest.approx(880, abs=2.0)
     assert ffmpeg_children() == []  # close() killed the standby too
 

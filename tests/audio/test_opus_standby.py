@@ -1,0 +1,89 @@
+"""Copied Opus tracks start on a waiting ffmpeg too: the standby keeps one process per output kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from audio.ffmpeg_standby import OPUS_OUTPUT, PCM_OUTPUT, FfmpegStandby
+from audio.timed_audio import TimedAudio
+from audio.timed_opus import TimedOpus
+from audio.track import Stream
+from tests.audio.test_opus_passthrough import encode_opus, read_packets
+from tests.media import MediaServer, generate_tone, media_server
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServer]:
+    root = tmp_path_factory.mktemp("opus-standby-media")
+    encode_opus(root / "tone440.webm", 440, 3)
+    generate_tone(root / "tone550.mp3", 550, 1)
+    with media_server(root) as server:
+        yield server
+
+
+def opus_stream(server: MediaServer) -> Stream:
+    return Stream(server.url("tone440.webm"), {}, opus=True)
+
+
+def standby_of(*outputs: tuple[str, ...]) -> FfmpegStandby:
+    made = FfmpegStandby("ffmpeg", size=1, outputs=outputs)
+    assert made.wait_ready(10)
+    return made
+
+
+def test_a_copied_opus_start_takes_the_waiting_opus_process_and_gets_the_same_packets(served: MediaServer) -> None:
+    standby = standby_of(PCM_OUTPUT, OPUS_OUTPUT)
+    try:
+        before = standby.pids
+        source = TimedOpus(opus_stream(served), standby=standby)
+        assert source.from_standby and source.pid in before
+        from_standby = read_packets(source)
+    finally:
+        standby.close()
+    fresh = TimedOpus(opus_stream(served))
+    assert not fresh.from_standby
+    assert from_standby == read_packets(fresh)
+    assert len(from_standby) == pytest.approx(150, abs=2)
+
+
+def test_each_kind_takes_only_a_process_with_its_own_output(served: MediaServer) -> None:
+    only_pcm = standby_of(PCM_OUTPUT)
+    try:
+        copied = TimedOpus(opus_stream(served), standby=only_pcm)
+        try:
+            assert not copied.from_standby and copied.pid not in only_pcm.pids
+        finally:
+            copied.cleanup()
+    finally:
+        only_pcm.close()
+    only_opus = standby_of(OPUS_OUTPUT)
+    try:
+        decoded = TimedAudio(Stream(served.url("tone550.mp3"), {}), standby=only_opus)
+        try:
+            assert not decoded.from_standby and decoded.pid not in only_opus.pids
+        finally:
+            decoded.cleanup()
+    finally:
+        only_opus.close()
+
+
+def test_both_kinds_are_kept_waiting_after_a_hand_out(served: MediaServer) -> None:
+    standby = standby_of(PCM_OUTPUT, OPUS_OUTPUT)
+    try:
+        assert len(standby.pids) == 2
+        source = TimedOpus(opus_stream(served), standby=standby)
+        try:
+            assert source.from_standby
+            assert standby.wait_ready(10)
+            assert len(standby.pids) == 2 and source.pid not in standby.pids
+            again = TimedOpus(opus_stream(served), standby=standby)
+            assert again.from_standby
+            again.cleanup()
+        finally:
+            source.cleanup()
+    finally:
+        standby.close()
