@@ -40,6 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServer]:
     encode_opus(root / "tone440.webm", 440, 3)
     encode_opus(root / "tone660.opus", 660, 2)
     encode_opus(root / "long60ms.webm", 440, 2, frame_ms=60)
+    encode_opus(root / "tone660-30s.opus", 660, 30)  # more than a pipe holds: ffmpeg is still running
     generate_tone(root / "tone550.mp3", 550, 1)
     with media_server(root) as served:
         yield served
@@ -75,7 +76,7 @@ def test_the_packets_are_the_streams_own_20_ms_opus_and_sound_as_it_does(server:
 
 
 def test_ffmpeg_copies_the_packets_rather_than_encoding(server: MediaServer) -> None:
-    source = TimedOpus(opus_stream(server, "tone660.opus"))
+    source = TimedOpus(opus_stream(server, "tone660-30s.opus"))
     try:
         argv = psutil.Process(source.pid).cmdline()
         assert argv[argv.index("-c:a") + 1] == "copy" and "libopus" not in argv
