@@ -29,8 +29,9 @@ from audio.extractor import (
     probe_duration,
     run_job,
 )
-from audio.ffmpeg_standby import FfmpegStandby
+from audio.ffmpeg_standby import OPUS_OUTPUT, PCM_OUTPUT, FfmpegStandby
 from audio.timed_audio import TimedAudio
+from audio.timed_opus import TimedOpus
 from audio.track import Stream
 from audio.url_policy import UrlPolicy
 from benchmarks._figures import Spread
@@ -68,8 +69,9 @@ def _settled(standby: FfmpegStandby, timeout: float = 5.0) -> None:
             time.sleep(0.02)
 
 
-def latency_budget(url: str, reps: int) -> dict[str, Spread]:
-    """Median/min/max milliseconds of each step, ``reps`` times each (after one untimed warm-up)."""
+def latency_budget(url: str, opus_url: str, reps: int) -> dict[str, Spread]:
+    """Median/min/max milliseconds of each step, ``reps`` times each (after one untimed warm-up);
+    ``opus_url`` is the same kind of file with Opus audio, for the copying source."""
     policy = UrlPolicy(allow_private_network=True)
     egress = EgressProxy(policy)  # BRENT fetches only through its gate, so the budget includes it
     config = ExtractorConfig(
@@ -82,11 +84,18 @@ def latency_budget(url: str, reps: int) -> dict[str, Spread]:
     resolve = ExtractJob(JobKind.RESOLVE_ALL, url, True, policy, config)
     stream_job = ExtractJob(JobKind.STREAM, url, True, policy, config)
     ytdl = yt_dlp.YoutubeDL(YTDL_FORMAT_OPTIONS)
-    standby = FfmpegStandby(ffmpeg, size=1, env=env)
+    standby = FfmpegStandby(ffmpeg, size=1, env=env, outputs=(PCM_OUTPUT, OPUS_OUTPUT))
+    opus = Stream(url=opus_url, http_headers={}, opus=True)
     steps: dict[str, Callable[[], object]] = {
         "BRENT: resolve_all (yt-dlp)": lambda: run_job(resolve),
         "BRENT: standby ffmpeg, URL handed over to first PCM frame": lambda: _first_frame(
             TimedAudio(Stream(url=url, http_headers={}), executable=ffmpeg, standby=standby, env=env)
+        ),
+        "BRENT: standby Opus-copying ffmpeg, URL handed over to first packet": lambda: _first_frame(
+            TimedOpus(opus, executable=ffmpeg, standby=standby, env=env)
+        ),
+        "BRENT, when no standby is ready: fresh Opus-copying ffmpeg start to first packet": lambda: _first_frame(
+            TimedOpus(opus, executable=ffmpeg, env=env)
         ),
         "BRENT, after the reply path: ffprobe measuring the length": lambda: probe_duration(
             ffprobe, url, {}, 10.0, proxy=egress.url(ClientKind.MEDIA)

@@ -72,10 +72,12 @@ class Media:
 
 @contextlib.contextmanager
 def serve_media(*, long_seconds: float, short_seconds: float = 1.0, soak_seconds: float = 0.4) -> Iterator[Media]:
-    """tone_a/tone_b (``short_seconds``, 500/700 Hz), long.mp3 and soak.mp3, on 127.0.0.1."""
+    """tone_a/tone_b (``short_seconds``, 500/700 Hz; tone_a also as Opus in WebM), long.mp3 and
+    soak.mp3, on 127.0.0.1."""
     with tempfile.TemporaryDirectory(prefix="brent-bench-media-") as tmp:
         root = Path(tmp)
         generate_tone(root / "tone_a.mp3", TONE_A_HZ, short_seconds)
+        generate_tone(root / "tone_a.webm", TONE_A_HZ, short_seconds)
         generate_tone(root / "tone_b.mp3", TONE_B_HZ, short_seconds)
         generate_tone(root / "long.mp3", 440, long_seconds)
         generate_tone(root / "soak.mp3", 600, soak_seconds)

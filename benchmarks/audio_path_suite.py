@@ -177,7 +177,9 @@ class Measured:
 async def measure_all(plan: Plan) -> Measured:
     long_s = 2 * plan.window_s + 30
     with serve_media(long_seconds=long_s) as media:
-        budget = await asyncio.to_thread(latency_budget, media.url("tone_a.mp3"), plan.reps)
+        budget = await asyncio.to_thread(
+            latency_budget, media.url("tone_a.mp3"), media.url("tone_a.webm"), plan.reps
+        )
         shipped = f"BRENT ({SHIPPED_EXECUTOR_MODE.value})"
         fresh = {"baseline": PathResult("baseline"), "brent": PathResult(shipped)}
         for kind, result in fresh.items():
