@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord import opus
 
-from audio.voice_clock import ClockedPlayer, HasVoiceClocks, VoiceClock
+from audio.clocked_player import ClockedPlayer
+from audio.voice_clock import HasVoiceClocks, VoiceClock
 from audio.voice_connection_state import ReliableVoiceConnectionState
 
 if TYPE_CHECKING:

@@ -16,9 +16,10 @@ from typing import Any, cast
 import discord
 import pytest
 
+from audio.clocked_player import FRAME, SILENCE_FRAMES, START_POLL_FOR, ClockedPlayer
 from audio.timed_audio import FRAME_BYTES, TimedAudio
 from audio.track import Stream
-from audio.voice_clock import FRAME, SILENCE_FRAMES, START_POLL_FOR, ClockedPlayer, VoiceClock
+from audio.voice_clock import VoiceClock
 from tests.audio.blocking import eventually
 from tests.audio.ffmpeg_processes import wait_no_ffmpeg
 from tests.media import MediaServer
