@@ -41,7 +41,8 @@ class Reject(Exception):
 
 
 async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter | None, limit: int | None) -> None:
-    """Copy until the end; with no writer, read and drop (to notice a hang-up)."""
+    """Copy until the end or until ``writer`` is closing; with no writer, read and drop (to notice a
+    hang-up)."""
     copied = 0
     while data := await reader.read(RELAY_CHUNK):
         copied += len(data)
@@ -49,6 +50,10 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter | None
             log.info("egress proxy closed a lookup connection after %d bytes", limit)
             return
         if writer is not None:
+            if writer.is_closing():
+                # Closed under us (the other direction ended, or shutdown). asyncio 3.11 crashes in
+                # write() on a transport that was closed with data still buffered.
+                return
             writer.write(data)
             await writer.drain()
 
