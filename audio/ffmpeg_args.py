@@ -7,7 +7,9 @@ from here, so the protocol and format rules are written once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
 from collections.abc import Mapping
 
@@ -23,6 +25,11 @@ PROTOCOL_WHITELIST = "http,https,tls,tcp,crypto,httpproxy"
 # the streaming sites that use them (Stream.manifest), whose segments pass the egress proxy too.
 AUDIO_DEMUXERS = "mp3,ogg,mov,aac,flac,wav,matroska"
 MANIFEST_DEMUXERS = AUDIO_DEMUXERS + ",hls,mpegts,dash"
+
+# ffmpeg decodes ahead into its pipe (64 KiB: a third of a second of PCM, more of Opus) and can wait
+# a moment; a voice clock that waits is heard as a late packet in every guild it serves. So the
+# decoders run a little behind the bot for the CPU; raising one's own niceness needs no privilege.
+FFMPEG_NICENESS = 5
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
 _UNSAFE_VALUE_CHARS = re.compile(r"[\r\n\x00]")
@@ -116,3 +123,11 @@ def opus_copy_args() -> list[str]:
         "-loglevel", "warning",
         "pipe:1",
     ]  # fmt: skip
+
+
+def yield_to_voice(pid: int) -> None:
+    """Run ffmpeg process ``pid`` at :data:`FFMPEG_NICENESS` (POSIX; a no-op elsewhere)."""
+    setpriority = getattr(os, "setpriority", None)
+    if setpriority is not None:
+        with contextlib.suppress(OSError):  # it already exited
+            setpriority(os.PRIO_PROCESS, pid, FFMPEG_NICENESS)

@@ -37,7 +37,13 @@ from collections.abc import Mapping, Sequence
 from typing import IO
 
 from audio.ffconcat import concat_script, generic_request
-from audio.ffmpeg_args import DEFAULT_RW_TIMEOUT, PROTOCOL_WHITELIST, ffmpeg_output_args, opus_copy_args
+from audio.ffmpeg_args import (
+    DEFAULT_RW_TIMEOUT,
+    PROTOCOL_WHITELIST,
+    ffmpeg_output_args,
+    opus_copy_args,
+    yield_to_voice,
+)
 from audio.timed_audio import TimedAudio
 from audio.track import Stream
 
@@ -281,6 +287,7 @@ class FfmpegStandby:
                     self._broken = True
                     self._changed.notify_all()
                 return
+            yield_to_voice(process.pid)
             with self._changed:
                 if not self._closed:
                     self._ready[output].append(process)

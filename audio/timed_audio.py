@@ -29,7 +29,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 import discord
 
 from audio.errors import PlayerError
-from audio.ffmpeg_args import DEFAULT_RW_TIMEOUT, ffmpeg_input_args, ffmpeg_output_args
+from audio.ffmpeg_args import DEFAULT_RW_TIMEOUT, ffmpeg_input_args, ffmpeg_output_args, yield_to_voice
 from audio.filters import NO_FILTERS, Filters
 from audio.track import Stream
 
@@ -269,6 +269,7 @@ class TimedAudio(discord.FFmpegPCMAudio):
                 self.from_standby = True
                 return taken
         fresh: subprocess.Popen[bytes] = super()._spawn_process(args, **subprocess_kwargs)
+        yield_to_voice(fresh.pid)
         return fresh
 
     def read(self) -> bytes:
