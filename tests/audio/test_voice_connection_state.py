@@ -1,16 +1,21 @@
-"""The voice handshake's waits see every change of state, however soon it follows the last one."""
+"""The voice handshake's waits see every change of state, however soon it follows the last one, and
+its UDP IP discovery gets its answer however soon (or late) it comes."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import socket
+import struct
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
 
 import pytest
 from discord.voice_state import ConnectionFlowState
 
 from audio.clocked_voice_client import ClockedVoiceClient
-from audio.voice_connection_state import ReliableVoiceConnectionState
+from audio.voice_connection_state import DISCOVERY_RESEND, ReliableVoiceConnectionState, ReliableVoiceWebSocket
 
 GUILD_ID, CHANNEL_ID = 1111, 2222
 STEPS = 8  # discord.py's own wait misses a change 3 steps after the one that woke it
@@ -77,3 +82,87 @@ async def test_the_bots_voice_client_uses_it() -> None:
         assert type(voice._connection) is ReliableVoiceConnectionState
     finally:
         voice._connection._socket_reader.stop()
+
+
+class DiscoveryResponder:
+    """A voice server's UDP side: answers each IP discovery request with the address it came from,
+    after leaving the first ``ignore`` unanswered (lost)."""
+
+    def __init__(self, ignore: int = 0) -> None:
+        self.ignore = ignore
+        self.requests = 0
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.settimeout(0.1)
+        self.address = self._sock.getsockname()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, (host, port) = self._sock.recvfrom(128)
+            except TimeoutError:
+                continue
+            self.requests += 1
+            if self.requests <= self.ignore:
+                continue
+            ssrc = struct.unpack_from(">I", data, 4)[0]
+            answer = struct.pack(">HHI", 2, 70, ssrc) + host.encode().ljust(64, b"\x00") + struct.pack(">H", port)
+            self._sock.sendto(answer, (host, port))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sock.close()
+
+
+class PreemptedAfterSend:
+    """The event loop, except that its thread loses the CPU for a moment right after a UDP send
+    (what the voice clocks' hold on the GIL does to it with many guilds playing)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._loop, name)
+
+    async def sock_sendall(self, sock: socket.socket, data: bytes) -> None:
+        await self._loop.sock_sendall(sock, data)
+        time.sleep(0.2)  # the answer comes back and the socket reader thread reads it meanwhile
+
+
+@pytest.fixture
+def responder(request: pytest.FixtureRequest) -> Iterator[DiscoveryResponder]:
+    made = DiscoveryResponder(ignore=getattr(request, "param", 0))
+    yield made
+    made.close()
+
+
+def discovering(state: ReliableVoiceConnectionState, responder: DiscoveryResponder, loop: object) -> ReliableVoiceWebSocket:
+    state.ssrc = 4321
+    state._create_socket()  # as the VOICE_SERVER_UPDATE handler does; its reader thread runs
+    state.socket.connect(responder.address)  # as initial_connection does
+    ws = ReliableVoiceWebSocket(None, loop)  # type: ignore[arg-type]  # discovery uses no websocket
+    ws._connection = state
+    return ws
+
+
+async def test_an_answer_that_comes_back_before_the_loop_runs_again_is_taken(
+    state: ReliableVoiceConnectionState, responder: DiscoveryResponder
+) -> None:
+    ws = discovering(state, responder, PreemptedAfterSend(asyncio.get_running_loop()))
+    ip, port = await asyncio.wait_for(ws.discover_ip(), DISCOVERY_RESEND / 2 + 0.2)
+    assert (ip, port) == state.socket.getsockname()
+    assert responder.requests == 1
+
+
+@pytest.mark.parametrize("responder", [1], indirect=True)
+async def test_a_lost_discovery_request_is_sent_again(
+    state: ReliableVoiceConnectionState, responder: DiscoveryResponder
+) -> None:
+    ws = discovering(state, responder, asyncio.get_running_loop())
+    ip, port = await asyncio.wait_for(ws.discover_ip(), 3 * DISCOVERY_RESEND)
+    assert (ip, port) == state.socket.getsockname()
+    assert responder.requests == 2
