@@ -8,12 +8,14 @@ lands in that step (the second voice update arriving right behind the first is t
 wakes nobody, and the join waits for its timeout although both updates came. Awaiting
 ``event.wait()`` directly registers the waiter in the same step as the check.
 
-Its UDP IP discovery sends the request and only then registers the callback that takes the
-answer, and the answer is read by another thread (the socket reader). When the event loop's
-thread loses the GIL between the two (the voice clocks hold it much of the time with many guilds
-playing), an answer that comes back at once is read and thrown away, and the join times out.
-:class:`ReliableVoiceWebSocket` registers first and sends the request again every second until
-answered, as a request lost on a real network would also hang the join.
+Its UDP IP discovery registers a callback with the connection's socket reader thread and waits
+for the answer; the reader wakes for a callback only if it is "idle paused". But the reader thread
+pauses itself (not idle) when it first runs, and it is started with the voice client: when it runs
+only after the voice server update has created the socket (with many guilds playing the voice
+clocks hold the GIL much of the time, so a new thread can wait that long), it stays paused with the
+callback registered, never reads the answer, and the join times out. :class:`ReliableVoiceWebSocket`
+wakes the reader itself and sends the request again every second until answered (a request lost
+on a real network would hang the join just the same).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class ReliableVoiceWebSocket(DiscordVoiceWebSocket):
         state.add_socket_listener(take)
         try:
             while True:
+                state._socket_reader.resume(force=True)  # a no-op when it is reading already
                 await self.loop.sock_sendall(state.socket, request)
                 done, _ = await asyncio.wait({answer}, timeout=DISCOVERY_RESEND)
                 if done:
