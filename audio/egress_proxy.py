@@ -191,7 +191,7 @@ class EgressProxy:
         for _ in range(10):  # an accepted connection takes a few loop turns to start its task
             await asyncio.sleep(0)
         for stream in list(self._streams):
-            stream.close()
+            _end(stream, closing=True)
         others = asyncio.all_tasks() - {asyncio.current_task()}
         if others:
             _, stuck = await asyncio.wait(others, timeout=2)
@@ -249,7 +249,7 @@ class EgressProxy:
             opened = [each for each in (upstream, writer) if each is not None]
             for each in opened:
                 self._streams.discard(each)
-                each.close()
+                _end(each, closing=self._closed)
             try:
                 for each in opened:
                     with contextlib.suppress(Exception):
@@ -361,3 +361,12 @@ class EgressProxy:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _end(stream: asyncio.StreamWriter, *, closing: bool) -> None:
+    """Close ``stream``; while the proxy shuts down, without waiting to deliver what it still holds
+    (a peer that stopped reading would keep a graceful close, and its task, waiting forever)."""
+    if closing:
+        stream.transport.abort()
+    else:
+        stream.close()
