@@ -4,6 +4,7 @@ its UDP IP discovery gets its answer however soon (or late) it comes."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import struct
 import threading
@@ -159,3 +160,33 @@ async def test_a_lost_discovery_request_is_sent_again(
     ip, port = await asyncio.wait_for(ws.discover_ip(), 3 * DISCOVERY_RESEND)
     assert (ip, port) == state.socket.getsockname()
     assert responder.requests == 2
+
+
+@pytest.fixture
+def descriptors_past_1024() -> Iterator[None]:
+    """Enough open descriptors that the next socket is numbered above 1024, as in a bot holding
+    ~200 voice connections."""
+    resource = pytest.importorskip("resource", reason="descriptor limits are POSIX")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the descriptor limit ({hard}) is below what the test needs")
+    if soft != resource.RLIM_INFINITY and soft < 1200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+    held: list[int] = []
+    try:
+        while not held or held[-1] < 1030:
+            held.append(os.open(os.devnull, os.O_RDONLY))
+        yield
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+async def test_the_answer_is_read_on_a_socket_numbered_above_1024(
+    descriptors_past_1024: None, state: ReliableVoiceConnectionState, responder: DiscoveryResponder
+) -> None:
+    ws = discovering(state, responder, asyncio.get_running_loop())
+    assert state.socket.fileno() > 1024  # select() cannot watch it
+    ip, port = await asyncio.wait_for(ws.discover_ip(), 3 * DISCOVERY_RESEND)
+    assert (ip, port) == state.socket.getsockname()
