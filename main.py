@@ -92,8 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from bot.logging_config import configure_logging, open_ffmpeg_log
     from bot.native import NativeDependencyError, ffmpeg_version, find_ffmpeg, load_opus
+    from bot.open_files import raise_open_file_limit
 
     configure_logging(settings)
+    raise_open_file_limit()
     if warning := permission_warning(settings.env_file):
         log.warning("%s", warning)
     for key in shadowed_keys(settings.env_file):
