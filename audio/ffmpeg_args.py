@@ -2,7 +2,8 @@
 values come from yt-dlp (a remote site) and must not be able to become ffmpeg flags.
 
 Fresh ffmpeg (``TimedAudio``), the standby's concat script and ffprobe all take their input options
-from here, so the protocol and format rules are written once.
+from here, so the protocol and format rules are written once; so do both spawn paths take the
+priority ffmpeg runs at (:func:`yield_to_voice`).
 """
 
 from __future__ import annotations

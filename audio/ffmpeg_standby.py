@@ -147,11 +147,12 @@ class FfmpegStandby:
         if script is None:
             log.debug("stream not expressible as an ffconcat script; no standby")
             return None
-        if tuple(output) == PCM_OUTPUT:  # processes opened ahead write PCM
+        kind = tuple(output)
+        if kind == PCM_OUTPUT:  # processes opened ahead write PCM
             ahead = self._take_ahead(generic_request(stream), rw_timeout)
             if ahead is not None:
                 return ahead
-        process = self._waiting_process(tuple(output))
+        process = self._waiting_process(kind)
         if process is None or not self._hand_script(process, script):
             return None
         log.debug("standby ffmpeg pid %s handed out", process.pid)

@@ -40,6 +40,7 @@ from discord.voice_state import ConnectionFlowState, SocketReader, VoiceConnecti
 
 if TYPE_CHECKING:
     from discord.voice_client import VoiceClient
+    from discord.voice_state import WebsocketHook
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +120,12 @@ class ReliableVoiceConnectionState(VoiceConnectionState):
     """discord.py's VoiceConnectionState with a ``_wait_for_state`` that has no lost wake-ups, the
     :class:`ReliableVoiceWebSocket` and the :class:`PollingSocketReader`."""
 
-    def __init__(self, voice_client: VoiceClient, **options: object) -> None:
+    def __init__(self, voice_client: VoiceClient, *, hook: WebsocketHook | None = None) -> None:
         # discord.py makes and starts its reader in __init__; ours is made in its place (the loop's
         # thread is the only one that makes connections).
         stock, voice_state.SocketReader = voice_state.SocketReader, PollingSocketReader  # type: ignore[misc]
         try:
-            super().__init__(voice_client, **options)  # type: ignore[arg-type]
+            super().__init__(voice_client, hook=hook)
         finally:
             voice_state.SocketReader = stock  # type: ignore[misc]
 

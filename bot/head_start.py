@@ -6,8 +6,9 @@ egress gate and yt-dlp's processing, ~10 ms in a warm worker) and ffmpeg's openi
 follow each other. Here the bot's waiting standby ffmpeg gets the link first, and the lookup runs
 meanwhile; when the resolved track starts, :meth:`audio.ffmpeg_standby.FfmpegStandby.take` hands
 out that process if the stream is the same request, and otherwise it is killed when the ``play``
-is done. Only when the track would start at once, from 0:00, decoded to PCM (the path the standby
-serves): nothing playing or queued, no effects on, and an extension that is never Opus; and only
+is done. Only when the track would start at once, from 0:00, decoded to PCM (the output the
+opened-ahead process is given): nothing playing or queued, no effects on, and an extension that is
+never Opus; and only
 for a lookup the caps let in (``play_request`` opens it inside its lookup slot).
 Nothing is fetched that the lookup would not fetch: the link passes every check of the URL policy
 that needs no name lookup first, and the connection goes through the egress gate like any other.
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Files that always decode to PCM; these may be copied as Opus, which the standby does not serve.
+# Files that always decode to PCM; the others may be Opus, copied by a process with another output.
 PCM_EXTENSIONS = AUDIO_EXTENSIONS - {"opus", "ogg", "webm", "mka"}
 
 

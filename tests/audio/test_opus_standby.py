@@ -50,25 +50,23 @@ def test_a_copied_opus_start_takes_the_waiting_opus_process_and_gets_the_same_pa
     assert len(from_standby) == pytest.approx(150, abs=2)
 
 
-def test_each_kind_takes_only_a_process_with_its_own_output(served: MediaServer) -> None:
-    only_pcm = standby_of(PCM_OUTPUT)
+@pytest.mark.parametrize(
+    ("waiting", "kind", "name"),
+    [((PCM_OUTPUT,), TimedOpus, "tone440.webm"), ((OPUS_OUTPUT,), TimedAudio, "tone550.mp3")],
+    ids=["opus-source-pcm-standby", "pcm-source-opus-standby"],
+)
+def test_each_kind_takes_only_a_process_with_its_own_output(
+    served: MediaServer, waiting: tuple[str, ...], kind: type[TimedAudio], name: str
+) -> None:
+    standby = standby_of(*waiting)
     try:
-        copied = TimedOpus(opus_stream(served), standby=only_pcm)
+        source = kind(Stream(served.url(name), {}, opus=kind is TimedOpus), standby=standby)
         try:
-            assert not copied.from_standby and copied.pid not in only_pcm.pids
+            assert not source.from_standby and source.pid not in standby.pids
         finally:
-            copied.cleanup()
+            source.cleanup()
     finally:
-        only_pcm.close()
-    only_opus = standby_of(OPUS_OUTPUT)
-    try:
-        decoded = TimedAudio(Stream(served.url("tone550.mp3"), {}), standby=only_opus)
-        try:
-            assert not decoded.from_standby and decoded.pid not in only_opus.pids
-        finally:
-            decoded.cleanup()
-    finally:
-        only_opus.close()
+        standby.close()
 
 
 def test_both_kinds_are_kept_waiting_after_a_hand_out(served: MediaServer) -> None:
@@ -81,8 +79,10 @@ def test_both_kinds_are_kept_waiting_after_a_hand_out(served: MediaServer) -> No
             assert standby.wait_ready(10)
             assert len(standby.pids) == 2 and source.pid not in standby.pids
             again = TimedOpus(opus_stream(served), standby=standby)
-            assert again.from_standby
-            again.cleanup()
+            try:
+                assert again.from_standby
+            finally:
+                again.cleanup()
         finally:
             source.cleanup()
     finally:
